@@ -1,0 +1,1 @@
+"""The validation gate: discover, guard, render, parse, schema, report (see ARCHITECTURE.md)."""

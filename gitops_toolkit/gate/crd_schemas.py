@@ -1,0 +1,151 @@
+"""Schemas of custom resources, taken from CustomResourceDefinitions (files in --crd-dir directories,
+and CRDs found among the rendered resources). Converted CRD files are cached by content hash, since
+parsing large CRD YAML costs more than rendering a whole overlay."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from gitops_toolkit.errors import ToolError
+from gitops_toolkit.files import write_atomic
+from gitops_toolkit.gate.kubernetes_schemas import OBJECT_META, KubernetesSchemas, split_api_version
+from gitops_toolkit.yaml_safety import load_trusted_yaml
+
+_MAX_CRD_FILE_BYTES = 16 * 1024 * 1024
+_CACHE_FORMAT = 1
+_SCHEMA_MAPS = ("properties", "patternProperties")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+_SCHEMA_VALUES = ("items", "additionalProperties", "not")
+
+CrdKey = tuple[str, str, str]  # group, version, kind
+
+
+def cache_directory() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gitops-toolkit" / "crd-schemas"
+
+
+def openapi_to_json_schema(schema: Any) -> Any:
+    """A CRD's OpenAPI v3 schema as strict JSON Schema: unknown fields are rejected wherever the CRD lists
+    its properties (as the API server prunes them), `nullable` and int-or-string are made explicit."""
+    if not isinstance(schema, dict):
+        return schema
+    result: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            result[key] = {name: openapi_to_json_schema(child) for name, child in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            result[key] = [openapi_to_json_schema(child) for child in value]
+        elif key in _SCHEMA_VALUES and isinstance(value, dict):
+            result[key] = openapi_to_json_schema(value)
+        elif key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool):
+            continue  # OpenAPI 3.0 booleans; handled below
+        elif key != "nullable":
+            result[key] = value
+    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if schema.get(exclusive) is True and bound in result:
+            result[exclusive] = result.pop(bound)
+    if schema.get("x-kubernetes-int-or-string"):
+        result.pop("type", None)
+        result["type"] = ["integer", "string"]
+    if schema.get("nullable") and isinstance(result.get("type"), str):
+        result["type"] = [result["type"], "null"]
+    if schema.get("x-kubernetes-embedded-resource"):
+        result.setdefault("properties", {})
+        for name in ("apiVersion", "kind", "metadata"):
+            result["properties"].setdefault(name, {"type": "object"} if name == "metadata" else {"type": "string"})
+    if ("properties" in result and "additionalProperties" not in result
+            and not schema.get("x-kubernetes-preserve-unknown-fields")):
+        result["additionalProperties"] = False
+    return result
+
+
+def crd_versions(crd: dict[str, Any]) -> dict[CrdKey, dict[str, Any]]:
+    """Converted schema of every served version of one CustomResourceDefinition."""
+    spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
+    group = str(spec.get("group", ""))
+    kind = str((spec.get("names") or {}).get("kind", ""))
+    schemas = {}
+    for version in spec.get("versions") or []:
+        if not isinstance(version, dict) or version.get("served") is False:
+            continue
+        openapi = ((version.get("schema") or {}).get("openAPIV3Schema")) or {"type": "object"}
+        schemas[(group, str(version.get("name", "")), kind)] = openapi_to_json_schema(openapi)
+    return schemas
+
+
+def _is_crd(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
+
+
+def _read_crd_file(path: Path) -> dict[CrdKey, dict[str, Any]]:
+    raw = path.read_bytes()
+    if len(raw) > _MAX_CRD_FILE_BYTES:
+        raise ToolError(f"{path}: CRD file is over {_MAX_CRD_FILE_BYTES} bytes")
+    digest = hashlib.sha256(raw).hexdigest()
+    cached = cache_directory() / f"{digest}-v{_CACHE_FORMAT}.json"
+    if cached.is_file():
+        return {tuple(key): schema for key, schema in json.loads(cached.read_text(encoding="utf-8"))}  # type: ignore[misc]
+    try:
+        documents = load_trusted_yaml(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ToolError(f"{path}: not a readable YAML file ({type(error).__name__}); fix or remove it") from None
+    schemas: dict[CrdKey, dict[str, Any]] = {}
+    for document in filter(_is_crd, documents):
+        schemas.update(crd_versions(document))
+    _write_cache(cached, [[list(key), schema] for key, schema in schemas.items()])
+    return schemas
+
+
+def _write_cache(path: Path, content: Any) -> None:
+    """Best-effort: an unwritable cache only costs speed."""
+    with contextlib.suppress(OSError):
+        write_atomic(path, json.dumps(content))
+
+
+class CrdSchemas:
+    def __init__(self, kubernetes: KubernetesSchemas) -> None:
+        self._kubernetes = kubernetes
+        self._schemas: dict[CrdKey, dict[str, Any]] = {}
+        self._validators: dict[CrdKey, Draft202012Validator] = {}
+
+    def add_directories(self, directories: Iterable[Path]) -> None:
+        for directory in directories:
+            if not directory.is_dir():
+                raise ToolError(f"--crd-dir {directory}: no such directory")
+            for path in sorted(directory.rglob("*")):
+                if path.suffix in (".yaml", ".yml", ".json") and path.is_file():
+                    self._schemas.update(_read_crd_file(path))
+
+    def add_crd(self, crd: dict[str, Any]) -> None:
+        for key, schema in crd_versions(crd).items():
+            self._schemas.setdefault(key, schema)
+
+    def kinds(self) -> set[CrdKey]:
+        return set(self._schemas)
+
+    def validator(self, api_version: str, kind: str) -> Draft202012Validator | None:
+        group, version = split_api_version(api_version)
+        key = (group, version, kind)
+        if key not in self._validators:
+            schema = self._schemas.get(key)
+            if schema is None:
+                return None
+            root = dict(schema)
+            properties = dict(root.get("properties") or {})
+            properties.update({"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                               "metadata": self._kubernetes.reference(OBJECT_META)})
+            root["properties"] = properties
+            if not root.get("x-kubernetes-preserve-unknown-fields"):
+                root.setdefault("additionalProperties", False)
+            self._validators[key] = Draft202012Validator(root, registry=self._kubernetes.registry)
+        return self._validators[key]

@@ -1,0 +1,44 @@
+"""The plain data every stage returns: findings that point at the file a person edits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gitops_toolkit.gate.catalog import RULES, Severity
+
+
+@dataclass(frozen=True, order=True)
+class ResourceRef:
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+
+    def __str__(self) -> str:
+        if not self.kind:
+            return ""
+        scope = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {scope}{self.name}"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    rule: str
+    message: str
+    resource: ResourceRef = field(default_factory=ResourceRef)
+    severity: Severity = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", RULES[self.rule])
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(finding.severity is Severity.ERROR for finding in findings)
+
+
+def unique_sorted(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (place, rule, resource, message): a base defect seen by two overlays is one defect
+    only when the resources are the same; different namespaces stay separate."""
+    return sorted(set(findings))

@@ -1,0 +1,141 @@
+"""Stage 2: reject what could hang, crash, read outside the repository or reach the network, before
+anything runs. Each problem is a finding; an entry point whose files have one is not rendered."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitops_toolkit.gate.discover import walk_tree
+from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.kustomization import Kustomization, KustomizationIndex, Reference
+from gitops_toolkit.gate.source_files import SourceFiles, is_yaml
+from gitops_toolkit.yaml_safety import YamlRejected
+
+
+@dataclass
+class GuardResult:
+    findings: list[Finding] = field(default_factory=list)
+    blocked: set[Path] = field(default_factory=set)
+
+
+@dataclass
+class _Guard:
+    tree: SourceFiles
+    index: KustomizationIndex
+    file_findings: dict[Path, Finding | None] = field(default_factory=dict)
+    kustomization_results: dict[Path, tuple[list[Finding], list[Path]]] = field(default_factory=dict)
+
+    def inside_repository(self, path: Path) -> bool:
+        return Path(os.path.realpath(path)).is_relative_to(self.tree.root)
+
+    def check_file(self, path: Path) -> Finding | None:
+        """Encoding, size and YAML safety of one file (memoised)."""
+        key = Path(os.path.abspath(path))
+        if key not in self.file_findings:
+            self.file_findings[key] = self._file_problem(key)
+        return self.file_findings[key]
+
+    def _file_problem(self, path: Path) -> Finding | None:
+        relative = self.tree.relative(path)
+        if path.is_symlink() and not self.inside_repository(path):
+            return Finding(relative, 1, "GUARD-PATH-ESCAPE",
+                           f"symlink points outside the repository (to {os.path.realpath(path)}); "
+                           "copy the file into the repository instead")
+        if not path.exists():
+            return Finding(relative, 1, "GUARD-MISSING-FILE", "broken symlink; point it at an existing file")
+        if path.is_dir():
+            return None
+        if is_yaml(path):
+            loaded = self.tree.load(path)
+            if isinstance(loaded, YamlRejected):
+                return Finding(relative, loaded.line or 1, loaded.rule, loaded.message)
+            return None
+        size = path.stat().st_size
+        if size > self.tree.limits.max_bytes:
+            return Finding(relative, 1, "GUARD-FILE-TOO-LARGE",
+                           f"file is {size} bytes, over the {self.tree.limits.max_bytes}-byte limit; "
+                           "keep large data out of the rendered tree")
+        return None
+
+    def check_kustomization(self, kustomization: Kustomization) -> tuple[list[Finding], list[Path]]:
+        """Findings of one kustomization's references, and the directories it composes (memoised)."""
+        if kustomization.file not in self.kustomization_results:
+            self.kustomization_results[kustomization.file] = self._kustomization_problems(kustomization)
+        return self.kustomization_results[kustomization.file]
+
+    def _kustomization_problems(self, kustomization: Kustomization) -> tuple[list[Finding], list[Path]]:
+        directories: list[Path] = []
+        findings: list[Finding] = []
+        where = self.tree.relative(kustomization.file)
+        for helm in kustomization.helm_fields:
+            findings.append(Finding(where, helm.line, "GUARD-HELM-INFLATION",
+                                    f"`{helm.field}` makes kustomize download and inflate a Helm chart; "
+                                    "deploy the chart with an Argo CD Application instead"))
+        for reference in kustomization.references:
+            problem, target = self._reference_problem(kustomization, reference)
+            if problem is not None:
+                findings.append(Finding(where, reference.line, *problem))
+            elif target is not None and target.is_dir():
+                directories.append(target)
+            elif target is not None:
+                file_problem = self.check_file(target)
+                if file_problem is not None:
+                    findings.append(file_problem)
+        return findings, directories
+
+    def _reference_problem(
+        self, kustomization: Kustomization, reference: Reference
+    ) -> tuple[tuple[str, str] | None, Path | None]:
+        named = f"{reference.field} `{reference.value}`"
+        if reference.is_remote:
+            return ("GUARD-REMOTE-RESOURCE",
+                    f"{named} is remote: rendering would fetch it from the network; vendor it into the "
+                    "repository"), None
+        if Path(reference.value).is_absolute():
+            return ("GUARD-PATH-ESCAPE", f"{named} is an absolute path; use a path relative to "
+                    f"{self.tree.relative(kustomization.directory)}"), None
+        target = kustomization.directory / reference.value
+        if not self.inside_repository(target):
+            return ("GUARD-PATH-ESCAPE", f"{named} resolves outside the repository (to "
+                    f"{os.path.realpath(target)}); keep every input inside the repository"), None
+        if not target.exists():
+            return ("GUARD-MISSING-FILE", f"{named} does not exist; fix the path or add the file"), None
+        if target.is_dir() and self.index.get(target) is None:
+            return ("GUARD-MISSING-FILE", f"{named} is a directory without a kustomization.yaml; add one "
+                    "or name the files instead"), None
+        return None, target
+
+    def closure_has_problems(self, entry: Path) -> bool:
+        """Check every kustomization and file the entry point uses; True when any has a finding."""
+        stack, seen, problems = [entry], set(), False
+        while stack:
+            directory = stack.pop()
+            if directory in seen:
+                continue
+            seen.add(directory)
+            kustomization = self.index.get(directory)
+            if kustomization is None:
+                continue
+            kustomization_problem = self.check_file(kustomization.file)
+            findings, directories = self.check_kustomization(kustomization)
+            problems = problems or bool(findings) or kustomization_problem is not None
+            stack.extend(target.resolve() for target in directories)
+        return problems
+
+
+def guard(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path], entries: list[Path]) -> GuardResult:
+    checker = _Guard(tree, index)
+    for directory, subdirectories, files in walk_tree(roots):
+        for name in subdirectories:
+            if (directory / name).is_symlink():
+                checker.check_file(directory / name)
+        for name in files:
+            checker.check_file(directory / name)
+    blocked = {entry for entry in entries if checker.closure_has_problems(entry)}
+    findings = [finding for finding in checker.file_findings.values() if finding is not None]
+    for kustomization_findings, _ in checker.kustomization_results.values():
+        findings.extend(kustomization_findings)
+    return GuardResult(findings=findings, blocked=blocked)

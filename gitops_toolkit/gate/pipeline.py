@@ -1,0 +1,106 @@
+"""The gate from end to end: each stage is a module; this one only passes their data along."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitops_toolkit.errors import ToolError
+from gitops_toolkit.gate.catalog import Severity
+from gitops_toolkit.gate.crd_schemas import CrdSchemas
+from gitops_toolkit.gate.discover import discover
+from gitops_toolkit.gate.findings import Finding, unique_sorted
+from gitops_toolkit.gate.guard import guard
+from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
+from gitops_toolkit.gate.kustomization import KustomizationIndex, kustomization_file
+from gitops_toolkit.gate.parse import Resource, parse_rendering
+from gitops_toolkit.gate.progress import Progress, SilentProgress
+from gitops_toolkit.gate.render import RenderLimits, render_all, wrappers_directory
+from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
+from gitops_toolkit.gate.source_files import SourceFiles
+from gitops_toolkit.versions import KUBERNETES_VERSION
+from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlLimits
+
+# What Argo CD deploys lives under these top-level folders.
+SCAN_ROOTS = ("gitops-repo", "observability")
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    root: Path
+    crd_dirs: tuple[Path, ...] = ()
+    render: RenderLimits = field(default_factory=RenderLimits)
+    yaml: YamlLimits = DEFAULT_LIMITS
+    kubernetes_version: str = KUBERNETES_VERSION
+
+
+@dataclass
+class GateResult:
+    findings: list[Finding]
+    entries: list[str]
+    resources: list[Resource]
+    seconds: dict[str, float]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(finding.severity is Severity.ERROR for finding in self.findings) else 0
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    seconds[stage] = time.perf_counter() - started
+
+
+def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResult:
+    progress = progress or SilentProgress()
+    root = options.root.resolve()
+    roots = [root / name for name in SCAN_ROOTS if (root / name).is_dir()]
+    if not roots:
+        raise ToolError(f"{root} has none of {', '.join(SCAN_ROOTS)}; run from the repository root")
+    seconds: dict[str, float] = {}
+    findings: list[Finding] = []
+    tree = SourceFiles(root, options.yaml)
+    index = KustomizationIndex(tree.documents)
+
+    progress.stage("loading schemas")
+    with _timed(seconds, "schemas"):
+        kubernetes = KubernetesSchemas(options.kubernetes_version)
+        catalog = SchemaCatalog(kubernetes, CrdSchemas(kubernetes))
+        catalog.crds.add_directories(options.crd_dirs)
+
+    progress.stage("discovering and guarding")
+    with _timed(seconds, "discover"):
+        discovery = discover(tree, index, roots)
+    with _timed(seconds, "guard"):
+        guarded = guard(tree, index, roots, discovery.entries)
+    findings += discovery.findings + guarded.findings
+    renderable = [entry for entry in discovery.entries if entry not in guarded.blocked]
+    for entry in sorted(guarded.blocked):
+        findings.append(Finding(tree.relative(kustomization_file(entry) or entry), 1, "RENDER-SKIPPED",
+                                "not rendered until the guard findings in the files it uses are fixed"))
+
+    progress.stage("rendering", total=len(renderable))
+    with _timed(seconds, "render"), wrappers_directory() as workspace:
+        renderings = render_all(renderable, workspace, options.render, progress.advance)
+
+    progress.stage("checking")
+    resources: list[Resource] = []
+    with _timed(seconds, "parse"):
+        for rendering in renderings:
+            if rendering.failure_rule:
+                where = tree.relative(kustomization_file(rendering.entry) or rendering.entry)
+                findings.append(Finding(where, 1, rendering.failure_rule, rendering.failure))
+                continue
+            parsed, parse_findings = parse_rendering(rendering, tree)
+            resources += parsed
+            findings += parse_findings
+    with _timed(seconds, "schema"):
+        findings += check_schemas(resources, catalog)
+    progress.close()
+    return GateResult(unique_sorted(findings), [tree.relative(entry) for entry in discovery.entries],
+                      resources, seconds)

@@ -1,0 +1,85 @@
+"""Stage 7: findings as text for people, JSON for machines, Markdown for merge requests, JUnit for
+GitLab's test report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from xml.etree import ElementTree
+
+from gitops_toolkit.gate.catalog import Severity
+from gitops_toolkit.gate.findings import Finding
+
+
+def summary(findings: Sequence[Finding], entries: int, resources: int) -> str:
+    counts = Counter(finding.severity for finding in findings)
+    return (f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s) "
+            f"in {entries} entry point(s), {resources} resource(s)")
+
+
+def as_text(findings: Sequence[Finding]) -> str:
+    lines = []
+    for finding in findings:
+        resource = f" [{finding.resource}]" if finding.resource.kind else ""
+        lines.append(f"{finding.path}:{finding.line}: {finding.rule} {finding.severity} {finding.message}{resource}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def as_dicts(findings: Sequence[Finding]) -> list[dict[str, object]]:
+    return [
+        {
+            "rule": finding.rule,
+            "severity": str(finding.severity),
+            "path": finding.path,
+            "line": finding.line,
+            "kind": finding.resource.kind,
+            "namespace": finding.resource.namespace,
+            "name": finding.resource.name,
+            "message": finding.message,
+        }
+        for finding in findings
+    ]
+
+
+def as_json(findings: Sequence[Finding]) -> str:
+    return json.dumps(as_dicts(findings), indent=2) + "\n"
+
+
+def as_markdown(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "### Validation gate\n\nNo findings.\n"
+    rows = ["### Validation gate", "", "| severity | rule | where | resource | message |", "|---|---|---|---|---|"]
+    for finding in findings:
+        cells = [str(finding.severity), f"`{finding.rule}`", f"`{finding.path}:{finding.line}`",
+                 str(finding.resource) or "", finding.message]
+        rows.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def as_junit(findings: Sequence[Finding]) -> str:
+    """One test case per finding (errors are failures, the rest are skipped with a note)."""
+    errors = [finding for finding in findings if finding.severity is Severity.ERROR]
+    suite = ElementTree.Element("testsuite", name="validation-gate", tests=str(max(1, len(findings))),
+                                failures=str(len(errors)), skipped=str(len(findings) - len(errors)))
+    if not findings:
+        ElementTree.SubElement(suite, "testcase", classname="gate", name="no findings")
+    for finding in findings:
+        case = ElementTree.SubElement(suite, "testcase", classname=finding.rule,
+                                      name=f"{finding.path}:{finding.line} {finding.resource}".strip(),
+                                      file=finding.path, line=str(finding.line))
+        child = "failure" if finding.severity is Severity.ERROR else "skipped"
+        element = ElementTree.SubElement(case, child, message=finding.message, type=finding.rule)
+        element.text = finding.message
+    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
+    tree.getroot().append(suite)
+    ElementTree.indent(tree)
+    return ElementTree.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"
+
+
+FORMATTERS: dict[str, Callable[[Sequence[Finding]], str]] = {
+    "text": as_text,
+    "json": as_json,
+    "markdown": as_markdown,
+    "junit": as_junit,
+}

@@ -1,0 +1,39 @@
+"""The operator's verbs. Each task parses its options and calls the library in gitops_toolkit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import Collection, Context, Exit, task
+
+from gitops_toolkit.gate.command import validate_command
+
+REPOSITORY = Path(__file__).resolve().parent
+
+
+@task(
+    iterable=["crd_dir"],
+    help={
+        "crd-dir": "directory searched recursively for CRD YAML to validate custom resources (repeatable)",
+        "format": "report format: text, json, markdown or junit",
+        "output": "write the report to this file instead of standard output",
+        "root": "repository to validate (default: the one holding this tasks.py)",
+        "jobs": "entry points rendered in parallel (default: one per CPU)",
+    },
+)
+def validate(
+    c: Context, crd_dir: list[str] | None = None, format: str = "text", output: str = "", root: str = "", jobs: int = 0
+) -> None:
+    """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
+    code = validate_command(
+        root=Path(root) if root else REPOSITORY,
+        crd_dirs=[Path(directory) for directory in crd_dir or []],
+        output_format=format,
+        output=Path(output) if output else None,
+        jobs=jobs,
+    )
+    if code:
+        raise Exit(code=code)
+
+
+namespace = Collection(validate)
