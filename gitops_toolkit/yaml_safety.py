@@ -65,24 +65,25 @@ class YamlDocument:
         return self.node.start_mark.line + 1
 
     def line_of(self, path: Sequence[str | int]) -> int:
-        """Line of the deepest node along `path` that exists in this document."""
-        node = self.node
+        """Line of the deepest key or item along `path` that exists in this document."""
+        node, line = self.node, self.line
         for part in path:
-            child = _child(node, part)
-            if child is None:
+            found = _child(node, part)
+            if found is None:
                 break
-            node = child
-        return node.start_mark.line + 1
+            node, line = found
+        return line
 
 
-def _child(node: Node, part: str | int) -> Node | None:
+def _child(node: Node, part: str | int) -> tuple[Node, int] | None:
+    """The node under a mapping key or sequence index, with the line a person would point at."""
     if isinstance(node, MappingNode):
         for key, value in node.value:
             if isinstance(key, ScalarNode) and key.value == str(part):
-                return value
+                return value, key.start_mark.line + 1
     elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        child: Node = node.value[part]
-        return child
+        item: Node = node.value[part]
+        return item, item.start_mark.line + 1
     return None
 
 

@@ -1,0 +1,71 @@
+"""Shared test helpers: small trees written on the fly, copies of this repository, and the real gate."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gitops_toolkit.gate.pipeline import GateOptions, GateResult, run_gate
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SHARED_CRDS = REPOSITORY.parent / "shared" / "crds"
+# What a copy of the repository needs for `invoke validate` to run in it.
+_COPIED = ("tasks.py", "gitops-repo", "observability", "pyproject.toml")
+
+
+@pytest.fixture(scope="session")
+def shared_crds() -> Path:
+    if not SHARED_CRDS.is_dir():
+        pytest.fail(f"{SHARED_CRDS} is missing: CI runs with ../shared beside the repository")
+    return SHARED_CRDS
+
+
+@pytest.fixture
+def write_tree(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+    """Write {relative path: content} under a fresh root and return the root."""
+
+    def write(files: dict[str, str | bytes]) -> Path:
+        for relative, content in files.items():
+            path = tmp_path / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return tmp_path
+
+    return write
+
+
+@pytest.fixture
+def repository_copy(tmp_path: Path) -> Path:
+    """A copy of this repository's deployable tree and tasks.py, to plant defects in."""
+    copy = tmp_path / "repository"
+    copy.mkdir()
+    for name in _COPIED:
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, symlinks=True)
+        elif source.is_file():
+            shutil.copy2(source, copy / name)
+    return copy
+
+
+def gate(root: Path, *crd_dirs: Path) -> GateResult:
+    return run_gate(GateOptions(root=root, crd_dirs=tuple(crd_dirs)))
+
+
+def rules_at(result: GateResult) -> set[tuple[str, str]]:
+    """(rule, path) of every finding: what a person would read in the report."""
+    return {(finding.rule, finding.path) for finding in result.findings}
+
+
+def invoke_validate(root: Path, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`invoke validate` run the way a person runs it, from the repository directory."""
+    command = [str(Path(sys.executable).parent / "invoke"), "validate", *arguments]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=timeout, check=False)

@@ -1,0 +1,134 @@
+"""`invoke validate` as a person runs it: on this repository, and on copies with one planted defect."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import invoke_validate
+
+pytestmark = pytest.mark.integration
+APP = "gitops-repo/apps/online-boutique"
+
+
+def test_the_repository_validates_clean(shared_crds: Path) -> None:
+    from tests.conftest import REPOSITORY
+
+    completed = invoke_validate(REPOSITORY, "--crd-dir", str(shared_crds), "--format", "json")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert json.loads(completed.stdout) == []
+    assert "0 error(s), 0 warning(s) in 3 entry point(s)" in completed.stderr
+
+
+def append(path: str, text: str) -> Callable[[Path], None]:
+    def plant(root: Path) -> None:
+        with (root / path).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    return plant
+
+
+def replace(path: str, old: str, new: str) -> Callable[[Path], None]:
+    def plant(root: Path) -> None:
+        target = root / path
+        content = target.read_text(encoding="utf-8")
+        assert old in content, f"{old!r} not in {path}"
+        target.write_text(content.replace(old, new, 1), encoding="utf-8")
+    return plant
+
+
+def outside_base(root: Path) -> None:
+    outside = root.parent / "outside-base"
+    outside.mkdir()
+    (outside / "kustomization.yaml").write_text("resources: []\n", encoding="utf-8")
+    replace(f"{APP}/overlays/prod/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - ../../../../../../outside-base\n")(root)
+
+
+def escaping_symlink(root: Path) -> None:
+    (root / APP / "base" / "passwd.yaml").symlink_to("/etc/passwd")
+
+
+def latin1_byte(root: Path) -> None:
+    path = root / APP / "base" / "cartservice.yaml"
+    path.write_bytes(path.read_bytes().replace(b"# No PORT", b"# No P\xd6RT"))
+
+
+BOMB = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\ndata:\n  a0: &a0 lol\n" + "".join(
+    f"  a{n}: &a{n} [" + ",".join([f"*a{n - 1}"] * 9) + "]\n" for n in range(1, 9)
+)
+
+PLANTED = {
+    "remote base": (replace(f"{APP}/overlays/prod/kustomization.yaml", "  - ../../base\n",
+                            "  - ../../base\n  - https://github.com/example/manifests//base?ref=v1\n"),
+                    "GUARD-REMOTE-RESOURCE", f"{APP}/overlays/prod/kustomization.yaml"),
+    "base outside the repository": (outside_base, "GUARD-PATH-ESCAPE", f"{APP}/overlays/prod/kustomization.yaml"),
+    "symlink leaving the repository": (escaping_symlink, "GUARD-PATH-ESCAPE", f"{APP}/base/passwd.yaml"),
+    "billion laughs": (append(f"{APP}/base/frontend.yaml", BOMB), "GUARD-YAML-ALIASES", f"{APP}/base/frontend.yaml"),
+    "duplicate key": (replace(f"{APP}/base/adservice.yaml", "  name: adservice\n", "  name: adservice\n  name: ads\n"),
+                      "GUARD-YAML-DUPLICATE-KEY", f"{APP}/base/adservice.yaml"),
+    "non-UTF-8 file": (latin1_byte, "GUARD-NOT-UTF8", f"{APP}/base/cartservice.yaml"),
+    "oversized file": (append(f"{APP}/base/shippingservice.yaml", "# " + "x" * (1024 * 1024) + "\n"),
+                       "GUARD-FILE-TOO-LARGE", f"{APP}/base/shippingservice.yaml"),
+    "missing file": (replace(f"{APP}/base/kustomization.yaml", "  - adservice.yaml\n", "  - adservce.yaml\n"),
+                     "GUARD-MISSING-FILE", f"{APP}/base/kustomization.yaml"),
+    "unknown field": (replace(f"{APP}/base/paymentservice.yaml", "          ports:\n",
+                              "          imagePullPolcy: Always\n          ports:\n"),
+                      "SCHEMA-INVALID", f"{APP}/base/paymentservice.yaml"),
+    "wrong type in a custom resource": (replace(f"{APP}/components/gateway-route/httproute.yaml", "port: 80", "port: eighty"),
+                                        "SCHEMA-INVALID", f"{APP}/components/gateway-route/httproute.yaml"),
+    "removed API version": (replace(f"{APP}/components/autoscaling/pod-disruption-budgets.yaml", "policy/v1", "policy/v1beta1"),
+                            "SCHEMA-UNKNOWN-API", f"{APP}/components/autoscaling/pod-disruption-budgets.yaml"),
+}
+
+
+@pytest.mark.parametrize("defect", PLANTED)
+def test_a_planted_defect_fails_the_gate_naming_the_file(defect: str, repository_copy: Path, shared_crds: Path) -> None:
+    plant, rule, path = PLANTED[defect]
+    plant(repository_copy)
+    completed = invoke_validate(repository_copy, "--crd-dir", str(shared_crds), "--format", "json", timeout=60)
+    assert completed.returncode == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+    findings = json.loads(completed.stdout)
+    assert any(f["rule"] == rule and f["path"] == path for f in findings), findings
+
+
+def test_a_custom_resource_without_schema_warns_but_passes(repository_copy: Path) -> None:
+    completed = invoke_validate(repository_copy, "--format", "json")
+    assert completed.returncode == 0
+    warnings = {(f["rule"], f["kind"]) for f in json.loads(completed.stdout)}
+    assert warnings == {("SCHEMA-NO-SCHEMA", "HTTPRoute")}
+
+
+def test_text_report_names_file_line_rule_and_resource(repository_copy: Path, shared_crds: Path) -> None:
+    PLANTED["unknown field"][0](repository_copy)
+    completed = invoke_validate(repository_copy, "--crd-dir", str(shared_crds))
+    lines = [line for line in completed.stdout.splitlines() if "online-boutique/paymentservice" in line]
+    assert lines[0].startswith(f"{APP}/base/paymentservice.yaml:50: SCHEMA-INVALID error unknown field ")
+    assert lines[0].endswith("[Deployment online-boutique/paymentservice]")
+
+
+def test_junit_report_is_written_to_the_output_file(repository_copy: Path, shared_crds: Path, tmp_path: Path) -> None:
+    PLANTED["unknown field"][0](repository_copy)
+    report = tmp_path / "reports" / "gate.xml"
+    completed = invoke_validate(repository_copy, "--crd-dir", str(shared_crds), "--format", "junit",
+                                "--output", str(report))
+    assert completed.returncode == 1
+    assert completed.stdout == ""
+    assert '<failure message="unknown field' in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["--format", "xml"], "unknown --format 'xml'"),
+        (["--crd-dir", "/nonexistent/crds"], "--crd-dir /nonexistent/crds: no such directory"),
+        (["--root", "/"], "has none of gitops-repo, observability"),
+    ],
+)
+def test_the_tool_that_cannot_run_exits_2_with_one_line(repository_copy: Path, arguments: list[str], reason: str) -> None:
+    completed = invoke_validate(repository_copy, *arguments)
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines() == [f"validate: {completed.stderr.strip().removeprefix('validate: ')}"]
+    assert reason in completed.stderr

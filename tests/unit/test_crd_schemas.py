@@ -1,0 +1,71 @@
+"""CRD files from --crd-dir: real add-on CRDs load, converted schemas are cached by content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitops_toolkit.errors import ToolError
+from gitops_toolkit.gate.crd_schemas import CrdSchemas, openapi_to_json_schema
+from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
+from gitops_toolkit.versions import KUBERNETES_VERSION
+
+
+@pytest.fixture
+def schemas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CrdSchemas:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return CrdSchemas(KubernetesSchemas(KUBERNETES_VERSION))
+
+
+def test_every_shared_crd_loads_and_validates_a_minimal_object(schemas: CrdSchemas, shared_crds: Path) -> None:
+    schemas.add_directories([shared_crds])
+    kinds = schemas.kinds()
+    assert ("argoproj.io", "v1alpha1", "Application") in kinds
+    assert ("gateway.networking.k8s.io", "v1", "HTTPRoute") in kinds
+    assert ("monitoring.coreos.com", "v1", "PrometheusRule") in kinds
+    rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {"name": "r"},
+            "spec": {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up == 0", "for": "5m"}]}]}}
+    validator = schemas.validator("monitoring.coreos.com/v1", "PrometheusRule")
+    assert validator is not None
+    assert list(validator.iter_errors(rule)) == []
+    rule["spec"]["groups"][0]["rules"][0]["expr"] = {"not": "a string"}  # IntOrString field: object is wrong
+    assert list(validator.iter_errors(rule))
+
+
+def test_converted_schemas_are_cached_and_reused(schemas: CrdSchemas, shared_crds: Path, tmp_path: Path) -> None:
+    schemas.add_directories([shared_crds / "metallb-v0.16.1"])
+    cached = list((tmp_path / "cache" / "gitops-toolkit" / "crd-schemas").glob("*.json"))
+    assert len(cached) == len(list((shared_crds / "metallb-v0.16.1").glob("*.yaml")))
+    again = CrdSchemas(KubernetesSchemas(KUBERNETES_VERSION))
+    again.add_directories([shared_crds / "metallb-v0.16.1"])
+    assert again.kinds() == schemas.kinds()
+
+
+def test_missing_crd_directory_is_a_tool_error(schemas: CrdSchemas, tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match="no such directory"):
+        schemas.add_directories([tmp_path / "absent"])
+
+
+def test_unreadable_crd_file_is_a_tool_error(schemas: CrdSchemas, tmp_path: Path) -> None:
+    (tmp_path / "crds").mkdir()
+    (tmp_path / "crds" / "broken.yaml").write_text("kind: [\n", encoding="utf-8")
+    with pytest.raises(ToolError, match="broken.yaml"):
+        schemas.add_directories([tmp_path / "crds"])
+
+
+def test_openapi_conversion() -> None:
+    converted = openapi_to_json_schema({
+        "type": "object",
+        "properties": {
+            "port": {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+            "note": {"type": "string", "nullable": True},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True, "properties": {"a": {}}},
+            "ratio": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
+        },
+    })
+    assert converted["additionalProperties"] is False
+    assert converted["properties"]["port"]["type"] == ["integer", "string"]
+    assert converted["properties"]["note"]["type"] == ["string", "null"]
+    assert "additionalProperties" not in converted["properties"]["free"]
+    assert converted["properties"]["ratio"] == {"type": "number", "exclusiveMinimum": 0}

@@ -1,0 +1,49 @@
+"""Report formats: what people, machines, merge requests and GitLab's test report read."""
+
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree
+
+from gitops_toolkit.gate.findings import Finding, ResourceRef
+from gitops_toolkit.gate.report import as_json, as_junit, as_markdown, as_text
+
+FINDINGS = [
+    Finding("gitops-repo/app/web.yaml", 12, "SCHEMA-INVALID", "`spec.replicas` must be integer, not string 'two'",
+            ResourceRef("Deployment", "shop", "web")),
+    Finding("gitops-repo/app/route.yaml", 1, "SCHEMA-NO-SCHEMA", "no schema | for HTTPRoute",
+            ResourceRef("HTTPRoute", "shop", "web")),
+]
+
+
+def test_text_lines_start_with_path_line_rule_severity() -> None:
+    lines = as_text(FINDINGS).splitlines()
+    assert lines[0] == ("gitops-repo/app/web.yaml:12: SCHEMA-INVALID error `spec.replicas` must be integer, "
+                        "not string 'two' [Deployment shop/web]")
+    assert lines[1].startswith("gitops-repo/app/route.yaml:1: SCHEMA-NO-SCHEMA warning ")
+
+
+def test_json_has_every_field() -> None:
+    [first, _] = json.loads(as_json(FINDINGS))
+    assert first == {"rule": "SCHEMA-INVALID", "severity": "error", "path": "gitops-repo/app/web.yaml", "line": 12,
+                     "kind": "Deployment", "namespace": "shop", "name": "web",
+                     "message": "`spec.replicas` must be integer, not string 'two'"}
+    assert json.loads(as_json([])) == []
+
+
+def test_markdown_is_a_table_with_escaped_cells() -> None:
+    markdown = as_markdown(FINDINGS)
+    assert "| error | `SCHEMA-INVALID` | `gitops-repo/app/web.yaml:12` | Deployment shop/web |" in markdown
+    assert "no schema \\| for HTTPRoute" in markdown
+    assert "No findings." in as_markdown([])
+
+
+def test_junit_counts_errors_as_failures() -> None:
+    suite = ElementTree.fromstring(as_junit(FINDINGS)).find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "1", "1")
+    cases = suite.findall("testcase")
+    assert cases[0].find("failure") is not None
+    assert cases[1].find("skipped") is not None
+    empty = ElementTree.fromstring(as_junit([])).find("testsuite")
+    assert empty is not None and empty.get("failures") == "0"
