@@ -19,6 +19,8 @@ from gitops_toolkit.yaml_safety import YamlRejected
 class GuardResult:
     findings: list[Finding] = field(default_factory=list)
     blocked: set[Path] = field(default_factory=set)
+    # every kustomization each entry point uses, the entry's own first
+    closures: dict[Path, list[Kustomization]] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,9 +110,11 @@ class _Guard:
                     "or name the files instead"), None
         return None, target
 
-    def closure_has_problems(self, entry: Path) -> bool:
-        """Check every kustomization and file the entry point uses; True when any has a finding."""
+    def closure(self, entry: Path) -> tuple[list[Kustomization], bool]:
+        """Every kustomization the entry point uses, checked with the files they name; True when any has
+        a finding."""
         stack, seen, problems = [entry], set(), False
+        closure: list[Kustomization] = []
         while stack:
             directory = stack.pop()
             if directory in seen:
@@ -119,11 +123,12 @@ class _Guard:
             kustomization = self.index.get(directory)
             if kustomization is None:
                 continue
+            closure.append(kustomization)
             kustomization_problem = self.check_file(kustomization.file)
             findings, directories = self.check_kustomization(kustomization)
             problems = problems or bool(findings) or kustomization_problem is not None
-            stack.extend(target.resolve() for target in directories)
-        return problems
+            stack.extend(target.resolve() for target in reversed(directories))
+        return closure, problems
 
 
 def guard(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path], entries: list[Path]) -> GuardResult:
@@ -134,8 +139,13 @@ def guard(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path], e
                 checker.check_file(directory / name)
         for name in files:
             checker.check_file(directory / name)
-    blocked = {entry for entry in entries if checker.closure_has_problems(entry)}
+    result = GuardResult()
+    for entry in entries:
+        result.closures[entry], problems = checker.closure(entry)
+        if problems:
+            result.blocked.add(entry)
     findings = [finding for finding in checker.file_findings.values() if finding is not None]
     for kustomization_findings, _ in checker.kustomization_results.values():
         findings.extend(kustomization_findings)
-    return GuardResult(findings=findings, blocked=blocked)
+    result.findings = findings
+    return result

@@ -1,8 +1,11 @@
-"""Stage 4: turn rendered YAML into resources that remember the source file and line they came from."""
+"""Stage 4: turn rendered YAML into resources that remember the source file and line a person edits.
+
+Kustomize can annotate each object with its origin, but that nearly doubles the cost of rendering;
+instead each rendered object is matched to the document that declared it, among the resource files
+and generators of the kustomizations its entry point uses (kind plus the name kustomize built on)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,13 +14,13 @@ from typing import Any
 import yaml
 
 from gitops_toolkit.gate.findings import Finding, ResourceRef
-from gitops_toolkit.gate.kustomization import kustomization_file
+from gitops_toolkit.gate.kustomization import Kustomization, kustomization_file
 from gitops_toolkit.gate.render import Rendering
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.yaml_safety import YamlDocument, load_trusted_yaml
 
-ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
-_GENERATOR_FIELDS = ("configMapGenerator", "secretGenerator")
+_RESOURCE_FIELDS = ("resources", "crds")
+_GENERATED_KINDS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
 
 
 @dataclass(frozen=True)
@@ -53,72 +56,78 @@ class Resource:
         return self.source.line_of(path) if self.source is not None else self.line
 
 
-def parse_rendering(rendering: Rendering, tree: SourceFiles) -> tuple[list[Resource], list[Finding]]:
+@dataclass(frozen=True)
+class _Declaration:
+    kind: str
+    name: str
+    path: str
+    line: int
+    document: YamlDocument | None
+
+
+class SourceLocator:
+    """Where the objects of one entry point were declared."""
+
+    def __init__(self, tree: SourceFiles, closure: list[Kustomization]) -> None:
+        self._declarations: dict[str, list[_Declaration]] = {}
+        for kustomization in closure:
+            self._add_resource_files(tree, kustomization)
+            self._add_generators(tree, kustomization)
+        self._fallback = tree.relative(closure[0].file) if closure else ""
+
+    def _add(self, declaration: _Declaration) -> None:
+        self._declarations.setdefault(declaration.kind, []).append(declaration)
+
+    def _add_resource_files(self, tree: SourceFiles, kustomization: Kustomization) -> None:
+        for reference in kustomization.references:
+            file = kustomization.directory / reference.value
+            if not reference.field.startswith(_RESOURCE_FIELDS) or not file.is_file():
+                continue
+            for document in tree.documents(file):
+                if isinstance(document.data, dict):
+                    name = str((document.data.get("metadata") or {}).get("name", ""))
+                    self._add(_Declaration(str(document.data.get("kind", "")), name, tree.relative(file),
+                                           document.line, document))
+
+    def _add_generators(self, tree: SourceFiles, kustomization: Kustomization) -> None:
+        documents = tree.documents(kustomization.file)
+        if not documents or not isinstance(documents[0].data, dict):
+            return
+        for field, kind in _GENERATED_KINDS.items():
+            generators = documents[0].data.get(field)
+            for index, generator in enumerate(generators if isinstance(generators, list) else []):
+                if isinstance(generator, dict):
+                    self._add(_Declaration(kind, str(generator.get("name", "")), tree.relative(kustomization.file),
+                                           documents[0].line_of([field, index]), None))
+
+    def locate(self, kind: str, name: str) -> _Declaration:
+        """The declaration with this kind and name, else the one whose name kustomize extended
+        (prefix, suffix, hash) the most specifically, else the entry point itself."""
+        candidates = self._declarations.get(kind, [])
+        exact = [declaration for declaration in candidates if declaration.name == name]
+        if exact:
+            return exact[0]
+        extended = [declaration for declaration in candidates if declaration.name and declaration.name in name]
+        if extended:
+            return max(extended, key=lambda declaration: len(declaration.name))
+        return _Declaration(kind, name, self._fallback, 1, None)
+
+
+def parse_rendering(
+    rendering: Rendering, tree: SourceFiles, closure: list[Kustomization]
+) -> tuple[list[Resource], list[Finding]]:
     entry_file = tree.relative(kustomization_file(rendering.entry) or rendering.entry)
     try:
         objects = load_trusted_yaml(rendering.text)
     except yaml.YAMLError as error:
         return [], [Finding(entry_file, 1, "RENDER-FAILED", f"kustomize output is not YAML: {error}")]
+    if not all(isinstance(obj, dict) for obj in objects):
+        return [], [Finding(entry_file, 1, "RENDER-FAILED", "kustomize output holds a non-object document")]
+    locator = SourceLocator(tree, closure)
+    entry = tree.relative(rendering.entry)
     resources = []
     for obj in objects:
-        if not isinstance(obj, dict):
-            return [], [Finding(entry_file, 1, "RENDER-FAILED", "kustomize output holds a non-object document")]
-        origin = _pop_origin(obj)
-        resources.append(_locate(obj, origin, rendering, tree))
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        declaration = locator.locate(str(obj.get("kind", "")), str(metadata.get("name", "")))
+        resources.append(Resource(obj, entry, declaration.path, declaration.line, declaration.document))
     return resources, []
-
-
-def _pop_origin(obj: dict[str, Any]) -> dict[str, Any]:
-    """Remove the origin annotation the wrapper asked for, so later stages see the object as Argo CD will."""
-    metadata = obj.get("metadata")
-    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
-    if not isinstance(annotations, dict) or ORIGIN_ANNOTATION not in annotations:
-        return {}
-    origin = yaml.load(annotations.pop(ORIGIN_ANNOTATION), Loader=yaml.CSafeLoader)
-    if not annotations and isinstance(metadata, dict):
-        del metadata["annotations"]
-    return origin if isinstance(origin, dict) else {}
-
-
-def _locate(obj: dict[str, Any], origin: dict[str, Any], rendering: Rendering, tree: SourceFiles) -> Resource:
-    entry = tree.relative(rendering.entry)
-    kind = str(obj.get("kind", ""))
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    name = str(metadata.get("name", ""))
-    if "path" in origin:
-        file = Path(os.path.normpath(rendering.wrapper / str(origin["path"])))
-        document = _matching_document(tree.documents(file), kind, name)
-        line = document.line if document else 1
-        return Resource(obj, entry, tree.relative(file), line, document)
-    if "configuredIn" in origin:
-        file = Path(os.path.normpath(rendering.wrapper / str(origin["configuredIn"])))
-        return Resource(obj, entry, tree.relative(file), _generator_line(tree.documents(file), name))
-    return Resource(obj, entry, tree.relative(kustomization_file(rendering.entry) or rendering.entry), 1)
-
-
-def _matching_document(documents: list[YamlDocument], kind: str, name: str) -> YamlDocument | None:
-    """The source document a rendered object came from: same kind, and the name kustomize built on."""
-    same_kind = [doc for doc in documents if isinstance(doc.data, dict) and doc.data.get("kind") == kind]
-    if len(same_kind) <= 1:
-        return same_kind[0] if same_kind else None
-    best: YamlDocument | None = None
-    best_length = -1
-    for document in same_kind:
-        source_name = str((document.data.get("metadata") or {}).get("name", ""))
-        if source_name == name:
-            return document
-        if source_name and source_name in name and len(source_name) > best_length:
-            best, best_length = document, len(source_name)
-    return best
-
-
-def _generator_line(documents: list[YamlDocument], name: str) -> int:
-    if not documents or not isinstance(documents[0].data, dict):
-        return 1
-    document = documents[0]
-    for field in _GENERATOR_FIELDS:
-        generators = document.data.get(field)
-        for index, generator in enumerate(generators if isinstance(generators, list) else []):
-            if isinstance(generator, dict) and str(generator.get("name", "")) in name:
-                return document.line_of([field, index])
-    return 1

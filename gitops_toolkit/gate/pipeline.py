@@ -18,7 +18,7 @@ from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.kustomization import KustomizationIndex, kustomization_file
 from gitops_toolkit.gate.parse import Resource, parse_rendering
 from gitops_toolkit.gate.progress import Progress, SilentProgress
-from gitops_toolkit.gate.render import RenderLimits, render_all, wrappers_directory
+from gitops_toolkit.gate.render import RenderLimits, render_all
 from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.versions import KUBERNETES_VERSION
@@ -85,8 +85,8 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
                                 "not rendered until the guard findings in the files it uses are fixed"))
 
     progress.stage("rendering", total=len(renderable))
-    with _timed(seconds, "render"), wrappers_directory() as workspace:
-        renderings = render_all(renderable, workspace, options.render, progress.advance)
+    with _timed(seconds, "render"):
+        renderings = render_all(renderable, options.render, progress.advance)
 
     progress.stage("checking")
     resources: list[Resource] = []
@@ -96,7 +96,7 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
                 where = tree.relative(kustomization_file(rendering.entry) or rendering.entry)
                 findings.append(Finding(where, 1, rendering.failure_rule, rendering.failure))
                 continue
-            parsed, parse_findings = parse_rendering(rendering, tree)
+            parsed, parse_findings = parse_rendering(rendering, tree, guarded.closures[rendering.entry])
             resources += parsed
             findings += parse_findings
     with _timed(seconds, "schema"):

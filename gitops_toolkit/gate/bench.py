@@ -1,0 +1,98 @@
+"""`nox -s bench`: how close the gate stays to the cost of rendering, on a large synthetic tree.
+
+Builds N copies of the prod overlay (each in its own namespace) beside a copy of the Online Boutique
+base and components, then measures in one run:
+  - render only: `kubectl kustomize` of each entry point, one after another;
+  - the full `invoke validate` (a real subprocess, as a person runs it);
+  - our schema stage against the `kubernetes-validate --strict` CLI on the same rendered resources.
+It prints ratios; it asserts nothing (timings on shared machines are not test material).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gitops_toolkit.gate.pipeline import GateOptions, run_gate
+from gitops_toolkit.gate.render import RenderLimits
+from gitops_toolkit.kubectl import kustomize_build
+from gitops_toolkit.versions import KUBERNETES_VERSION
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+APP = Path("gitops-repo/apps/online-boutique")
+_TARGET_VALIDATE_RATIO = 1.5
+
+
+def build_tree(destination: Path, copies: int) -> list[Path]:
+    """A repository holding the app's base and components plus `copies` prod overlays."""
+    for part in ("base", "components"):
+        shutil.copytree(REPOSITORY / APP / part, destination / APP / part)
+    prod = REPOSITORY / APP / "overlays" / "prod"
+    overlays = []
+    for number in range(copies):
+        overlay = destination / APP / "overlays" / f"prod-{number:02d}"
+        shutil.copytree(prod, overlay)
+        for name in ("kustomization.yaml", "namespace.yaml"):
+            path = overlay / name
+            text = path.read_text(encoding="utf-8").replace("online-boutique\n", f"shop-{number:02d}\n")
+            path.write_text(text, encoding="utf-8")
+        overlays.append(overlay)
+    shutil.copy2(REPOSITORY / "tasks.py", destination / "tasks.py")
+    return overlays
+
+
+def timed(action: object) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = action()  # type: ignore[operator]
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=25)
+    parser.add_argument("--crd-dir", type=Path, default=REPOSITORY.parent / "shared" / "crds")
+    options = parser.parse_args()
+    crd_dirs = [options.crd_dir] if options.crd_dir.is_dir() else []
+    bin_directory = Path(sys.executable).parent
+
+    with tempfile.TemporaryDirectory(prefix="gate-bench-") as workspace:
+        root = Path(workspace) / "repository"
+        overlays = build_tree(root, options.copies)
+        limits = RenderLimits()
+
+        render_seconds, rendered = timed(lambda: [
+            kustomize_build(overlay, limits.timeout_seconds, limits.memory_bytes) for overlay in overlays
+        ])
+        stream = Path(workspace) / "rendered.yaml"
+        stream.write_text("\n---\n".join(rendered), encoding="utf-8")  # type: ignore[arg-type]
+
+        command = [str(bin_directory / "invoke"), "validate", "--root", str(root)]
+        command += [argument for directory in crd_dirs for argument in ("--crd-dir", str(directory))]
+        subprocess.run(command, capture_output=True, check=False)  # warm the CRD cache and the page cache
+        validate_seconds, completed = timed(lambda: subprocess.run(command, capture_output=True, text=True, check=False))
+
+        result = run_gate(GateOptions(root=root, crd_dirs=tuple(crd_dirs)))
+        cli = [str(bin_directory / "kubernetes-validate"), "--strict", "--quiet", "-k", KUBERNETES_VERSION, str(stream)]
+        cli_seconds, _ = timed(lambda: subprocess.run(cli, capture_output=True, check=False))
+
+    schema_seconds = result.seconds["schema"]
+    ratio = validate_seconds / render_seconds
+    print(f"entry points: {len(overlays)}, resources: {len(result.resources)}, "
+          f"findings: {len(result.findings)}, validate exit code: {completed.returncode}")  # type: ignore[attr-defined]
+    print(f"render only (kubectl kustomize, one after another): {render_seconds:7.2f} s")
+    print(f"full invoke validate:                               {validate_seconds:7.2f} s   "
+          f"ratio {ratio:.2f}x (target <= {_TARGET_VALIDATE_RATIO}x)")
+    stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
+    print(f"  in-process stages: {stages}")
+    print(f"schema stage (ours):                                {schema_seconds:7.2f} s")
+    print(f"kubernetes-validate --strict CLI, same resources:   {cli_seconds:7.2f} s   "
+          f"ours is {cli_seconds / schema_seconds:.0f}x faster")
+
+
+if __name__ == "__main__":
+    main()
