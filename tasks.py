@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from invoke import Collection, Context, Exit, task
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
 
 from gitops_toolkit.gate.command import validate_command
 

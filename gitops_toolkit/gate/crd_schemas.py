@@ -63,15 +63,18 @@ def openapi_to_json_schema(schema: Any) -> Any:
         result.setdefault("properties", {})
         for name in ("apiVersion", "kind", "metadata"):
             result["properties"].setdefault(name, {"type": "object"} if name == "metadata" else {"type": "string"})
-    if ("properties" in result and "additionalProperties" not in result
-            and not schema.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        "properties" in result
+        and "additionalProperties" not in result
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
         result["additionalProperties"] = False
     return result
 
 
 def crd_versions(crd: dict[str, Any]) -> dict[CrdKey, dict[str, Any]]:
     """Converted schema of every served version of one CustomResourceDefinition."""
-    spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
+    spec: dict[str, Any] = crd["spec"] if isinstance(crd.get("spec"), dict) else {}
     group = str(spec.get("group", ""))
     kind = str((spec.get("names") or {}).get("kind", ""))
     schemas = {}
@@ -94,7 +97,8 @@ def _read_crd_file(path: Path) -> dict[CrdKey, dict[str, Any]]:
     digest = hashlib.sha256(raw).hexdigest()
     cached = cache_directory() / f"{digest}-v{_CACHE_FORMAT}.json"
     if cached.is_file():
-        return {tuple(key): schema for key, schema in json.loads(cached.read_text(encoding="utf-8"))}  # type: ignore[misc]
+        entries = json.loads(cached.read_text(encoding="utf-8"))
+        return {(group, version, kind): schema for (group, version, kind), schema in entries}
     try:
         documents = load_trusted_yaml(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
@@ -142,8 +146,13 @@ class CrdSchemas:
                 return None
             root = dict(schema)
             properties = dict(root.get("properties") or {})
-            properties.update({"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                               "metadata": self._kubernetes.reference(OBJECT_META)})
+            properties.update(
+                {
+                    "apiVersion": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "metadata": self._kubernetes.reference(OBJECT_META),
+                }
+            )
             root["properties"] = properties
             if not root.get("x-kubernetes-preserve-unknown-fields"):
                 root.setdefault("additionalProperties", False)

@@ -56,11 +56,15 @@ def discover(
         if kustomization is None or directory in used:
             continue
         if kustomization.is_component:
-            findings.append(Finding(
-                tree.relative(kustomization.file), 1, "DISCOVER-UNUSED-COMPONENT",
-                "component is not used by any kustomization, so nothing renders or validates it; "
-                "use it from an overlay or delete it",
-            ))
+            findings.append(
+                Finding(
+                    tree.relative(kustomization.file),
+                    1,
+                    "DISCOVER-UNUSED-COMPONENT",
+                    "component is not used by any kustomization, so nothing renders or validates it; "
+                    "use it from an overlay or delete it",
+                )
+            )
         else:
             entries.append(directory)
     for extra in extra_entries:

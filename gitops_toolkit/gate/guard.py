@@ -43,9 +43,13 @@ class _Guard:
     def _file_problem(self, path: Path) -> Finding | None:
         relative = self.tree.relative(path)
         if path.is_symlink() and not self.inside_repository(path):
-            return Finding(relative, 1, "GUARD-PATH-ESCAPE",
-                           f"symlink points outside the repository (to {os.path.realpath(path)}); "
-                           "copy the file into the repository instead")
+            return Finding(
+                relative,
+                1,
+                "GUARD-PATH-ESCAPE",
+                f"symlink points outside the repository (to {os.path.realpath(path)}); "
+                "copy the file into the repository instead",
+            )
         if not path.exists():
             return Finding(relative, 1, "GUARD-MISSING-FILE", "broken symlink; point it at an existing file")
         if path.is_dir():
@@ -57,9 +61,13 @@ class _Guard:
             return None
         size = path.stat().st_size
         if size > self.tree.limits.max_bytes:
-            return Finding(relative, 1, "GUARD-FILE-TOO-LARGE",
-                           f"file is {size} bytes, over the {self.tree.limits.max_bytes}-byte limit; "
-                           "keep large data out of the rendered tree")
+            return Finding(
+                relative,
+                1,
+                "GUARD-FILE-TOO-LARGE",
+                f"file is {size} bytes, over the {self.tree.limits.max_bytes}-byte limit; "
+                "keep large data out of the rendered tree",
+            )
         return None
 
     def check_kustomization(self, kustomization: Kustomization) -> tuple[list[Finding], list[Path]]:
@@ -73,9 +81,15 @@ class _Guard:
         findings: list[Finding] = []
         where = self.tree.relative(kustomization.file)
         for helm in kustomization.helm_fields:
-            findings.append(Finding(where, helm.line, "GUARD-HELM-INFLATION",
-                                    f"`{helm.field}` makes kustomize download and inflate a Helm chart; "
-                                    "deploy the chart with an Argo CD Application instead"))
+            findings.append(
+                Finding(
+                    where,
+                    helm.line,
+                    "GUARD-HELM-INFLATION",
+                    f"`{helm.field}` makes kustomize download and inflate a Helm chart; "
+                    "deploy the chart with an Argo CD Application instead",
+                )
+            )
         for reference in kustomization.references:
             problem, target = self._reference_problem(kustomization, reference)
             if problem is not None:
@@ -93,21 +107,29 @@ class _Guard:
     ) -> tuple[tuple[str, str] | None, Path | None]:
         named = f"{reference.field} `{reference.value}`"
         if reference.is_remote:
-            return ("GUARD-REMOTE-RESOURCE",
-                    f"{named} is remote: rendering would fetch it from the network; vendor it into the "
-                    "repository"), None
+            return (
+                "GUARD-REMOTE-RESOURCE",
+                f"{named} is remote: rendering would fetch it from the network; vendor it into the repository",
+            ), None
         if Path(reference.value).is_absolute():
-            return ("GUARD-PATH-ESCAPE", f"{named} is an absolute path; use a path relative to "
-                    f"{self.tree.relative(kustomization.directory)}"), None
+            return (
+                "GUARD-PATH-ESCAPE",
+                f"{named} is an absolute path; use a path relative to {self.tree.relative(kustomization.directory)}",
+            ), None
         target = kustomization.directory / reference.value
         if not self.inside_repository(target):
-            return ("GUARD-PATH-ESCAPE", f"{named} resolves outside the repository (to "
-                    f"{os.path.realpath(target)}); keep every input inside the repository"), None
+            return (
+                "GUARD-PATH-ESCAPE",
+                f"{named} resolves outside the repository (to "
+                f"{os.path.realpath(target)}); keep every input inside the repository",
+            ), None
         if not target.exists():
             return ("GUARD-MISSING-FILE", f"{named} does not exist; fix the path or add the file"), None
         if target.is_dir() and self.index.get(target) is None:
-            return ("GUARD-MISSING-FILE", f"{named} is a directory without a kustomization.yaml; add one "
-                    "or name the files instead"), None
+            return (
+                "GUARD-MISSING-FILE",
+                f"{named} is a directory without a kustomization.yaml; add one or name the files instead",
+            ), None
         return None, target
 
     def closure(self, entry: Path) -> tuple[list[Kustomization], bool]:

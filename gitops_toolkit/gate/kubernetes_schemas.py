@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from gitops_toolkit.errors import ToolError
@@ -31,8 +31,10 @@ def _schema_directory(kubernetes_version: str) -> Path:
     wanted = f"v{kubernetes_version}.0-local-strict"
     directory = Path(str(base)) / wanted
     if not (directory / "_definitions.json").is_file():
-        raise ToolError(f"kubernetes-validate has no strict schemas for Kubernetes {kubernetes_version}; "
-                        "install the version pyproject.toml pins")
+        raise ToolError(
+            f"kubernetes-validate has no strict schemas for Kubernetes {kubernetes_version}; "
+            "install the version pyproject.toml pins"
+        )
     return directory
 
 
@@ -48,9 +50,10 @@ class KubernetesSchemas:
         return definitions
 
     @cached_property
-    def registry(self) -> Registry:  # type: ignore[type-arg]
+    def registry(self) -> Registry[Any]:
         contents = {"$id": DEFINITIONS_URI, "$defs": self._definitions}
-        return Registry().with_resource(DEFINITIONS_URI, Resource(contents, DRAFT202012))  # type: ignore[call-arg]
+        registry: Registry[Any] = Registry().with_resource(DEFINITIONS_URI, DRAFT202012.create_resource(contents))
+        return registry
 
     @cached_property
     def _names_by_kind(self) -> dict[tuple[str, str, str], str]:

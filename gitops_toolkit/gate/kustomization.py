@@ -68,8 +68,17 @@ def _references(body: dict[str, Any], document: YamlDocument) -> Iterator[Refere
         if isinstance(value, str) and value and not _is_inline(value):
             yield Reference(_describe(path), value, document.line_of(path))
 
-    for name in ("resources", "bases", "components", "crds", "configurations", "patchesStrategicMerge",
-                 "generators", "transformers", "validators"):
+    for name in (
+        "resources",
+        "bases",
+        "components",
+        "crds",
+        "configurations",
+        "patchesStrategicMerge",
+        "generators",
+        "transformers",
+        "validators",
+    ):
         for index, value in enumerate(_as_list(body.get(name))):
             yield from ref(value, name, index)
     for name in ("patches", "patchesJson6902", "replacements"):
@@ -119,7 +128,5 @@ class KustomizationIndex:
         key = directory.resolve()
         if key not in self._by_directory:
             file = kustomization_file(key)
-            self._by_directory[key] = None if file is None else read_kustomization(
-                file, self._load_documents(file)
-            )
+            self._by_directory[key] = None if file is None else read_kustomization(file, self._load_documents(file))
         return self._by_directory[key]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -48,8 +47,9 @@ class Resource:
 
     @property
     def ref(self) -> ResourceRef:
-        return ResourceRef(self.kind, str(self.metadata.get("namespace", "") or ""),
-                           str(self.metadata.get("name", "") or ""))
+        return ResourceRef(
+            self.kind, str(self.metadata.get("namespace", "") or ""), str(self.metadata.get("name", "") or "")
+        )
 
     def line_at(self, path: Sequence[str | int]) -> int:
         """Line of `path` (e.g. spec.replicas) in the source document, or of the document itself."""
@@ -86,8 +86,11 @@ class SourceLocator:
             for document in tree.documents(file):
                 if isinstance(document.data, dict):
                     name = str((document.data.get("metadata") or {}).get("name", ""))
-                    self._add(_Declaration(str(document.data.get("kind", "")), name, tree.relative(file),
-                                           document.line, document))
+                    self._add(
+                        _Declaration(
+                            str(document.data.get("kind", "")), name, tree.relative(file), document.line, document
+                        )
+                    )
 
     def _add_generators(self, tree: SourceFiles, kustomization: Kustomization) -> None:
         documents = tree.documents(kustomization.file)
@@ -97,8 +100,15 @@ class SourceLocator:
             generators = documents[0].data.get(field)
             for index, generator in enumerate(generators if isinstance(generators, list) else []):
                 if isinstance(generator, dict):
-                    self._add(_Declaration(kind, str(generator.get("name", "")), tree.relative(kustomization.file),
-                                           documents[0].line_of([field, index]), None))
+                    self._add(
+                        _Declaration(
+                            kind,
+                            str(generator.get("name", "")),
+                            tree.relative(kustomization.file),
+                            documents[0].line_of([field, index]),
+                            None,
+                        )
+                    )
 
     def locate(self, kind: str, name: str) -> _Declaration:
         """The declaration with this kind and name, else the one whose name kustomize extended

@@ -81,8 +81,14 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
     findings += discovery.findings + guarded.findings
     renderable = [entry for entry in discovery.entries if entry not in guarded.blocked]
     for entry in sorted(guarded.blocked):
-        findings.append(Finding(tree.relative(kustomization_file(entry) or entry), 1, "RENDER-SKIPPED",
-                                "not rendered until the guard findings in the files it uses are fixed"))
+        findings.append(
+            Finding(
+                tree.relative(kustomization_file(entry) or entry),
+                1,
+                "RENDER-SKIPPED",
+                "not rendered until the guard findings in the files it uses are fixed",
+            )
+        )
 
     progress.stage("rendering", total=len(renderable))
     with _timed(seconds, "render"):
@@ -102,5 +108,6 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
     with _timed(seconds, "schema"):
         findings += check_schemas(resources, catalog)
     progress.close()
-    return GateResult(unique_sorted(findings), [tree.relative(entry) for entry in discovery.entries],
-                      resources, seconds)
+    return GateResult(
+        unique_sorted(findings), [tree.relative(entry) for entry in discovery.entries], resources, seconds
+    )

@@ -14,8 +14,10 @@ from gitops_toolkit.gate.findings import Finding
 
 def summary(findings: Sequence[Finding], entries: int, resources: int) -> str:
     counts = Counter(finding.severity for finding in findings)
-    return (f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s) "
-            f"in {entries} entry point(s), {resources} resource(s)")
+    return (
+        f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s) "
+        f"in {entries} entry point(s), {resources} resource(s)"
+    )
 
 
 def as_text(findings: Sequence[Finding]) -> str:
@@ -51,8 +53,13 @@ def as_markdown(findings: Sequence[Finding]) -> str:
         return "### Validation gate\n\nNo findings.\n"
     rows = ["### Validation gate", "", "| severity | rule | where | resource | message |", "|---|---|---|---|---|"]
     for finding in findings:
-        cells = [str(finding.severity), f"`{finding.rule}`", f"`{finding.path}:{finding.line}`",
-                 str(finding.resource) or "", finding.message]
+        cells = [
+            str(finding.severity),
+            f"`{finding.rule}`",
+            f"`{finding.path}:{finding.line}`",
+            str(finding.resource) or "",
+            finding.message,
+        ]
         rows.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
     return "\n".join(rows) + "\n"
 
@@ -60,21 +67,31 @@ def as_markdown(findings: Sequence[Finding]) -> str:
 def as_junit(findings: Sequence[Finding]) -> str:
     """One test case per finding (errors are failures, the rest are skipped with a note)."""
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
-    suite = ElementTree.Element("testsuite", name="validation-gate", tests=str(max(1, len(findings))),
-                                failures=str(len(errors)), skipped=str(len(findings) - len(errors)))
+    suite = ElementTree.Element(
+        "testsuite",
+        name="validation-gate",
+        tests=str(max(1, len(findings))),
+        failures=str(len(errors)),
+        skipped=str(len(findings) - len(errors)),
+    )
     if not findings:
         ElementTree.SubElement(suite, "testcase", classname="gate", name="no findings")
     for finding in findings:
-        case = ElementTree.SubElement(suite, "testcase", classname=finding.rule,
-                                      name=f"{finding.path}:{finding.line} {finding.resource}".strip(),
-                                      file=finding.path, line=str(finding.line))
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            classname=finding.rule,
+            name=f"{finding.path}:{finding.line} {finding.resource}".strip(),
+            file=finding.path,
+            line=str(finding.line),
+        )
         child = "failure" if finding.severity is Severity.ERROR else "skipped"
         element = ElementTree.SubElement(case, child, message=finding.message, type=finding.rule)
         element.text = finding.message
-    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
-    tree.getroot().append(suite)
-    ElementTree.indent(tree)
-    return ElementTree.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"
+    suites = ElementTree.Element("testsuites")
+    suites.append(suite)
+    ElementTree.indent(suites)
+    return str(ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 FORMATTERS: dict[str, Callable[[Sequence[Finding]], str]] = {

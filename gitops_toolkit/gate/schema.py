@@ -41,8 +41,15 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> list
 
 def _check_resource(resource: Resource, catalog: SchemaCatalog) -> list[Finding]:
     if not resource.api_version or not resource.kind:
-        return [Finding(resource.path, resource.line, "SCHEMA-INVALID",
-                        "apiVersion and kind are required on every resource", resource.ref)]
+        return [
+            Finding(
+                resource.path,
+                resource.line,
+                "SCHEMA-INVALID",
+                "apiVersion and kind are required on every resource",
+                resource.ref,
+            )
+        ]
     validator = catalog.validator(resource.api_version, resource.kind)
     if validator is None:
         return [_no_schema(resource, catalog)]
@@ -58,12 +65,22 @@ def _no_schema(resource: Resource, catalog: SchemaCatalog) -> Finding:
     group, _ = split_api_version(resource.api_version)
     version = catalog.kubernetes.kubernetes_version
     if group in catalog.kubernetes.groups:
-        return Finding(resource.path, resource.line_at(["apiVersion"]), "SCHEMA-UNKNOWN-API",
-                       f"Kubernetes {version} serves no {resource.kind} in {resource.api_version}; "
-                       "use an API version this Kubernetes serves (`kubectl api-resources`)", resource.ref)
-    return Finding(resource.path, resource.line, "SCHEMA-NO-SCHEMA",
-                   f"no schema for custom resource {resource.kind} ({resource.api_version}), so it was not "
-                   "validated; pass --crd-dir with a directory holding its CRD", resource.ref)
+        return Finding(
+            resource.path,
+            resource.line_at(["apiVersion"]),
+            "SCHEMA-UNKNOWN-API",
+            f"Kubernetes {version} serves no {resource.kind} in {resource.api_version}; "
+            "use an API version this Kubernetes serves (`kubectl api-resources`)",
+            resource.ref,
+        )
+    return Finding(
+        resource.path,
+        resource.line,
+        "SCHEMA-NO-SCHEMA",
+        f"no schema for custom resource {resource.kind} ({resource.api_version}), so it was not "
+        "validated; pass --crd-dir with a directory holding its CRD",
+        resource.ref,
+    )
 
 
 def dotted(path: Sequence[str | int]) -> str:
@@ -85,16 +102,25 @@ def describe(error: ValidationError) -> tuple[list[str | int], str]:
             return path, f"unknown field `{dotted(path)}`; remove it or fix its spelling"
     if error.validator == "type":
         expected = [name for name in _as_list(error.validator_value) if name != "null"]
-        return path, (f"`{dotted(path)}` must be {' or '.join(expected)}, "
-                      f"not {_json_type(error.instance)} {error.instance!r}")
+        return path, (
+            f"`{dotted(path)}` must be {' or '.join(expected)}, not {_json_type(error.instance)} {error.instance!r}"
+        )
     if error.validator == "required":
         return path, f"`{dotted(path)}`: {error.message}; add it"
     if error.validator in ("oneOf", "anyOf") and error.context:
-        kinds = sorted({name for sub in error.context if sub.validator == "type"
-                        for name in _as_list(sub.validator_value) if name != "null"})
+        kinds = sorted(
+            {
+                name
+                for sub in error.context
+                if sub.validator == "type"
+                for name in _as_list(sub.validator_value)
+                if name != "null"
+            }
+        )
         if kinds:
-            return path, (f"`{dotted(path)}` must be {' or '.join(kinds)}, "
-                          f"not {_json_type(error.instance)} {error.instance!r}")
+            return path, (
+                f"`{dotted(path)}` must be {' or '.join(kinds)}, not {_json_type(error.instance)} {error.instance!r}"
+            )
     return path, f"`{dotted(path)}`: {error.message}"
 
 

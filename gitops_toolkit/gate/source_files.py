@@ -39,9 +39,7 @@ class SourceFiles:
             except YamlRejected as rejected:
                 self._documents[key] = rejected
             except OSError as error:
-                self._documents[key] = YamlRejected(
-                    "GUARD-MISSING-FILE", f"cannot read file: {error.strerror}", None
-                )
+                self._documents[key] = YamlRejected("GUARD-MISSING-FILE", f"cannot read file: {error.strerror}", None)
         return self._documents[key]
 
     def documents(self, path: Path) -> list[YamlDocument]:

@@ -15,8 +15,18 @@ from tests.conftest import REPOSITORY
 pytestmark = pytest.mark.integration
 APP = REPOSITORY / "gitops-repo" / "apps" / "online-boutique"
 IMAGE_PREFIX = "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/"
-STATELESS = {"adservice", "cartservice", "checkoutservice", "currencyservice", "emailservice", "frontend",
-             "paymentservice", "productcatalogservice", "recommendationservice", "shippingservice"}
+STATELESS = {
+    "adservice",
+    "cartservice",
+    "checkoutservice",
+    "currencyservice",
+    "emailservice",
+    "frontend",
+    "paymentservice",
+    "productcatalogservice",
+    "recommendationservice",
+    "shippingservice",
+}
 GRPC = STATELESS - {"frontend"}
 Objects = list[dict[str, Any]]
 

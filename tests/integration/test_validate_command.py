@@ -27,6 +27,7 @@ def append(path: str, text: str) -> Callable[[Path], None]:
     def plant(root: Path) -> None:
         with (root / path).open("a", encoding="utf-8") as handle:
             handle.write(text)
+
     return plant
 
 
@@ -36,6 +37,7 @@ def replace(path: str, old: str, new: str) -> Callable[[Path], None]:
         content = target.read_text(encoding="utf-8")
         assert old in content, f"{old!r} not in {path}"
         target.write_text(content.replace(old, new, 1), encoding="utf-8")
+
     return plant
 
 
@@ -43,7 +45,8 @@ def outside_base(root: Path) -> None:
     outside = root.parent / "outside-base"
     outside.mkdir()
     (outside / "kustomization.yaml").write_text("resources: []\n", encoding="utf-8")
-    replace(f"{APP}/overlays/prod/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - ../../../../../../outside-base\n")(root)
+    kustomization = f"{APP}/overlays/prod/kustomization.yaml"
+    replace(kustomization, "  - ../../base\n", "  - ../../base\n  - ../../../../../../outside-base\n")(root)
 
 
 def escaping_symlink(root: Path) -> None:
@@ -55,31 +58,52 @@ def latin1_byte(root: Path) -> None:
     path.write_bytes(path.read_bytes().replace(b"# No PORT", b"# No P\xd6RT"))
 
 
+ROUTE = f"{APP}/components/gateway-route/httproute.yaml"
+BUDGETS = f"{APP}/components/autoscaling/pod-disruption-budgets.yaml"
 BOMB = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\ndata:\n  a0: &a0 lol\n" + "".join(
     f"  a{n}: &a{n} [" + ",".join([f"*a{n - 1}"] * 9) + "]\n" for n in range(1, 9)
 )
 
 PLANTED = {
-    "remote base": (replace(f"{APP}/overlays/prod/kustomization.yaml", "  - ../../base\n",
-                            "  - ../../base\n  - https://github.com/example/manifests//base?ref=v1\n"),
-                    "GUARD-REMOTE-RESOURCE", f"{APP}/overlays/prod/kustomization.yaml"),
+    "remote base": (
+        replace(
+            f"{APP}/overlays/prod/kustomization.yaml",
+            "  - ../../base\n",
+            "  - ../../base\n  - https://github.com/example/manifests//base?ref=v1\n",
+        ),
+        "GUARD-REMOTE-RESOURCE",
+        f"{APP}/overlays/prod/kustomization.yaml",
+    ),
     "base outside the repository": (outside_base, "GUARD-PATH-ESCAPE", f"{APP}/overlays/prod/kustomization.yaml"),
     "symlink leaving the repository": (escaping_symlink, "GUARD-PATH-ESCAPE", f"{APP}/base/passwd.yaml"),
     "billion laughs": (append(f"{APP}/base/frontend.yaml", BOMB), "GUARD-YAML-ALIASES", f"{APP}/base/frontend.yaml"),
-    "duplicate key": (replace(f"{APP}/base/adservice.yaml", "  name: adservice\n", "  name: adservice\n  name: ads\n"),
-                      "GUARD-YAML-DUPLICATE-KEY", f"{APP}/base/adservice.yaml"),
+    "duplicate key": (
+        replace(f"{APP}/base/adservice.yaml", "  name: adservice\n", "  name: adservice\n  name: ads\n"),
+        "GUARD-YAML-DUPLICATE-KEY",
+        f"{APP}/base/adservice.yaml",
+    ),
     "non-UTF-8 file": (latin1_byte, "GUARD-NOT-UTF8", f"{APP}/base/cartservice.yaml"),
-    "oversized file": (append(f"{APP}/base/shippingservice.yaml", "# " + "x" * (1024 * 1024) + "\n"),
-                       "GUARD-FILE-TOO-LARGE", f"{APP}/base/shippingservice.yaml"),
-    "missing file": (replace(f"{APP}/base/kustomization.yaml", "  - adservice.yaml\n", "  - adservce.yaml\n"),
-                     "GUARD-MISSING-FILE", f"{APP}/base/kustomization.yaml"),
-    "unknown field": (replace(f"{APP}/base/paymentservice.yaml", "          ports:\n",
-                              "          imagePullPolcy: Always\n          ports:\n"),
-                      "SCHEMA-INVALID", f"{APP}/base/paymentservice.yaml"),
-    "wrong type in a custom resource": (replace(f"{APP}/components/gateway-route/httproute.yaml", "port: 80", "port: eighty"),
-                                        "SCHEMA-INVALID", f"{APP}/components/gateway-route/httproute.yaml"),
-    "removed API version": (replace(f"{APP}/components/autoscaling/pod-disruption-budgets.yaml", "policy/v1", "policy/v1beta1"),
-                            "SCHEMA-UNKNOWN-API", f"{APP}/components/autoscaling/pod-disruption-budgets.yaml"),
+    "oversized file": (
+        append(f"{APP}/base/shippingservice.yaml", "# " + "x" * (1024 * 1024) + "\n"),
+        "GUARD-FILE-TOO-LARGE",
+        f"{APP}/base/shippingservice.yaml",
+    ),
+    "missing file": (
+        replace(f"{APP}/base/kustomization.yaml", "  - adservice.yaml\n", "  - adservce.yaml\n"),
+        "GUARD-MISSING-FILE",
+        f"{APP}/base/kustomization.yaml",
+    ),
+    "unknown field": (
+        replace(
+            f"{APP}/base/paymentservice.yaml",
+            "          ports:\n",
+            "          imagePullPolcy: Always\n          ports:\n",
+        ),
+        "SCHEMA-INVALID",
+        f"{APP}/base/paymentservice.yaml",
+    ),
+    "wrong type in a custom resource": (replace(ROUTE, "port: 80", "port: eighty"), "SCHEMA-INVALID", ROUTE),
+    "removed API version": (replace(BUDGETS, "policy/v1", "policy/v1beta1"), "SCHEMA-UNKNOWN-API", BUDGETS),
 }
 
 
@@ -112,8 +136,9 @@ def test_text_report_names_file_line_rule_and_resource(repository_copy: Path, sh
 def test_junit_report_is_written_to_the_output_file(repository_copy: Path, shared_crds: Path, tmp_path: Path) -> None:
     PLANTED["unknown field"][0](repository_copy)
     report = tmp_path / "reports" / "gate.xml"
-    completed = invoke_validate(repository_copy, "--crd-dir", str(shared_crds), "--format", "junit",
-                                "--output", str(report))
+    completed = invoke_validate(
+        repository_copy, "--crd-dir", str(shared_crds), "--format", "junit", "--output", str(report)
+    )
     assert completed.returncode == 1
     assert completed.stdout == ""
     assert '<failure message="unknown field' in report.read_text(encoding="utf-8")
@@ -127,7 +152,9 @@ def test_junit_report_is_written_to_the_output_file(repository_copy: Path, share
         (["--root", "/"], "has none of gitops-repo, observability"),
     ],
 )
-def test_the_tool_that_cannot_run_exits_2_with_one_line(repository_copy: Path, arguments: list[str], reason: str) -> None:
+def test_the_tool_that_cannot_run_exits_2_with_one_line(
+    repository_copy: Path, arguments: list[str], reason: str
+) -> None:
     completed = invoke_validate(repository_copy, *arguments)
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == [f"validate: {completed.stderr.strip().removeprefix('validate: ')}"]

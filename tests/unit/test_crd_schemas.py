@@ -24,8 +24,12 @@ def test_every_shared_crd_loads_and_validates_a_minimal_object(schemas: CrdSchem
     assert ("argoproj.io", "v1alpha1", "Application") in kinds
     assert ("gateway.networking.k8s.io", "v1", "HTTPRoute") in kinds
     assert ("monitoring.coreos.com", "v1", "PrometheusRule") in kinds
-    rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {"name": "r"},
-            "spec": {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up == 0", "for": "5m"}]}]}}
+    rule = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "r"},
+        "spec": {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up == 0", "for": "5m"}]}]},
+    }
     validator = schemas.validator("monitoring.coreos.com/v1", "PrometheusRule")
     assert validator is not None
     assert list(validator.iter_errors(rule)) == []
@@ -50,20 +54,22 @@ def test_missing_crd_directory_is_a_tool_error(schemas: CrdSchemas, tmp_path: Pa
 def test_unreadable_crd_file_is_a_tool_error(schemas: CrdSchemas, tmp_path: Path) -> None:
     (tmp_path / "crds").mkdir()
     (tmp_path / "crds" / "broken.yaml").write_text("kind: [\n", encoding="utf-8")
-    with pytest.raises(ToolError, match="broken.yaml"):
+    with pytest.raises(ToolError, match=r"broken\.yaml"):
         schemas.add_directories([tmp_path / "crds"])
 
 
 def test_openapi_conversion() -> None:
-    converted = openapi_to_json_schema({
-        "type": "object",
-        "properties": {
-            "port": {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
-            "note": {"type": "string", "nullable": True},
-            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True, "properties": {"a": {}}},
-            "ratio": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
-        },
-    })
+    converted = openapi_to_json_schema(
+        {
+            "type": "object",
+            "properties": {
+                "port": {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+                "note": {"type": "string", "nullable": True},
+                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True, "properties": {"a": {}}},
+                "ratio": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
+            },
+        }
+    )
     assert converted["additionalProperties"] is False
     assert converted["properties"]["port"]["type"] == ["integer", "string"]
     assert converted["properties"]["note"]["type"] == ["string", "null"]

@@ -9,25 +9,44 @@ from gitops_toolkit.gate.findings import Finding, ResourceRef
 from gitops_toolkit.gate.report import as_json, as_junit, as_markdown, as_text
 
 FINDINGS = [
-    Finding("gitops-repo/app/web.yaml", 12, "SCHEMA-INVALID", "`spec.replicas` must be integer, not string 'two'",
-            ResourceRef("Deployment", "shop", "web")),
-    Finding("gitops-repo/app/route.yaml", 1, "SCHEMA-NO-SCHEMA", "no schema | for HTTPRoute",
-            ResourceRef("HTTPRoute", "shop", "web")),
+    Finding(
+        "gitops-repo/app/web.yaml",
+        12,
+        "SCHEMA-INVALID",
+        "`spec.replicas` must be integer, not string 'two'",
+        ResourceRef("Deployment", "shop", "web"),
+    ),
+    Finding(
+        "gitops-repo/app/route.yaml",
+        1,
+        "SCHEMA-NO-SCHEMA",
+        "no schema | for HTTPRoute",
+        ResourceRef("HTTPRoute", "shop", "web"),
+    ),
 ]
 
 
 def test_text_lines_start_with_path_line_rule_severity() -> None:
     lines = as_text(FINDINGS).splitlines()
-    assert lines[0] == ("gitops-repo/app/web.yaml:12: SCHEMA-INVALID error `spec.replicas` must be integer, "
-                        "not string 'two' [Deployment shop/web]")
+    assert lines[0] == (
+        "gitops-repo/app/web.yaml:12: SCHEMA-INVALID error `spec.replicas` must be integer, "
+        "not string 'two' [Deployment shop/web]"
+    )
     assert lines[1].startswith("gitops-repo/app/route.yaml:1: SCHEMA-NO-SCHEMA warning ")
 
 
 def test_json_has_every_field() -> None:
     [first, _] = json.loads(as_json(FINDINGS))
-    assert first == {"rule": "SCHEMA-INVALID", "severity": "error", "path": "gitops-repo/app/web.yaml", "line": 12,
-                     "kind": "Deployment", "namespace": "shop", "name": "web",
-                     "message": "`spec.replicas` must be integer, not string 'two'"}
+    assert first == {
+        "rule": "SCHEMA-INVALID",
+        "severity": "error",
+        "path": "gitops-repo/app/web.yaml",
+        "line": 12,
+        "kind": "Deployment",
+        "namespace": "shop",
+        "name": "web",
+        "message": "`spec.replicas` must be integer, not string 'two'",
+    }
     assert json.loads(as_json([])) == []
 
 

@@ -72,10 +72,18 @@ def test_valid_deployment_passes(write_tree: Tree) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "line", "message"),
     [
-        ("imagePullPolicy", "imagePullPolcy", 15,
-         "unknown field `spec.template.spec.containers[0].imagePullPolcy`; remove it or fix its spelling"),
-        ("containerPort: 8080", "containerPort: eighty", 17,
-         "`spec.template.spec.containers[0].ports[0].containerPort` must be integer, not string 'eighty'"),
+        (
+            "imagePullPolicy",
+            "imagePullPolcy",
+            15,
+            "unknown field `spec.template.spec.containers[0].imagePullPolcy`; remove it or fix its spelling",
+        ),
+        (
+            "containerPort: 8080",
+            "containerPort: eighty",
+            17,
+            "`spec.template.spec.containers[0].ports[0].containerPort` must be integer, not string 'eighty'",
+        ),
         ("  selector:\n    matchLabels: {app: web}\n", "", 5, "`spec`: 'selector' is a required property; add it"),
     ],
 )
@@ -117,5 +125,6 @@ def test_crds_among_the_rendered_resources_provide_schemas(write_tree: Tree) -> 
 
 
 def test_custom_resource_metadata_is_checked_as_object_meta(write_tree: Tree) -> None:
-    root = write_tree(one_file_app(WIDGET_CRD + "---\n" + WIDGET.replace("  name: small", "  name: small\n  lables: {}")))
+    mislabelled = WIDGET.replace("  name: small", "  name: small\n  lables: {}")
+    root = write_tree(one_file_app(WIDGET_CRD + "---\n" + mislabelled))
     assert findings(root) == [("SCHEMA-INVALID", 29, "unknown field `metadata.lables`; remove it or fix its spelling")]

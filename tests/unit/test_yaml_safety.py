@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.yaml_safety import YamlLimits, YamlRejected, load_yaml_file, load_yaml_text
+from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlLimits, YamlRejected, load_yaml_file, load_yaml_text
 
 
 def billion_laughs(levels: int = 9) -> str:
@@ -17,7 +17,7 @@ def billion_laughs(levels: int = 9) -> str:
     return text
 
 
-def rejection(text: str, limits: YamlLimits = YamlLimits()) -> YamlRejected:
+def rejection(text: str, limits: YamlLimits = DEFAULT_LIMITS) -> YamlRejected:
     with pytest.raises(YamlRejected) as caught:
         load_yaml_text(text, limits)
     return caught.value

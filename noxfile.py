@@ -1,0 +1,51 @@
+"""The gates, declarative: each session installs what it needs and calls the library or a tool.
+
+nox -s validate   render and check everything Argo CD would deploy, and lint the YAML
+nox -s tests      the whole test suite
+nox -s lint       ruff and mypy on the Python
+nox -s bench      how close the gate stays to the cost of rendering (prints ratios)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2026.10.20"
+nox.options.sessions = ["validate", "tests", "lint"]
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+YAML_TREES = ("gitops-repo", "observability")
+
+
+@nox.session
+def validate(session: nox.Session) -> None:
+    """Render and check everything Argo CD would deploy (invoke validate), plus yamllint."""
+    session.install("-e", ".")
+    session.run("invoke", "validate", *session.posargs)
+    session.run("yamllint", "--strict", *[tree for tree in YAML_TREES if Path(tree).is_dir()])
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite, in parallel."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-n", "auto", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff and mypy."""
+    session.install("-e", ".[lint]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Render-only against the full gate, and our schema stage against the kubernetes-validate CLI."""
+    session.install("-e", ".")
+    session.run("python", "-m", "gitops_toolkit.gate.bench", *session.posargs)
