@@ -16,7 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
 from gitops_toolkit.gate.render import RenderLimits
@@ -46,9 +48,12 @@ def build_tree(destination: Path, copies: int) -> list[Path]:
     return overlays
 
 
-def timed(action: object) -> tuple[float, object]:
+T = TypeVar("T")
+
+
+def timed(action: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
-    result = action()  # type: ignore[operator]
+    result = action()
     return time.perf_counter() - started, result
 
 
@@ -69,7 +74,7 @@ def main() -> None:
             lambda: [kustomize_build(overlay, limits.timeout_seconds, limits.memory_bytes) for overlay in overlays]
         )
         stream = Path(workspace) / "rendered.yaml"
-        stream.write_text("\n---\n".join(rendered), encoding="utf-8")  # type: ignore[arg-type]
+        stream.write_text("\n---\n".join(rendered), encoding="utf-8")
 
         command = [str(bin_directory / "invoke"), "validate", "--root", str(root)]
         command += [argument for directory in crd_dirs for argument in ("--crd-dir", str(directory))]
@@ -87,7 +92,7 @@ def main() -> None:
     print(
         f"entry points: {len(overlays)}, resources: {len(result.resources)}, "
         f"findings: {len(result.findings)}, validate exit code: {completed.returncode}"
-    )  # type: ignore[attr-defined]
+    )
     print(f"render only (kubectl kustomize, one after another): {render_seconds:7.2f} s")
     print(
         f"full invoke validate:                               {validate_seconds:7.2f} s   "
