@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import site
 import subprocess
 import sys
@@ -65,6 +66,12 @@ def kustomize_build(directory: Path, timeout_seconds: float, memory_bytes: int) 
     if completed.returncode == 0:
         return completed.stdout
     stderr = completed.stderr.strip()
+    if completed.returncode < 0:  # killed by a signal: under RLIMIT_AS the Go runtime segfaults or aborts
+        raise KubectlError(
+            "memory",
+            f"kustomize was killed by {signal.Signals(-completed.returncode).name}, most likely by its "
+            f"{memory_bytes // 2**20} MiB memory limit",
+        )
     if any(sign in stderr for sign in _OUT_OF_MEMORY_SIGNS):
         raise KubectlError("memory", f"kustomize ran out of its {memory_bytes // 2**20} MiB memory limit")
     first_line = next((line for line in stderr.splitlines() if line.strip()), "kustomize failed")

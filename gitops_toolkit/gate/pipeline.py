@@ -100,7 +100,8 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
         for rendering in renderings:
             if rendering.failure_rule:
                 where = tree.relative(kustomization_file(rendering.entry) or rendering.entry)
-                findings.append(Finding(where, 1, rendering.failure_rule, rendering.failure))
+                message = rendering.failure.replace(f"{root}/", "")  # paths as a person sees them
+                findings.append(Finding(where, 1, rendering.failure_rule, message))
                 continue
             parsed, parse_findings = parse_rendering(rendering, tree, guarded.closures[rendering.entry])
             resources += parsed
