@@ -87,14 +87,19 @@ def _child(node: Node, part: str | int) -> tuple[Node, int] | None:
     return None
 
 
-def read_text(path: Path, limits: YamlLimits = DEFAULT_LIMITS) -> str:
-    """Read a file as UTF-8 within the size limit, or raise YamlRejected."""
+def check_size(path: Path, limits: YamlLimits = DEFAULT_LIMITS) -> None:
+    """Raise YamlRejected when the file is over the size limit (checked before reading it)."""
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise YamlRejected(
             "GUARD-FILE-TOO-LARGE",
-            f"file is {size} bytes, over the {limits.max_bytes}-byte limit; split it or move data out of git",
+            f"file is {size} bytes, over the {limits.max_bytes}-byte limit; split it or keep the data out of git",
         )
+
+
+def read_text(path: Path, limits: YamlLimits = DEFAULT_LIMITS) -> str:
+    """Read a file as UTF-8 within the size limit, or raise YamlRejected."""
+    check_size(path, limits)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")

@@ -11,14 +11,10 @@ from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kustomization import KUSTOMIZATION_FILENAMES, KustomizationIndex
 from gitops_toolkit.gate.source_files import SourceFiles
 
-# Fields whose directory targets are built as part of the kustomization that names them.
-_COMPOSING_FIELDS = ("resources", "bases", "components")
-
 
 @dataclass
 class Discovery:
     entries: list[Path]
-    kustomizations: list[Path]
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -32,9 +28,7 @@ def walk_tree(roots: Iterable[Path]) -> Iterator[tuple[Path, list[str], list[str
             yield Path(directory), subdirectories, sorted(files)
 
 
-def discover(
-    tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path], extra_entries: Iterable[Path] = ()
-) -> Discovery:
+def discover(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path]) -> Discovery:
     directories = [
         directory.resolve()
         for directory, _, files in walk_tree(roots)
@@ -46,7 +40,7 @@ def discover(
         if kustomization is None:
             continue
         for reference in kustomization.references:
-            if reference.field.startswith(_COMPOSING_FIELDS) and not reference.is_remote:
+            if reference.composes and not reference.is_remote:
                 used.add((directory / reference.value).resolve())
 
     entries: list[Path] = []
@@ -67,7 +61,4 @@ def discover(
             )
         else:
             entries.append(directory)
-    for extra in extra_entries:
-        if extra.resolve() not in entries:
-            entries.append(extra.resolve())
-    return Discovery(entries=sorted(entries), kustomizations=sorted(directories), findings=findings)
+    return Discovery(entries=sorted(entries), findings=findings)

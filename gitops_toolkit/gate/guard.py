@@ -12,7 +12,7 @@ from gitops_toolkit.gate.discover import walk_tree
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kustomization import Kustomization, KustomizationIndex, Reference
 from gitops_toolkit.gate.source_files import SourceFiles, is_yaml
-from gitops_toolkit.yaml_safety import YamlRejected
+from gitops_toolkit.yaml_safety import YamlRejected, check_size
 
 
 @dataclass
@@ -54,20 +54,15 @@ class _Guard:
             return Finding(relative, 1, "GUARD-MISSING-FILE", "broken symlink; point it at an existing file")
         if path.is_dir():
             return None
-        if is_yaml(path):
-            loaded = self.tree.load(path)
-            if isinstance(loaded, YamlRejected):
-                return Finding(relative, loaded.line or 1, loaded.rule, loaded.message)
-            return None
-        size = path.stat().st_size
-        if size > self.tree.limits.max_bytes:
-            return Finding(
-                relative,
-                1,
-                "GUARD-FILE-TOO-LARGE",
-                f"file is {size} bytes, over the {self.tree.limits.max_bytes}-byte limit; "
-                "keep large data out of the rendered tree",
-            )
+        try:
+            if is_yaml(path):
+                loaded = self.tree.load(path)
+                if isinstance(loaded, YamlRejected):
+                    raise loaded
+            else:
+                check_size(path, self.tree.limits)
+        except YamlRejected as rejected:
+            return Finding(relative, rejected.line or 1, rejected.rule, rejected.message)
         return None
 
     def check_kustomization(self, kustomization: Kustomization) -> tuple[list[Finding], list[Path]]:

@@ -24,6 +24,21 @@ class Reference:
     line: int
 
     @property
+    def section(self) -> str:
+        """The top-level kustomization field, e.g. "patches" for "patches[2].path"."""
+        return self.field.split("[", 1)[0].split(".", 1)[0]
+
+    @property
+    def composes(self) -> bool:
+        """A directory named here is built into the kustomization (a base or component)."""
+        return self.section in ("resources", "bases", "components")
+
+    @property
+    def declares_resources(self) -> bool:
+        """A file named here holds resources of the kustomization."""
+        return self.section in ("resources", "crds")
+
+    @property
     def is_remote(self) -> bool:
         value = self.value.strip()
         return "://" in value or "?ref=" in value or value.startswith(_REMOTE_PREFIXES)

@@ -18,7 +18,6 @@ from gitops_toolkit.gate.render import Rendering
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.yaml_safety import YamlDocument, load_trusted_yaml
 
-_RESOURCE_FIELDS = ("resources", "crds")
 _GENERATED_KINDS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
 
 
@@ -81,7 +80,7 @@ class SourceLocator:
     def _add_resource_files(self, tree: SourceFiles, kustomization: Kustomization) -> None:
         for reference in kustomization.references:
             file = kustomization.directory / reference.value
-            if not reference.field.startswith(_RESOURCE_FIELDS) or not file.is_file():
+            if not reference.declares_resources or not file.is_file():
                 continue
             for document in tree.documents(file):
                 if isinstance(document.data, dict):
