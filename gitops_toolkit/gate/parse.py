@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from gitops_toolkit.gate.findings import Finding, ResourceRef
-from gitops_toolkit.gate.kustomization import Kustomization, kustomization_file
+from gitops_toolkit.gate.kustomization import Kustomization
 from gitops_toolkit.gate.render import Rendering
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.yaml_safety import YamlDocument, load_trusted_yaml
@@ -72,7 +72,7 @@ class SourceLocator:
         for kustomization in closure:
             self._add_resource_files(tree, kustomization)
             self._add_generators(tree, kustomization)
-        self._fallback = tree.relative(closure[0].file) if closure else ""
+        self.entry_file = tree.relative(closure[0].file)  # the guard puts the entry point's own first
 
     def _add(self, declaration: _Declaration) -> None:
         self._declarations.setdefault(declaration.kind, []).append(declaration)
@@ -119,20 +119,19 @@ class SourceLocator:
         extended = [declaration for declaration in candidates if declaration.name and declaration.name in name]
         if extended:
             return max(extended, key=lambda declaration: len(declaration.name))
-        return _Declaration(kind, name, self._fallback, 1, None)
+        return _Declaration(kind, name, self.entry_file, 1, None)
 
 
 def parse_rendering(
     rendering: Rendering, tree: SourceFiles, closure: list[Kustomization]
 ) -> tuple[list[Resource], list[Finding]]:
-    entry_file = tree.relative(kustomization_file(rendering.entry) or rendering.entry)
+    locator = SourceLocator(tree, closure)
     try:
         objects = load_trusted_yaml(rendering.text)
     except yaml.YAMLError as error:
-        return [], [Finding(entry_file, 1, "RENDER-FAILED", f"kustomize output is not YAML: {error}")]
+        return [], [Finding(locator.entry_file, 1, "RENDER-FAILED", f"kustomize output is not YAML: {error}")]
     if not all(isinstance(obj, dict) for obj in objects):
-        return [], [Finding(entry_file, 1, "RENDER-FAILED", "kustomize output holds a non-object document")]
-    locator = SourceLocator(tree, closure)
+        return [], [Finding(locator.entry_file, 1, "RENDER-FAILED", "kustomize output holds a non-object document")]
     entry = tree.relative(rendering.entry)
     resources = []
     for obj in objects:

@@ -58,6 +58,13 @@ def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
 
 def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResult:
     progress = progress or SilentProgress()
+    try:
+        return _run_stages(options, progress)
+    finally:
+        progress.close()
+
+
+def _run_stages(options: GateOptions, progress: Progress) -> GateResult:
     root = options.root.resolve()
     roots = [root / name for name in SCAN_ROOTS if (root / name).is_dir()]
     if not roots:
@@ -66,6 +73,9 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
     findings: list[Finding] = []
     tree = SourceFiles(root, options.yaml)
     index = KustomizationIndex(tree.documents)
+
+    def entry_file(entry: Path) -> str:
+        return tree.relative(kustomization_file(entry) or entry)
 
     progress.stage("loading schemas")
     with _timed(seconds, "schemas"):
@@ -81,14 +91,8 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
     findings += discovery.findings + guarded.findings
     renderable = [entry for entry in discovery.entries if entry not in guarded.blocked]
     for entry in sorted(guarded.blocked):
-        findings.append(
-            Finding(
-                tree.relative(kustomization_file(entry) or entry),
-                1,
-                "RENDER-SKIPPED",
-                "not rendered until the guard findings in the files it uses are fixed",
-            )
-        )
+        message = "not rendered until the guard findings in the files it uses are fixed"
+        findings.append(Finding(entry_file(entry), 1, "RENDER-SKIPPED", message))
 
     progress.stage("rendering", total=len(renderable))
     with _timed(seconds, "render"):
@@ -99,16 +103,13 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
     with _timed(seconds, "parse"):
         for rendering in renderings:
             if rendering.failure_rule:
-                where = tree.relative(kustomization_file(rendering.entry) or rendering.entry)
                 message = rendering.failure.replace(f"{root}/", "")  # paths as a person sees them
-                findings.append(Finding(where, 1, rendering.failure_rule, message))
+                findings.append(Finding(entry_file(rendering.entry), 1, rendering.failure_rule, message))
                 continue
             parsed, parse_findings = parse_rendering(rendering, tree, guarded.closures[rendering.entry])
             resources += parsed
             findings += parse_findings
     with _timed(seconds, "schema"):
         findings += check_schemas(resources, catalog)
-    progress.close()
-    return GateResult(
-        unique_sorted(findings), [tree.relative(entry) for entry in discovery.entries], resources, seconds
-    )
+    entries = [tree.relative(entry) for entry in discovery.entries]
+    return GateResult(unique_sorted(findings), entries, resources, seconds)
