@@ -161,8 +161,10 @@ def test_prod_frontend_is_reached_only_through_the_http_route(prod: Objects) -> 
     assert route["spec"]["hostnames"] == ["shop.platform.internal"]
 
 
-def test_tracing_points_every_traced_service_at_the_generated_collector_address(prod: Objects) -> None:
+def test_tracing_points_every_traced_service_at_the_collector_and_lets_it_through(prod: Objects) -> None:
     config_maps = of_kind(prod, "ConfigMap")
+    policies = of_kind(prod, "NetworkPolicy")
+    traced = 0
     for name, spec in pod_specs(prod):
         env = {item["name"]: item for item in spec["containers"][0].get("env", [])}
         if "ENABLE_TRACING" not in env:
@@ -170,6 +172,13 @@ def test_tracing_points_every_traced_service_at_the_generated_collector_address(
         reference = env["COLLECTOR_SERVICE_ADDR"]["valueFrom"]["configMapKeyRef"]
         assert reference["name"] in config_maps, name
         assert config_maps[reference["name"]]["data"]["COLLECTOR_SERVICE_ADDR"].endswith(":4317")
+        collector = {
+            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}],
+            "ports": [{"protocol": "TCP", "port": 4317}],
+        }
+        assert collector in policies[name]["spec"]["egress"], name
+        traced += 1
+    assert traced == 7
 
 
 def _allows(policy: dict[str, Any], direction: str, peer: str, port: int) -> bool:
