@@ -6,53 +6,18 @@ and generators of the kustomizations its entry point uses (kind plus the name ku
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
-from gitops_toolkit.gate.findings import Finding, ResourceRef
+from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kustomization import Kustomization
 from gitops_toolkit.gate.render import Rendering
+from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.yaml_safety import YamlDocument, load_trusted_yaml
 
 _GENERATED_KINDS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One rendered object, with the entry point that rendered it and where a person edits it."""
-
-    obj: dict[str, Any]
-    entry: str
-    path: str
-    line: int
-    source: YamlDocument | None = None
-
-    @property
-    def api_version(self) -> str:
-        return str(self.obj.get("apiVersion", ""))
-
-    @property
-    def kind(self) -> str:
-        return str(self.obj.get("kind", ""))
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        metadata = self.obj.get("metadata")
-        return metadata if isinstance(metadata, dict) else {}
-
-    @property
-    def ref(self) -> ResourceRef:
-        return ResourceRef(
-            self.kind, str(self.metadata.get("namespace", "") or ""), str(self.metadata.get("name", "") or "")
-        )
-
-    def line_at(self, path: Sequence[str | int]) -> int:
-        """Line of `path` (e.g. spec.replicas) in the source document, or of the document itself."""
-        return self.source.line_of(path) if self.source is not None else self.line
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from gitops_toolkit.gate.findings import Finding, unique_sorted
 from gitops_toolkit.gate.guard import guard
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.kustomization import KustomizationIndex, kustomization_file
-from gitops_toolkit.gate.parse import Resource, parse_rendering
+from gitops_toolkit.gate.parse import parse_rendering
 from gitops_toolkit.gate.progress import Progress, SilentProgress
 from gitops_toolkit.gate.render import RenderLimits, render_all
+from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.versions import KUBERNETES_VERSION

@@ -12,7 +12,7 @@ from jsonschema.exceptions import relevance
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas, split_api_version
-from gitops_toolkit.gate.parse import Resource
+from gitops_toolkit.gate.resource import Resource
 
 _MAX_ERRORS_PER_RESOURCE = 5
 
@@ -41,45 +41,28 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> list
 
 def _check_resource(resource: Resource, catalog: SchemaCatalog) -> list[Finding]:
     if not resource.api_version or not resource.kind:
-        return [
-            Finding(
-                resource.path,
-                resource.line,
-                "SCHEMA-INVALID",
-                "apiVersion and kind are required on every resource",
-                resource.ref,
-            )
-        ]
+        return [resource.finding("SCHEMA-INVALID", "apiVersion and kind are required on every resource")]
     validator = catalog.validator(resource.api_version, resource.kind)
     if validator is None:
         return [_no_schema(resource, catalog)]
     errors = sorted(validator.iter_errors(resource.obj), key=relevance)[:_MAX_ERRORS_PER_RESOURCE]
-    findings = []
-    for error in errors:
-        path, message = describe(error)
-        findings.append(Finding(resource.path, resource.line_at(path), "SCHEMA-INVALID", message, resource.ref))
-    return findings
+    return [resource.finding("SCHEMA-INVALID", message, path) for path, message in map(describe, errors)]
 
 
 def _no_schema(resource: Resource, catalog: SchemaCatalog) -> Finding:
     group, _ = split_api_version(resource.api_version)
     version = catalog.kubernetes.kubernetes_version
     if group in catalog.kubernetes.groups:
-        return Finding(
-            resource.path,
-            resource.line_at(["apiVersion"]),
+        return resource.finding(
             "SCHEMA-UNKNOWN-API",
             f"Kubernetes {version} serves no {resource.kind} in {resource.api_version}; "
             "use an API version this Kubernetes serves (`kubectl api-resources`)",
-            resource.ref,
+            ["apiVersion"],
         )
-    return Finding(
-        resource.path,
-        resource.line,
+    return resource.finding(
         "SCHEMA-NO-SCHEMA",
         f"no schema for custom resource {resource.kind} ({resource.api_version}), so it was not "
         "validated; pass --crd-dir with a directory holding its CRD",
-        resource.ref,
     )
 
 

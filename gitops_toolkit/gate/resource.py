@@ -1,0 +1,53 @@
+"""A rendered resource that remembers the entry point that rendered it and where a person edits it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gitops_toolkit.gate.findings import Finding, ResourceRef
+from gitops_toolkit.yaml_safety import YamlDocument
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One rendered object, with the entry point that rendered it and where a person edits it."""
+
+    obj: dict[str, Any]
+    entry: str
+    path: str
+    line: int
+    source: YamlDocument | None = None
+
+    @property
+    def api_version(self) -> str:
+        return str(self.obj.get("apiVersion", ""))
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind", ""))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        metadata = self.obj.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef(
+            self.kind, str(self.metadata.get("namespace", "") or ""), str(self.metadata.get("name", "") or "")
+        )
+
+    def line_at(self, path: Sequence[str | int]) -> int:
+        """Line of `path` (e.g. spec.replicas) in the source document, or of the document itself."""
+        return self.source.line_of(path) if self.source is not None else self.line
+
+    def finding(self, rule: str, message: str, path: Sequence[str | int] = ()) -> Finding:
+        """A finding on this resource, at the line of `path` in the file that declares it."""
+        return Finding(self.path, self.line_at(path), rule, message, self.ref)
+
+    def annotation(self, name: str) -> str | None:
+        annotations = self.metadata.get("annotations")
+        value = annotations.get(name) if isinstance(annotations, dict) else None
+        return None if value is None else str(value)
