@@ -34,3 +34,58 @@ RULES: dict[str, Severity] = {
     "SCHEMA-UNKNOWN-API": Severity.ERROR,
     "SCHEMA-NO-SCHEMA": Severity.WARNING,
 }
+
+# Stage 6, the rules over the rendered resources. These may be suppressed per resource.
+RESOURCE_RULES: dict[str, Severity] = {
+    # workload security
+    "SEC-RUN-AS-ROOT": Severity.ERROR,
+    "SEC-PRIVILEGE-ESCALATION": Severity.ERROR,
+    "SEC-PRIVILEGED": Severity.ERROR,
+    "SEC-CAPABILITIES": Severity.ERROR,
+    "SEC-SECCOMP": Severity.ERROR,
+    "SEC-HOST-NAMESPACE": Severity.ERROR,
+    "SEC-HOST-PATH": Severity.ERROR,
+    "SEC-HOST-PORT": Severity.ERROR,
+    "SEC-WRITABLE-ROOT-FS": Severity.ERROR,
+    "RES-MISSING": Severity.ERROR,
+    "PROBE-MISSING": Severity.ERROR,
+    "PROBE-PORT": Severity.ERROR,
+    "IMAGE-TAG": Severity.ERROR,
+    "IMAGE-REGISTRY": Severity.ERROR,
+    "SA-MISSING": Severity.ERROR,
+    "SA-TOKEN-MOUNTED": Severity.ERROR,
+    # cross-references
+    "XREF-SERVICE-SELECTOR": Severity.ERROR,
+    "XREF-SERVICE-PORT": Severity.ERROR,
+    "XREF-ADDRESS": Severity.ERROR,
+    "XREF-MISSING-REFERENCE": Severity.ERROR,
+    "XREF-HPA-TARGET": Severity.ERROR,
+    "XREF-HPA-REPLICAS": Severity.ERROR,
+    "XREF-PDB-SELECTOR": Severity.ERROR,
+    "XREF-PDB-BLOCKS-DRAIN": Severity.ERROR,
+    "XREF-DUPLICATE-ENV": Severity.ERROR,
+    "XREF-DUPLICATE-RESOURCE": Severity.ERROR,
+    # network policy
+    "NETPOL-NO-DEFAULT-DENY": Severity.ERROR,
+    "NETPOL-POD-UNSELECTED": Severity.ERROR,
+    "NETPOL-CALL-BLOCKED": Severity.ERROR,
+    "NETPOL-DNS-BLOCKED": Severity.ERROR,
+    # credentials in rendered resources
+    "SECRET-IN-CONFIGMAP": Severity.ERROR,
+    "SECRET-IN-ENV": Severity.ERROR,
+    "SECRET-IN-ANNOTATION": Severity.ERROR,
+}
+SUPPRESSIBLE = frozenset(RESOURCE_RULES)
+
+RULES.update(RESOURCE_RULES)
+RULES.update(
+    {
+        # secrets in git: removed and rotated, never suppressed
+        "SECRET-PLAINTEXT": Severity.ERROR,
+        "SECRET-IN-FILE": Severity.ERROR,
+        # suppressions
+        "GATE-SUPPRESSED": Severity.INFO,
+        "GATE-SUPPRESSION-NO-REASON": Severity.ERROR,
+        "GATE-SUPPRESSION-INVALID": Severity.WARNING,
+    }
+)

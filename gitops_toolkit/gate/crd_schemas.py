@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from gitops_toolkit.cache import cache_root
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.files import write_atomic
 from gitops_toolkit.gate.kubernetes_schemas import OBJECT_META, KubernetesSchemas, split_api_version
@@ -27,11 +27,6 @@ _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 _SCHEMA_VALUES = ("items", "additionalProperties", "not")
 
 CrdKey = tuple[str, str, str]  # group, version, kind
-
-
-def cache_directory() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gitops-toolkit" / "crd-schemas"
 
 
 def openapi_to_json_schema(schema: Any) -> Any:
@@ -95,7 +90,7 @@ def _read_crd_file(path: Path) -> dict[CrdKey, dict[str, Any]]:
     if len(raw) > _MAX_CRD_FILE_BYTES:
         raise ToolError(f"{path}: CRD file is over {_MAX_CRD_FILE_BYTES} bytes")
     digest = hashlib.sha256(raw).hexdigest()
-    cached = cache_directory() / f"{digest}-v{_CACHE_FORMAT}.json"
+    cached = cache_root() / "crd-schemas" / f"{digest}-v{_CACHE_FORMAT}.json"
     if cached.is_file():
         entries = json.loads(cached.read_text(encoding="utf-8"))
         return {(group, version, kind): schema for (group, version, kind), schema in entries}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate.catalog import Severity
+from gitops_toolkit.gate.config import load_config
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.discover import discover
 from gitops_toolkit.gate.findings import Finding, unique_sorted
@@ -20,10 +23,15 @@ from gitops_toolkit.gate.parse import parse_rendering
 from gitops_toolkit.gate.progress import Progress, SilentProgress
 from gitops_toolkit.gate.render import RenderLimits, render_all
 from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.gate.rules import run_rules
 from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
+from gitops_toolkit.gate.secret_scan import scan_repository
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlLimits
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # What Argo CD deploys lives under these top-level folders.
 SCAN_ROOTS = ("gitops-repo", "observability")
@@ -48,6 +56,11 @@ class GateResult:
     @property
     def exit_code(self) -> int:
         return 1 if any(finding.severity is Severity.ERROR for finding in self.findings) else 0
+
+
+def _timed_call(seconds: dict[str, float], stage: str, function: Callable[[T], R], argument: T) -> R:
+    with _timed(seconds, stage):
+        return function(argument)
 
 
 @contextmanager
@@ -75,6 +88,8 @@ def _run_stages(options: GateOptions, progress: Progress) -> GateResult:
     tree = SourceFiles(root, options.yaml)
     index = KustomizationIndex(tree.documents)
 
+    config = load_config(root)
+
     def entry_file(entry: Path) -> str:
         return tree.relative(kustomization_file(entry) or entry)
 
@@ -96,7 +111,9 @@ def _run_stages(options: GateOptions, progress: Progress) -> GateResult:
         findings.append(Finding(entry_file(entry), 1, "RENDER-SKIPPED", message))
 
     progress.stage("rendering", total=len(renderable))
-    with _timed(seconds, "render"):
+    # The secret scan reads every committable file; it runs while kubectl renders.
+    with ThreadPoolExecutor(max_workers=1) as background, _timed(seconds, "render"):
+        secret_scan = background.submit(_timed_call, seconds, "secrets", scan_repository, tree)
         renderings = render_all(renderable, options.render, progress.advance)
 
     progress.stage("checking")
@@ -111,6 +128,9 @@ def _run_stages(options: GateOptions, progress: Progress) -> GateResult:
             resources += parsed
             findings += parse_findings
     with _timed(seconds, "schema"):
-        findings += check_schemas(resources, catalog)
+        schema_findings, broken = check_schemas(resources, catalog)
+    with _timed(seconds, "rules"):
+        findings += schema_findings + run_rules(resources, config, broken)
+    findings += secret_scan.result()
     entries = [tree.relative(entry) for entry in discovery.entries]
     return GateResult(unique_sorted(findings), entries, resources, seconds)

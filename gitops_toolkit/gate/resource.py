@@ -40,8 +40,32 @@ class Resource:
         )
 
     def line_at(self, path: Sequence[str | int]) -> int:
-        """Line of `path` (e.g. spec.replicas) in the source document, or of the document itself."""
-        return self.source.line_of(path) if self.source is not None else self.line
+        """Line of `path` (e.g. spec.replicas) in the source document, or of the document itself.
+        List items with a `name` (containers, env, ports) are matched by name, as kustomize merges them,
+        so an item a patch added or moved points at its list rather than at a stranger."""
+        if self.source is None:
+            return self.line
+        rendered: Any = self.obj
+        source: Any = self.source.data
+        source_path: list[str | int] = []
+        for part in path:
+            if isinstance(part, int) and isinstance(rendered, list) and isinstance(source, list):
+                rendered = rendered[part] if 0 <= part < len(rendered) else None
+                if isinstance(rendered, dict) and "name" in rendered:
+                    named = [
+                        i
+                        for i, item in enumerate(source)
+                        if isinstance(item, dict) and item.get("name") == rendered["name"]
+                    ]
+                    if not named:
+                        break
+                    part = named[0]
+                source = source[part] if 0 <= part < len(source) else None
+            else:
+                rendered = rendered.get(part) if isinstance(rendered, dict) else None
+                source = source.get(part) if isinstance(source, dict) else None
+            source_path.append(part)
+        return self.source.line_of(source_path)
 
     def finding(self, rule: str, message: str, path: Sequence[str | int] = ()) -> Finding:
         """A finding on this resource, at the line of `path` in the file that declares it."""

@@ -28,15 +28,23 @@ class SchemaCatalog:
         return self.kubernetes.validator(api_version, kind) or self.crds.validator(api_version, kind)
 
 
-def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> list[Finding]:
+_BROKEN = {"SCHEMA-INVALID", "SCHEMA-UNKNOWN-API"}
+
+
+def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tuple[list[Finding], list[Resource]]:
+    """Findings, and the resources that broke their schema."""
     resources = list(resources)
     for resource in resources:
         if resource.kind == "CustomResourceDefinition":
             catalog.crds.add_crd(resource.obj)
     findings: list[Finding] = []
+    broken: list[Resource] = []
     for resource in resources:
-        findings.extend(_check_resource(resource, catalog))
-    return findings
+        resource_findings = _check_resource(resource, catalog)
+        findings.extend(resource_findings)
+        if any(finding.rule in _BROKEN for finding in resource_findings):
+            broken.append(resource)
+    return findings, broken
 
 
 def _check_resource(resource: Resource, catalog: SchemaCatalog) -> list[Finding]:

@@ -62,7 +62,8 @@ def one_file_app(content: str) -> dict[str, str | bytes]:
 
 
 def findings(root: Path, *crd_dirs: Path) -> list[tuple[str, int, str]]:
-    return [(f.rule, f.line, f.message) for f in gate(root, *crd_dirs).findings]
+    """Findings of the schema stage (the fixtures are not meant to pass the security rules)."""
+    return [(f.rule, f.line, f.message) for f in gate(root, *crd_dirs).findings if f.rule.startswith("SCHEMA-")]
 
 
 def test_valid_deployment_passes(write_tree: Tree) -> None:
@@ -101,7 +102,9 @@ def test_api_removed_from_kubernetes_is_an_error(write_tree: Tree) -> None:
 
 def test_custom_resource_without_schema_is_a_warning_not_a_silent_pass(write_tree: Tree) -> None:
     result = gate(write_tree(one_file_app(WIDGET)))
-    assert [(f.rule, str(f.severity)) for f in result.findings] == [("SCHEMA-NO-SCHEMA", "warning")]
+    assert [(f.rule, str(f.severity)) for f in result.findings if f.rule.startswith("SCHEMA-")] == [
+        ("SCHEMA-NO-SCHEMA", "warning")
+    ]
     assert result.exit_code == 0
 
 

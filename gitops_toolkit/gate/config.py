@@ -1,0 +1,43 @@
+"""The gate's site settings, read from `[tool.gitops-toolkit.gate]` in the repository's pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_toolkit.errors import ToolError
+
+_SECTION = ("tool", "gitops-toolkit", "gate")
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    # Image name prefixes images may come from (after normalising `redis` to docker.io/library/redis).
+    allowed_registries: tuple[str, ...] = ()
+    # host:port addresses, named in env values, that live outside what the gate renders.
+    external_services: tuple[str, ...] = ()
+    # ConfigMaps, Secrets and PVCs created outside git, as "Kind/namespace/name".
+    external_references: tuple[str, ...] = ()
+
+
+def load_config(root: Path) -> GateConfig:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return GateConfig()
+    try:
+        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ToolError(f"{path}: not valid TOML ({error}); fix the file") from None
+    section: Any = document
+    for key in _SECTION:
+        section = section.get(key, {}) if isinstance(section, dict) else {}
+    values = {}
+    for field in GateConfig.__dataclass_fields__:
+        key = field.replace("_", "-")
+        value = section.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ToolError(f"{path}: [{'.'.join(_SECTION)}] {key} must be a list of strings")
+        values[field] = tuple(value)
+    return GateConfig(**values)

@@ -1,0 +1,76 @@
+"""Images: pinned (an exact tag or a digest) and only from the registries the site allows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.rules.index import ResourceIndex
+
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    registry: str
+    repository: str
+    tag: str
+    digest: str
+
+    @property
+    def name(self) -> str:
+        """Fully qualified name without tag or digest, e.g. docker.io/library/redis."""
+        return f"{self.registry}/{self.repository}"
+
+
+def parse_image(image: str) -> ImageReference:
+    """Split an image reference the way container runtimes do (Docker Hub is the default registry)."""
+    name, _, digest = image.partition("@")
+    slash = name.find("/")
+    first = name[:slash] if slash >= 0 else ""
+    if first and ("." in first or ":" in first or first == "localhost"):
+        registry, rest = first, name[slash + 1 :]
+    else:
+        registry, rest = "docker.io", name
+        if "/" not in rest:
+            rest = f"library/{rest}"
+    repository, _, tag = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    return ImageReference(registry, repository, tag, digest)
+
+
+def check_image_tags(index: ResourceIndex) -> Iterator[Finding]:
+    for pod in index.pods:
+        for container in pod.containers():
+            image = str(container.body.get("image", ""))
+            reference = parse_image(image)
+            if _DIGEST.search(image):
+                continue
+            if not reference.tag or reference.tag == "latest" or not any(ch.isdigit() for ch in reference.tag):
+                problem = f"tag `{reference.tag}` floats" if reference.tag else "no tag means `latest`"
+                yield pod.resource.finding(
+                    "IMAGE-TAG",
+                    f"container `{container.name}` image {image}: {problem}; pin an exact version tag or a digest",
+                    (*container.path, "image"),
+                )
+
+
+def _allowed(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix.rstrip("/") or name.startswith(prefix.rstrip("/") + "/") for prefix in prefixes)
+
+
+def check_image_registries(index: ResourceIndex) -> Iterator[Finding]:
+    allowed = index.config.allowed_registries
+    if not allowed:
+        return
+    for pod in index.pods:
+        for container in pod.containers():
+            image = str(container.body.get("image", ""))
+            if not _allowed(parse_image(image).name, allowed):
+                yield pod.resource.finding(
+                    "IMAGE-REGISTRY",
+                    f"container `{container.name}` image {image} is not from an allowed registry; mirror it or add "
+                    "its registry to allowed-registries in pyproject.toml",
+                    (*container.path, "image"),
+                )

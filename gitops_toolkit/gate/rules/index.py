@@ -1,0 +1,228 @@
+"""The index the rules read: every rendered resource by kind, namespace and name, and every pod template
+with its labels, so that selectors, references and policies can be resolved without a cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from gitops_toolkit.gate.config import GateConfig
+from gitops_toolkit.gate.resource import Resource
+
+Path = tuple[str | int, ...]
+
+# Where each workload kind keeps its pod template.
+POD_TEMPLATE_PATHS: dict[str, Path] = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "Rollout": ("spec", "template"),
+    "Pod": (),
+}
+CLUSTER_SCOPED = {
+    "Namespace",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PersistentVolume",
+    "StorageClass",
+    "PriorityClass",
+    "IngressClass",
+    "GatewayClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "RuntimeClass",
+    "CSIDriver",
+    "ClusterIssuer",
+    "IPAddressPool",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+}
+
+
+@dataclass(frozen=True)
+class Container:
+    body: Mapping[str, Any]
+    path: Path
+    is_init: bool
+
+    @property
+    def name(self) -> str:
+        return str(self.body.get("name", ""))
+
+    def ports(self) -> list[Mapping[str, Any]]:
+        ports = self.body.get("ports")
+        return [port for port in ports if isinstance(port, dict)] if isinstance(ports, list) else []
+
+    def has_port(self, port: Any) -> bool:
+        """A probe or Service port (a number or a port name) that this container declares."""
+        if isinstance(port, str) and not port.isdigit():
+            return any(declared.get("name") == port for declared in self.ports())
+        return any(str(declared.get("containerPort")) == str(port) for declared in self.ports())
+
+    def port_number(self, port: Any) -> int | None:
+        for declared in self.ports():
+            if str(declared.get("name")) == str(port) or str(declared.get("containerPort")) == str(port):
+                number = declared.get("containerPort")
+                return number if isinstance(number, int) else None
+        return None
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """The pod a workload runs: its spec, labels, and where they sit in the workload's file."""
+
+    resource: Resource
+    spec: Mapping[str, Any]
+    labels: Mapping[str, str]
+    path: Path  # of the pod spec inside the workload
+
+    @property
+    def namespace(self) -> str:
+        return namespace_of(self.resource)
+
+    @property
+    def name(self) -> str:
+        return self.resource.ref.name
+
+    def containers(self, include_init: bool = True) -> Iterator[Container]:
+        fields = ("initContainers", "containers") if include_init else ("containers",)
+        for field in fields:
+            items = self.spec.get(field)
+            for index, body in enumerate(items if isinstance(items, list) else []):
+                if isinstance(body, dict):
+                    yield Container(body, (*self.path, field, index), field == "initContainers")
+
+    @property
+    def security_context(self) -> Mapping[str, Any]:
+        context = self.spec.get("securityContext")
+        return context if isinstance(context, dict) else {}
+
+    @property
+    def declared_replicas(self) -> int | None:
+        replicas = self.resource.obj.get("spec", {}).get("replicas") if self.resource.kind != "Pod" else None
+        return replicas if isinstance(replicas, int) else None
+
+
+def namespace_of(resource: Resource) -> str:
+    if resource.kind in CLUSTER_SCOPED:
+        return ""
+    return resource.ref.namespace or "default"
+
+
+def get_path(obj: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            obj = obj[part] if isinstance(obj, list) and 0 <= part < len(obj) else None
+        else:
+            obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
+def _pod_template(resource: Resource) -> PodTemplate | None:
+    if resource.kind == "Rollout" and not resource.api_version.startswith("argoproj.io/"):
+        return None
+    template_path = POD_TEMPLATE_PATHS.get(resource.kind)
+    if template_path is None:
+        return None
+    template = get_path(resource.obj, template_path) if template_path else resource.obj
+    if not isinstance(template, dict):
+        return None
+    spec = template.get("spec")
+    labels = get_path(template, ("metadata", "labels"))
+    if not isinstance(spec, dict):
+        return None
+    return PodTemplate(resource, spec, labels if isinstance(labels, dict) else {}, (*template_path, "spec"))
+
+
+def selector_matches(selector: Any, labels: Mapping[str, str], *, empty_matches_all: bool = True) -> bool:
+    """A LabelSelector (matchLabels/matchExpressions) or a plain Service selector map against labels."""
+    if not isinstance(selector, dict):
+        return False
+    if "matchLabels" not in selector and "matchExpressions" not in selector:
+        selector = {"matchLabels": selector}
+    match_labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if not match_labels and not expressions:
+        return empty_matches_all
+    if any(labels.get(key) != str(value) for key, value in match_labels.items()):
+        return False
+    for expression in expressions:
+        key, operator = expression.get("key"), expression.get("operator")
+        values = [str(value) for value in expression.get("values") or []]
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in values):
+            return False
+        if operator == "NotIn" and present and labels[key] in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+class ResourceIndex:
+    """Every rendered resource of every entry point, with the site settings of the gate.
+
+    Rules iterate over `resources`, `of_kind` and `pods`: the resources that passed their schema (a rule
+    on a malformed object only adds noise to its schema error). Look-ups (`get`, `pods_selected`) see every
+    resource, so that a schema error in one object does not make another's reference dangle."""
+
+    def __init__(
+        self, resources: Iterable[Resource], config: GateConfig | None = None, broken: Iterable[Resource] = ()
+    ) -> None:
+        self.config = config or GateConfig()
+        self._all = list(resources)
+        broken_ids = {id(resource) for resource in broken}
+        self.resources = [resource for resource in self._all if id(resource) not in broken_ids]
+        self._by_key: dict[tuple[str, str, str], list[Resource]] = {}
+        for resource in self._all:
+            key = (resource.kind, namespace_of(resource), resource.ref.name)
+            self._by_key.setdefault(key, []).append(resource)
+
+    def get(self, kind: str, namespace: str, name: str) -> Resource | None:
+        found = self._by_key.get((kind, "" if kind in CLUSTER_SCOPED else namespace, name))
+        return found[0] if found else None
+
+    def duplicates(self) -> Iterator[list[Resource]]:
+        return (found for found in self._by_key.values() if len(found) > 1)
+
+    def of_kind(self, *kinds: str) -> list[Resource]:
+        return [resource for resource in self.resources if resource.kind in kinds]
+
+    @cached_property
+    def _all_pods(self) -> list[PodTemplate]:
+        return [pod for pod in map(_pod_template, self._all) if pod is not None]
+
+    @cached_property
+    def pods(self) -> list[PodTemplate]:
+        checked = {id(resource) for resource in self.resources}
+        return [pod for pod in self._all_pods if id(pod.resource) in checked]
+
+    def pods_in(self, namespace: str) -> list[PodTemplate]:
+        return [pod for pod in self._all_pods if pod.namespace == namespace]
+
+    def pods_selected(self, namespace: str, selector: Any, *, empty_matches_all: bool = True) -> list[PodTemplate]:
+        return [
+            pod
+            for pod in self.pods_in(namespace)
+            if selector_matches(selector, pod.labels, empty_matches_all=empty_matches_all)
+        ]
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        """Labels of a namespace as the API server sets them (its name) plus those rendered here."""
+        labels = {"kubernetes.io/metadata.name": namespace}
+        rendered = self.get("Namespace", "", namespace)
+        if rendered is not None:
+            labels.update({str(k): str(v) for k, v in (rendered.metadata.get("labels") or {}).items()})
+        return labels
+
+    def is_external(self, kind: str, namespace: str, name: str) -> bool:
+        return f"{kind}/{namespace}/{name}" in self.config.external_references

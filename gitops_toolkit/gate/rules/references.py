@@ -1,0 +1,253 @@
+"""Cross-references between rendered resources: what one names must exist, match and agree
+(kube-linter's dangling-service, invalid-target-ports, non-existent-service-account, duplicate-env-var,
+dangling-horizontalpodautoscaler; Polaris' PDB checks; Argo CD's HPA guidance)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.gate.rules.addresses import addresses, service_port
+from gitops_toolkit.gate.rules.index import PodTemplate, ResourceIndex, get_path, namespace_of
+
+_SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "Rollout")
+
+
+def check_service_selectors(index: ResourceIndex) -> Iterator[Finding]:
+    for service in index.of_kind("Service"):
+        spec = service.obj.get("spec") or {}
+        selector = spec.get("selector")
+        if spec.get("type") == "ExternalName" or not selector:
+            continue
+        if not index.pods_selected(namespace_of(service), selector, empty_matches_all=False):
+            labels = ", ".join(f"{key}={value}" for key, value in selector.items())
+            yield service.finding(
+                "XREF-SERVICE-SELECTOR",
+                f"selector {labels} matches no pod in namespace {namespace_of(service)}; fix the selector or the "
+                "pod labels",
+                ("spec", "selector"),
+            )
+
+
+def check_service_target_ports(index: ResourceIndex) -> Iterator[Finding]:
+    for service in index.of_kind("Service"):
+        spec = service.obj.get("spec") or {}
+        pods = index.pods_selected(namespace_of(service), spec.get("selector"), empty_matches_all=False)
+        if not pods:
+            continue  # reported by XREF-SERVICE-SELECTOR
+        for position, port in enumerate(spec.get("ports") or []):
+            target = port.get("targetPort", port.get("port"))
+            if not any(c.has_port(target) for pod in pods for c in pod.containers(include_init=False)):
+                yield service.finding(
+                    "XREF-SERVICE-PORT",
+                    f"port {port.get('port')} targets {target}, which no selected container declares; "
+                    "use a container port's number or name",
+                    ("spec", "ports", position, "targetPort" if "targetPort" in port else "port"),
+                )
+
+
+def check_addresses(index: ResourceIndex) -> Iterator[Finding]:
+    external = set(index.config.external_services)
+    for address in addresses(index):
+        if address.text in external:
+            continue
+        service = index.get("Service", address.namespace, address.service)
+        if service is None:
+            problem = f"there is no Service {address.service} in namespace {address.namespace}"
+        elif service_port(service, address.port) is None:
+            problem = f"Service {address.namespace}/{address.service} has no port {address.port}"
+        else:
+            continue
+        yield address.caller.resource.finding(
+            "XREF-ADDRESS",
+            f"{address.env.name}={address.text}: {problem}; fix the address, or list it in external-services "
+            "if it lives outside this repository",
+            (*address.env.path, "value"),
+        )
+
+
+def _references(pod: PodTemplate) -> Iterator[tuple[str, str, str | None, bool, tuple[str | int, ...]]]:
+    """(kind, name, key, optional, path) of every ConfigMap, Secret and PVC the pod uses."""
+    for container in pod.containers():
+        for position, item in enumerate(container.body.get("env") or []):
+            source = (item.get("valueFrom") or {}) if isinstance(item, dict) else {}
+            for field, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                ref = source.get(field)
+                if isinstance(ref, dict):
+                    path = (*container.path, "env", position, "valueFrom", field)
+                    yield kind, str(ref.get("name")), str(ref.get("key")), bool(ref.get("optional")), path
+        for position, item in enumerate(container.body.get("envFrom") or []):
+            for field, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                ref = item.get(field) if isinstance(item, dict) else None
+                if isinstance(ref, dict):
+                    path = (*container.path, "envFrom", position, field)
+                    yield kind, str(ref.get("name")), None, bool(ref.get("optional")), path
+    for position, volume in enumerate(pod.spec.get("volumes") or []):
+        path = (*pod.path, "volumes", position)
+        for field, kind, name_field in (
+            ("configMap", "ConfigMap", "name"),
+            ("secret", "Secret", "secretName"),
+            ("persistentVolumeClaim", "PersistentVolumeClaim", "claimName"),
+        ):
+            source = volume.get(field) if isinstance(volume, dict) else None
+            if isinstance(source, dict):
+                yield kind, str(source.get(name_field)), None, bool(source.get("optional")), path
+        for projected in get_path(volume, ("projected", "sources")) or []:
+            for field, kind in (("configMap", "ConfigMap"), ("secret", "Secret")):
+                source = projected.get(field) if isinstance(projected, dict) else None
+                if isinstance(source, dict):
+                    yield kind, str(source.get("name")), None, bool(source.get("optional")), path
+    for position, secret in enumerate(pod.spec.get("imagePullSecrets") or []):
+        if isinstance(secret, dict):
+            yield "Secret", str(secret.get("name")), None, False, (*pod.path, "imagePullSecrets", position)
+
+
+def _keys(index: ResourceIndex, kind: str, namespace: str, name: str) -> set[str] | None:
+    """The keys a ConfigMap or Secret will hold, or None when nothing rendered provides it."""
+    found = index.get(kind, namespace, name)
+    if found is not None:
+        return {str(key) for field in ("data", "binaryData", "stringData") for key in (found.obj.get(field) or {})}
+    if kind == "Secret":  # a SealedSecret becomes a Secret of the same name, or of its template's name
+        for sealed in index.of_kind("SealedSecret"):
+            template_name = get_path(sealed.obj, ("spec", "template", "metadata", "name")) or sealed.ref.name
+            if namespace_of(sealed) == namespace and template_name == name:
+                return {str(key) for key in get_path(sealed.obj, ("spec", "encryptedData")) or {}}
+    return None
+
+
+def check_config_references(index: ResourceIndex) -> Iterator[Finding]:
+    for pod in index.pods:
+        for kind, name, key, optional, path in _references(pod):
+            if optional or index.is_external(kind, pod.namespace, name):
+                continue
+            keys = _keys(index, kind, pod.namespace, name)
+            if kind == "PersistentVolumeClaim" and index.get(kind, pod.namespace, name) is not None:
+                continue
+            if keys is None:
+                yield pod.resource.finding(
+                    "XREF-MISSING-REFERENCE",
+                    f"{kind} {name} is not among the rendered resources of namespace {pod.namespace}; add it "
+                    f"(a SealedSecret for secrets), or list {kind}/{pod.namespace}/{name} in external-references",
+                    path,
+                )
+            elif key is not None and key not in keys:
+                yield pod.resource.finding(
+                    "XREF-MISSING-REFERENCE",
+                    f"{kind} {name} has no key `{key}` (it has {', '.join(sorted(keys)) or 'none'}); fix the key",
+                    path,
+                )
+
+
+def _hpa_target(index: ResourceIndex, hpa: Resource) -> Resource | None:
+    reference = get_path(hpa.obj, ("spec", "scaleTargetRef")) or {}
+    return index.get(str(reference.get("kind")), namespace_of(hpa), str(reference.get("name")))
+
+
+def _scales_on_cpu(hpa: Resource) -> bool:
+    metrics = get_path(hpa.obj, ("spec", "metrics"))
+    if not metrics:
+        return True  # the HPA default is 80% CPU
+    return any(get_path(metric, ("resource", "name")) == "cpu" for metric in metrics if isinstance(metric, dict))
+
+
+def check_hpa_targets(index: ResourceIndex) -> Iterator[Finding]:
+    for hpa in index.of_kind("HorizontalPodAutoscaler"):
+        target = _hpa_target(index, hpa)
+        reference = get_path(hpa.obj, ("spec", "scaleTargetRef")) or {}
+        if target is None:
+            yield hpa.finding(
+                "XREF-HPA-TARGET",
+                f"scale target {reference.get('kind')} {reference.get('name')} is not rendered in namespace "
+                f"{namespace_of(hpa)}; fix scaleTargetRef",
+                ("spec", "scaleTargetRef"),
+            )
+            continue
+        pod = next((pod for pod in index.pods if pod.resource is target), None)
+        if pod is not None and _scales_on_cpu(hpa):
+            for container in pod.containers(include_init=False):
+                if "cpu" not in (get_path(container.body, ("resources", "requests")) or {}):
+                    yield hpa.finding(
+                        "XREF-HPA-TARGET",
+                        f"scales on CPU but container `{container.name}` of {target.kind} {target.ref.name} has no "
+                        "CPU request, so utilisation cannot be computed; add one",
+                        ("spec", "metrics"),
+                    )
+        if isinstance(get_path(target.obj, ("spec", "replicas")), int):
+            yield target.finding(
+                "XREF-HPA-REPLICAS",
+                f"spec.replicas is set while HorizontalPodAutoscaler {hpa.ref.name} scales this {target.kind}; "
+                "Argo CD would reset what the HPA sets: remove replicas",
+                ("spec", "replicas"),
+            )
+
+
+def _expected_replicas(index: ResourceIndex, pods: list[PodTemplate]) -> int:
+    """Pods the selected workloads run at least: HPA minimum, declared replicas, else 1."""
+    minimums = {}
+    for hpa in index.of_kind("HorizontalPodAutoscaler"):
+        target = _hpa_target(index, hpa)
+        if target is not None:
+            minimums[id(target)] = int(get_path(hpa.obj, ("spec", "minReplicas")) or 1)
+    total = 0
+    for pod in pods:
+        if pod.resource.kind in _SCALABLE:
+            total += minimums.get(id(pod.resource), pod.declared_replicas or 1)
+        else:
+            total += 1
+    return total
+
+
+def _percentage(value: Any) -> int | None:
+    return int(value[:-1]) if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit() else None
+
+
+def check_pod_disruption_budgets(index: ResourceIndex) -> Iterator[Finding]:
+    for pdb in index.of_kind("PodDisruptionBudget"):
+        spec = pdb.obj.get("spec") or {}
+        pods = index.pods_selected(namespace_of(pdb), spec.get("selector"), empty_matches_all=True)
+        if not pods:
+            yield pdb.finding("XREF-PDB-SELECTOR", "selector matches no pod; fix the selector", ("spec", "selector"))
+            continue
+        replicas = _expected_replicas(index, pods)
+        max_unavailable, min_available = spec.get("maxUnavailable"), spec.get("minAvailable")
+        blocks = (
+            max_unavailable in (0, "0%")
+            or (isinstance(min_available, int) and min_available >= replicas)
+            or _percentage(min_available) == 100
+        )
+        if blocks:
+            field = "maxUnavailable" if "maxUnavailable" in spec else "minAvailable"
+            yield pdb.finding(
+                "XREF-PDB-BLOCKS-DRAIN",
+                f"with {replicas} pod(s) selected, {field}: {spec.get(field)} allows no eviction, so a node "
+                "drain (kubeadm upgrade) hangs; use maxUnavailable: 1",
+                ("spec", field),
+            )
+
+
+def check_duplicate_env(index: ResourceIndex) -> Iterator[Finding]:
+    for pod in index.pods:
+        for container in pod.containers():
+            seen: set[str] = set()
+            for position, item in enumerate(container.body.get("env") or []):
+                name = str(item.get("name")) if isinstance(item, dict) else ""
+                if name in seen:
+                    yield pod.resource.finding(
+                        "XREF-DUPLICATE-ENV",
+                        f"container `{container.name}` sets {name} twice; the last one wins silently: keep one",
+                        (*container.path, "env", position),
+                    )
+                seen.add(name)
+
+
+def check_duplicate_resources(index: ResourceIndex) -> Iterator[Finding]:
+    for duplicates in index.duplicates():
+        first = duplicates[0]
+        for other in duplicates[1:]:
+            yield other.finding(
+                "XREF-DUPLICATE-RESOURCE",
+                f"{other.kind} {other.ref.name} is also rendered by {first.entry} ({first.path}); Argo CD "
+                "applications would fight over it: keep one",
+            )
