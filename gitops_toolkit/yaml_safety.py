@@ -64,6 +64,16 @@ class YamlDocument:
     def line(self) -> int:
         return self.node.start_mark.line + 1
 
+    def lines_of(self, path: Sequence[str | int]) -> range:
+        """The lines the value at `path` spans (empty when the path does not exist)."""
+        node: Node = self.node
+        for part in path:
+            found = _child(node, part)
+            if found is None:
+                return range(0)
+            node = found[0]
+        return range(node.start_mark.line + 1, node.end_mark.line + 2)
+
     def line_of(self, path: Sequence[str | int]) -> int:
         """Line of the deepest key or item along `path` that exists in this document."""
         node, line = self.node, self.line

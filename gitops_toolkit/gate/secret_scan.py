@@ -64,7 +64,7 @@ _KUBECONFIG_SECRETS = ("client-key-data", "token", "password")
 
 
 def _walk(root: Path) -> list[Path]:
-    files = []
+    files: list[Path] = []
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = [d for d in subdirectories if d not in _SKIPPED_DIRECTORIES and not d.endswith(".egg-info")]
         files.extend(Path(directory) / name for name in names)
@@ -99,13 +99,22 @@ def _pattern_hits(text: str) -> Iterator[tuple[int, str]]:
                 yield number, kind
 
 
+def _sealed_lines(tree: SourceFiles, path: Path) -> set[int]:
+    """Lines holding SealedSecret ciphertext: keys like `password` there are encrypted, not leaked."""
+    lines: set[int] = set()
+    for document in tree.documents(path):
+        if isinstance(document.data, dict) and document.data.get("kind") == "SealedSecret":
+            lines.update(document.lines_of(["spec", "encryptedData"]))
+    return lines
+
+
 def _yaml_findings(tree: SourceFiles, path: Path) -> Iterator[Finding]:
     relative = tree.relative(path)
     for document in tree.documents(path):
         data: Any = document.data
         if not isinstance(data, dict):
             continue
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
         if data.get("kind") == "Secret" and (data.get("data") or data.get("stringData")):
             ref = ResourceRef("Secret", str(metadata.get("namespace", "") or ""), str(metadata.get("name", "")))
             yield Finding(
@@ -140,8 +149,9 @@ def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
         return []  # binary files hold no text secrets; non-UTF-8 manifests are a guard finding
     relative = tree.relative(path)
     hits = set(_pattern_hits(text))
+    ciphertext = _sealed_lines(tree, path) if is_yaml(path) else set()
     for line, kind in _detect_secrets(path, hashlib.sha256(raw).hexdigest()):
-        if kind != "Secret Keyword" or path.suffix in _KEYWORD_FILES:
+        if kind != "Secret Keyword" or (path.suffix in _KEYWORD_FILES and line not in ciphertext):
             hits.add((line, kind))
     findings = [
         Finding(

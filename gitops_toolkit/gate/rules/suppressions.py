@@ -27,7 +27,8 @@ def apply_suppressions(findings: Iterable[Finding], index: ResourceIndex) -> lis
                 notes.append(
                     resource.finding(
                         "GATE-SUPPRESSION-INVALID",
-                        f"`{rule}` is not a rule that can be suppressed (see docs/rules.md); fix or remove the annotation",
+                        f"`{rule}` is not a rule that can be suppressed (see docs/rules.md); "
+                        "fix or remove the annotation",
                         where,
                     )
                 )
