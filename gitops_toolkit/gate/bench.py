@@ -44,7 +44,8 @@ def build_tree(destination: Path, copies: int) -> list[Path]:
             text = path.read_text(encoding="utf-8").replace("online-boutique\n", f"shop-{number:02d}\n")
             path.write_text(text, encoding="utf-8")
         overlays.append(overlay)
-    shutil.copy2(REPOSITORY / "tasks.py", destination / "tasks.py")
+    for name in ("tasks.py", "pyproject.toml"):  # the gate's site settings live in pyproject.toml
+        shutil.copy2(REPOSITORY / name, destination / name)
     return overlays
 
 

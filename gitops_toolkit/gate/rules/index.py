@@ -206,8 +206,15 @@ class ResourceIndex:
         checked = {id(resource) for resource in self.resources}
         return [pod for pod in self._all_pods if id(pod.resource) in checked]
 
+    @cached_property
+    def _pods_by_namespace(self) -> dict[str, list[PodTemplate]]:
+        by_namespace: dict[str, list[PodTemplate]] = {}
+        for pod in self._all_pods:
+            by_namespace.setdefault(pod.namespace, []).append(pod)
+        return by_namespace
+
     def pods_in(self, namespace: str) -> list[PodTemplate]:
-        return [pod for pod in self._all_pods if pod.namespace == namespace]
+        return self._pods_by_namespace.get(namespace, [])
 
     def pods_selected(self, namespace: str, selector: Any, *, empty_matches_all: bool = True) -> list[PodTemplate]:
         return [

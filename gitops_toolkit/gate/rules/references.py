@@ -183,13 +183,18 @@ def check_hpa_targets(index: ResourceIndex) -> Iterator[Finding]:
             )
 
 
-def _expected_replicas(index: ResourceIndex, pods: list[PodTemplate]) -> int:
-    """Pods the selected workloads run at least: HPA minimum, declared replicas, else 1."""
+def _hpa_minimums(index: ResourceIndex) -> dict[int, int]:
+    """minReplicas of each HPA, keyed by the id of the workload it scales."""
     minimums = {}
     for hpa in index.of_kind("HorizontalPodAutoscaler"):
         target = _hpa_target(index, hpa)
         if target is not None:
             minimums[id(target)] = int(get_path(hpa.obj, ("spec", "minReplicas")) or 1)
+    return minimums
+
+
+def _expected_replicas(pods: list[PodTemplate], minimums: dict[int, int]) -> int:
+    """Pods the selected workloads run at least: HPA minimum, declared replicas, else 1."""
     total = 0
     for pod in pods:
         if pod.resource.kind in _SCALABLE:
@@ -204,13 +209,14 @@ def _percentage(value: Any) -> int | None:
 
 
 def check_pod_disruption_budgets(index: ResourceIndex) -> Iterator[Finding]:
+    minimums = _hpa_minimums(index)
     for pdb in index.of_kind("PodDisruptionBudget"):
         spec = pdb.obj.get("spec") or {}
         pods = index.pods_selected(namespace_of(pdb), spec.get("selector"), empty_matches_all=True)
         if not pods:
             yield pdb.finding("XREF-PDB-SELECTOR", "selector matches no pod; fix the selector", ("spec", "selector"))
             continue
-        replicas = _expected_replicas(index, pods)
+        replicas = _expected_replicas(pods, minimums)
         max_unavailable, min_available = spec.get("maxUnavailable"), spec.get("minAvailable")
         blocks = (
             max_unavailable in (0, "0%")
