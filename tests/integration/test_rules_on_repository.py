@@ -1,0 +1,399 @@
+"""The rules on this repository's real manifests: each defect planted in a copy makes `invoke validate`
+exit 1 with a finding on the planted resource (the clean repository passes: test_validate_command)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import invoke_validate
+
+pytestmark = pytest.mark.integration
+APP = "gitops-repo/apps/online-boutique"
+BASE = f"{APP}/base"
+Plant = Callable[[Path], None]
+
+
+def replace(path: str, old: str, new: str | Callable[[], str]) -> Plant:
+    def plant(root: Path) -> None:
+        target = root / path
+        content = target.read_text(encoding="utf-8")
+        assert old in content, f"{old!r} not in {path}"
+        target.write_text(content.replace(old, new if isinstance(new, str) else new(), 1), encoding="utf-8")
+
+    return plant
+
+
+def write(path: str, content: Callable[[], str]) -> Plant:
+    def plant(root: Path) -> None:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(content(), encoding="utf-8")
+
+    return plant
+
+
+def both(*plants: Plant) -> Plant:
+    def plant(root: Path) -> None:
+        for step in plants:
+            step(root)
+
+    return plant
+
+
+def slack_webhook() -> str:  # assembled at run time: this repository commits no credential-shaped text
+    return "https://hooks.slack.com/" + "services/" + "/".join(["T0" + "1" * 8, "B0" + "2" * 8, "x" * 24])
+
+
+def docker_config_secret() -> str:
+    registry = "registry.local"
+    auths = json.dumps({"auths": {registry: {"auth": base64.b64encode(b"ci:" + b"pw" * 8).decode()}}})
+    encoded = base64.b64encode(auths.encode()).decode()
+    return (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: registry-credentials\ntype: kubernetes.io/dockerconfigjson\n"
+        f"data:\n  .dockerconfigjson: {encoded}\n"
+    )
+
+
+POLICIES = f"{APP}/components/network-policies"
+DEV = f"{APP}/overlays/dev/kustomization.yaml"
+COMMITTED_SECRET = both(
+    write(f"{APP}/overlays/dev/registry-credentials.yaml", docker_config_secret),
+    replace(DEV, "  - namespace.yaml\n", "  - namespace.yaml\n  - registry-credentials.yaml\n"),
+)
+
+# defect: (plant, rule, file the finding names, resource name or "" for file-level findings)
+PLANTED: dict[str, tuple[Plant, str, str, str]] = {
+    "container runs as root": (
+        replace(f"{BASE}/adservice.yaml", "runAsUser: 1000", "runAsUser: 0"),
+        "SEC-RUN-AS-ROOT",
+        f"{BASE}/adservice.yaml",
+        "adservice",
+    ),
+    "privilege escalation allowed": (
+        replace(f"{BASE}/cartservice.yaml", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"),
+        "SEC-PRIVILEGE-ESCALATION",
+        f"{BASE}/cartservice.yaml",
+        "cartservice",
+    ),
+    "privileged container": (
+        replace(f"{BASE}/shippingservice.yaml", "privileged: false", "privileged: true"),
+        "SEC-PRIVILEGED",
+        f"{BASE}/shippingservice.yaml",
+        "shippingservice",
+    ),
+    "capability added": (
+        replace(f"{BASE}/currencyservice.yaml", "drop: [ALL]", "drop: [ALL]\n              add: [NET_ADMIN]"),
+        "SEC-CAPABILITIES",
+        f"{BASE}/currencyservice.yaml",
+        "currencyservice",
+    ),
+    "no seccomp profile": (
+        replace(f"{BASE}/emailservice.yaml", "        seccompProfile:\n          type: RuntimeDefault\n", ""),
+        "SEC-SECCOMP",
+        f"{BASE}/emailservice.yaml",
+        "emailservice",
+    ),
+    "host network": (
+        replace(
+            f"{BASE}/paymentservice.yaml",
+            "      serviceAccountName:",
+            "      hostNetwork: true\n      serviceAccountName:",
+        ),
+        "SEC-HOST-NAMESPACE",
+        f"{BASE}/paymentservice.yaml",
+        "paymentservice",
+    ),
+    "runtime socket mounted": (
+        replace(
+            f"{BASE}/redis-cart.yaml",
+            "      volumes:\n",
+            "      volumes:\n        - name: docker\n          hostPath:\n            path: /var/run/docker.sock\n",
+        ),
+        "SEC-HOST-PATH",
+        f"{BASE}/redis-cart.yaml",
+        "redis-cart",
+    ),
+    "host port": (
+        replace(
+            f"{BASE}/shippingservice.yaml",
+            "containerPort: 50051",
+            "containerPort: 50051\n              hostPort: 50051",
+        ),
+        "SEC-HOST-PORT",
+        f"{BASE}/shippingservice.yaml",
+        "shippingservice",
+    ),
+    "writable root filesystem": (
+        replace(f"{BASE}/productcatalogservice.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"),
+        "SEC-WRITABLE-ROOT-FS",
+        f"{BASE}/productcatalogservice.yaml",
+        "productcatalogservice",
+    ),
+    "no memory limit": (
+        replace(f"{BASE}/recommendationservice.yaml", "            limits:\n              memory: 450Mi\n", ""),
+        "RES-MISSING",
+        f"{BASE}/recommendationservice.yaml",
+        "recommendationservice",
+    ),
+    "no liveness probe": (
+        replace(
+            f"{BASE}/checkoutservice.yaml",
+            "          livenessProbe:\n            grpc:\n              port: 5050\n",
+            "",
+        ),
+        "PROBE-MISSING",
+        f"{BASE}/checkoutservice.yaml",
+        "checkoutservice",
+    ),
+    "probe on an undeclared port": (
+        replace(
+            f"{BASE}/frontend.yaml",
+            "              path: /_healthz\n              port: http\n",
+            "              path: /_healthz\n              port: 8081\n",
+        ),
+        "PROBE-PORT",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
+    "latest image": (
+        replace(f"{BASE}/adservice.yaml", "adservice:v0.10.6", "adservice:latest"),
+        "IMAGE-TAG",
+        f"{BASE}/adservice.yaml",
+        "adservice",
+    ),
+    "image from another registry": (
+        replace(f"{BASE}/cartservice.yaml", "us-central1-docker.pkg.dev/online-boutique-ci", "quay.io/somebody"),
+        "IMAGE-REGISTRY",
+        f"{BASE}/cartservice.yaml",
+        "cartservice",
+    ),
+    "default service account": (
+        replace(f"{BASE}/emailservice.yaml", "serviceAccountName: emailservice", "serviceAccountName: default"),
+        "SA-MISSING",
+        f"{BASE}/emailservice.yaml",
+        "emailservice",
+    ),
+    "token mounted": (
+        replace(
+            f"{BASE}/paymentservice.yaml",
+            "      automountServiceAccountToken: false\n",
+            "      automountServiceAccountToken: true\n",
+        ),
+        "SA-TOKEN-MOUNTED",
+        f"{BASE}/paymentservice.yaml",
+        "paymentservice",
+    ),
+    "Service selects nothing": (
+        replace(
+            f"{BASE}/adservice.yaml",
+            "  selector:\n    app.kubernetes.io/name: adservice",
+            "  selector:\n    app.kubernetes.io/name: adsrvice",
+        ),
+        "XREF-SERVICE-SELECTOR",
+        f"{BASE}/adservice.yaml",
+        "adservice",
+    ),
+    "Service target port missing": (
+        replace(f"{BASE}/currencyservice.yaml", "targetPort: grpc", "targetPort: grcp"),
+        "XREF-SERVICE-PORT",
+        f"{BASE}/currencyservice.yaml",
+        "currencyservice",
+    ),
+    "address on the container port instead of the Service port": (
+        replace(f"{BASE}/checkoutservice.yaml", "emailservice:5000", "emailservice:8080"),
+        "XREF-ADDRESS",
+        f"{BASE}/checkoutservice.yaml",
+        "checkoutservice",
+    ),
+    "missing ConfigMap": (
+        replace(
+            f"{BASE}/frontend.yaml",
+            "            - name: ENV_PLATFORM\n              value: onprem\n",
+            "            - name: ENV_PLATFORM\n              valueFrom:\n"
+            "                configMapKeyRef: {name: branding, key: platform}\n",
+        ),
+        "XREF-MISSING-REFERENCE",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
+    "HPA target pins replicas": (
+        replace(
+            f"{APP}/overlays/prod/kustomization.yaml", "replicas:\n", "replicas:\n  - name: frontend\n    count: 3\n"
+        ),
+        "XREF-HPA-REPLICAS",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
+    "HPA target missing": (
+        replace(
+            f"{APP}/components/autoscaling/horizontal-pod-autoscalers.yaml",
+            "    name: frontend\n",
+            "    name: frontnd\n",
+        ),
+        "XREF-HPA-TARGET",
+        f"{APP}/components/autoscaling/horizontal-pod-autoscalers.yaml",
+        "frontend",
+    ),
+    "PDB blocks drains": (
+        replace(f"{APP}/components/autoscaling/pod-disruption-budgets.yaml", "maxUnavailable: 1", "maxUnavailable: 0"),
+        "XREF-PDB-BLOCKS-DRAIN",
+        f"{APP}/components/autoscaling/pod-disruption-budgets.yaml",
+        "adservice",
+    ),
+    "duplicate env": (
+        replace(
+            f"{BASE}/frontend.yaml",
+            "            - name: ENABLE_PROFILER\n",
+            '            - name: PORT\n              value: "8081"\n            - name: ENABLE_PROFILER\n',
+        ),
+        "XREF-DUPLICATE-ENV",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
+    "same resources rendered twice": (
+        replace(
+            f"{APP}/examples/ingress/kustomization.yaml",
+            "namespace: online-boutique-example",
+            "namespace: online-boutique-dev",
+        ),
+        "XREF-DUPLICATE-RESOURCE",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
+    "network policy cuts checkout to email": (
+        replace(
+            f"{POLICIES}/checkoutservice.yaml",
+            "app.kubernetes.io/name: emailservice\n      ports:\n        - protocol: TCP\n          port: 8080\n",
+            # the Service port, where a policy needs the pod's
+            "app.kubernetes.io/name: emailservice\n      ports:\n        - protocol: TCP\n          port: 5000\n",
+        ),
+        "NETPOL-CALL-BLOCKED",
+        f"{BASE}/checkoutservice.yaml",
+        "checkoutservice",
+    ),
+    "no default deny": (
+        replace(f"{POLICIES}/kustomization.yaml", "  - default-deny.yaml\n", ""),
+        "NETPOL-NO-DEFAULT-DENY",
+        f"{APP}/overlays/prod/namespace.yaml",
+        "online-boutique",
+    ),
+    "DNS not allowed": (
+        replace(f"{POLICIES}/kustomization.yaml", "  - allow-dns.yaml\n", ""),
+        "NETPOL-DNS-BLOCKED",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
+    "pod no policy selects": (
+        both(
+            replace(f"{POLICIES}/kustomization.yaml", "  - default-deny.yaml\n  - allow-dns.yaml\n", ""),
+            replace(f"{POLICIES}/kustomization.yaml", "  - redis-cart.yaml\n", ""),
+        ),
+        "NETPOL-POD-UNSELECTED",
+        f"{BASE}/redis-cart.yaml",
+        "redis-cart",
+    ),
+    "plaintext Secret committed": (
+        COMMITTED_SECRET,
+        "SECRET-PLAINTEXT",
+        f"{APP}/overlays/dev/registry-credentials.yaml",
+        "registry-credentials",
+    ),
+    "registry auth in a file": (
+        COMMITTED_SECRET,
+        "SECRET-IN-FILE",
+        f"{APP}/overlays/dev/registry-credentials.yaml",
+        "",
+    ),
+    "credential in a ConfigMap": (
+        replace(
+            DEV,
+            "patches:\n",
+            "configMapGenerator:\n  - name: smtp\n    literals: [SMTP_PASSWORD=hunter2hunter2]\npatches:\n",
+        ),
+        "SECRET-IN-CONFIGMAP",
+        DEV,
+        "smtp-",
+    ),
+    "credential in env": (
+        replace(
+            f"{BASE}/adservice.yaml",
+            "            - name: PORT\n",
+            "            - name: API_KEY\n              value: k3y-for-the-ad-network\n            - name: PORT\n",
+        ),
+        "SECRET-IN-ENV",
+        f"{BASE}/adservice.yaml",
+        "adservice",
+    ),
+    "Slack webhook in an annotation": (
+        replace(
+            f"{BASE}/frontend.yaml",
+            "kind: Service\nmetadata:\n  name: frontend\n",
+            lambda: f"kind: Service\nmetadata:\n  name: frontend\n  annotations:\n    alert-to: {slack_webhook()}\n",
+        ),
+        "SECRET-IN-ANNOTATION",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
+    "Slack webhook in values": (
+        write("observability/alertmanager-values.yaml", lambda: f"slack_api_url: {slack_webhook()}\n"),
+        "SECRET-IN-FILE",
+        "observability/alertmanager-values.yaml",
+        "",
+    ),
+    "GitLab token in CI": (
+        write(
+            "app-repo/.gitlab-ci.yml", lambda: "variables:\n  GITOPS_TOKEN: " + "gl" + "pat-" + "Ab3dE6gH9jK2mN5pQ8sT\n"
+        ),
+        "SECRET-IN-FILE",
+        "app-repo/.gitlab-ci.yml",
+        "",
+    ),
+    "private key": (
+        write("platform/keys/id_ed25519", lambda: "-----" + "BEGIN OPENSSH " + "PRIVATE KEY-----\nb3Bl\n"),
+        "SECRET-IN-FILE",
+        "platform/keys/id_ed25519",
+        "",
+    ),
+    "kubeconfig": (
+        write(
+            "platform/admin.conf",
+            lambda: (
+                "apiVersion: v1\nkind: Config\nusers:\n  - name: admin\n    user:\n"
+                "      client-key-data: " + base64.b64encode(b"k" * 48).decode() + "\n"
+            ),
+        ),
+        "SECRET-IN-FILE",
+        "platform/admin.conf",
+        "",
+    ),
+    "suppression without a reason": (
+        replace(
+            f"{BASE}/frontend.yaml",
+            "kind: Deployment\nmetadata:\n  name: frontend\n",
+            "kind: Deployment\nmetadata:\n  name: frontend\n  annotations:\n"
+            '    gate.gitops-toolkit.io/suppress-SA-TOKEN-MOUNTED: ""\n',
+        ),
+        "GATE-SUPPRESSION-NO-REASON",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(PLANTED))
+def test_a_planted_defect_fails_the_gate_on_its_resource(defect: str, repository_copy: Path, shared_crds: Path) -> None:
+    plant, rule, path, name = PLANTED[defect]
+    plant(repository_copy)
+    completed = invoke_validate(repository_copy, "--crd-dir", str(shared_crds), "--format", "json", timeout=60)
+    assert completed.returncode == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+    findings = json.loads(completed.stdout)
+    located = {(f["rule"], f["path"], f["name"]) for f in findings}
+    assert any(  # a name ending in "-" is the prefix kustomize puts before a generated hash
+        (found_rule, found_path) == (rule, path) and (found == name or (name.endswith("-") and found.startswith(name)))
+        for found_rule, found_path, found in located
+    ), sorted(located)
