@@ -207,6 +207,19 @@ def test_a_finding_points_at_the_planted_line() -> None:
     assert "readOnlyRootFilesystem: true" in finding.message
 
 
+def test_values_that_only_look_like_credentials_or_addresses_pass() -> None:
+    resources = shop_resources()
+    objects = by_name(resources)
+    container(objects, "web")["env"] += [
+        {"name": "ENABLE_AUTH", "value": "true"},
+        {"name": "TOKEN_FILE", "value": "/var/run/secrets/token"},
+        {"name": "MAINTENANCE_WINDOW", "value": "23:30"},
+        {"name": "METRICS_ADDR", "value": "0.0.0.0:9090"},
+    ]
+    objects[("Service", "web")]["metadata"]["annotations"] = {"example.org/auth-secret": "basic-auth"}
+    assert findings_of(resources) == []
+
+
 def test_generated_secret_with_data_is_plaintext() -> None:
     generated = Resource(
         {

@@ -74,8 +74,8 @@ def addresses(index: ResourceIndex) -> Iterator[Address]:
         for container in pod.containers():
             for env in env_values(index, container, pod.namespace):
                 match = _HOST_PORT.match(env.value)
-                if match is None or match["host"] == "localhost":
-                    continue
+                if match is None or match["host"] == "localhost" or not re.search("[a-z]", match["host"]):
+                    continue  # not an address, a loopback, or an IP address (or a time such as 12:30)
                 target = _service_and_namespace(match["host"], pod.namespace)
                 if target is not None:
                     yield Address(pod, container, env, target[0], target[1], int(match["port"]))

@@ -13,16 +13,19 @@ from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.gate.secret_patterns import is_credential_name, secrets_in
 
 _SEALED_SECRETS = "seal it with kubeseal and commit the SealedSecret instead"
+# Switches and numbers are settings even under a credential-like name (ENABLE_AUTH: "true").
+_NOT_CREDENTIALS = {"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null"}
 
 
 def _leak(name: str, value: Any) -> str | None:
-    """Why `name: value` is a credential, or None."""
+    """Why `name: value` is a credential, or None. An empty name checks the value only."""
     if not isinstance(value, str) or not value.strip():
         return None
     kinds = list(secrets_in(value))
     if kinds:
         return f"holds a {kinds[0]}"
-    if is_credential_name(name) and not value.startswith(("$(", "${")):
+    literal = not value.startswith(("$(", "${")) and value.lower() not in _NOT_CREDENTIALS and not value.isdigit()
+    if name and is_credential_name(name) and literal:
         return "is named like a credential and has a literal value"
     return None
 
@@ -65,9 +68,10 @@ def check_env_values(index: ResourceIndex) -> Iterator[Finding]:
 
 
 def check_annotations(index: ResourceIndex) -> Iterator[Finding]:
+    """By value only: annotations such as `auth-secret` legitimately name a Secret."""
     for resource in index.resources:
         for key, value in (resource.metadata.get("annotations") or {}).items():
-            why = _leak(str(key).rpartition("/")[2], value)
+            why = _leak("", value)
             if why:
                 yield resource.finding(
                     "SECRET-IN-ANNOTATION",
