@@ -9,15 +9,21 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from gitops_toolkit.crd_fetch_command import fetch_command
 from gitops_toolkit.gate.command import validate_command
 
 REPOSITORY = Path(__file__).resolve().parent
 
 
+def _finish(code: int) -> None:
+    if code:
+        raise Exit(code=code)
+
+
 @task(
     iterable=["crd_dir"],
     help={
-        "crd-dir": "directory searched recursively for CRD YAML to validate custom resources (repeatable)",
+        "crd-dir": "directory searched recursively for CRD YAML (repeatable; default: the `crds.fetch` cache)",
         "format": "report format: text, json, markdown or junit",
         "output": "write the report to this file instead of standard output",
         "root": "repository to validate (default: the one holding this tasks.py)",
@@ -28,15 +34,21 @@ def validate(
     c: Context, crd_dir: list[str] | None = None, format: str = "text", output: str = "", root: str = "", jobs: int = 0
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
-    code = validate_command(
-        root=Path(root) if root else REPOSITORY,
-        crd_dirs=[Path(directory) for directory in crd_dir or []],
-        output_format=format,
-        output=Path(output) if output else None,
-        jobs=jobs,
+    _finish(
+        validate_command(
+            root=Path(root) if root else REPOSITORY,
+            crd_dirs=[Path(directory) for directory in crd_dir or []],
+            output_format=format,
+            output=Path(output) if output else None,
+            jobs=jobs,
+        )
     )
-    if code:
-        raise Exit(code=code)
 
 
-namespace = Collection(validate)
+@task(name="fetch", help={"root": "repository whose gitops-repo/crds.lock.yaml to read"})
+def fetch_crds(c: Context, root: str = "") -> None:
+    """Download the CRDs gitops-repo/crds.lock.yaml pins, check their sha256, and cache them for the gate."""
+    _finish(fetch_command(Path(root) if root else REPOSITORY))
+
+
+namespace = Collection(validate, Collection("crds", fetch_crds))

@@ -64,6 +64,18 @@ class YamlDocument:
     def line(self) -> int:
         return self.node.start_mark.line + 1
 
+    def sub_document(self, path: Sequence[str | int]) -> YamlDocument | None:
+        """The value at `path` as a document of its own (its data and node), for embedded manifests."""
+        node: Node = self.node
+        data: Any = self.data
+        for part in path:
+            found = _child(node, part)
+            if found is None:
+                return None
+            node = found[0]
+            data = data[part]
+        return YamlDocument(data, node)
+
     def lines_of(self, path: Sequence[str | int]) -> range:
         """The lines the value at `path` spans (empty when the path does not exist)."""
         node: Node = self.node

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,7 +67,18 @@ def rules_at(result: GateResult) -> set[tuple[str, str]]:
     return {(finding.rule, finding.path) for finding in result.findings}
 
 
+# The tools' caches for the whole test run: shared between tests (warm), never the user's own.
+TEST_CACHE = Path(tempfile.mkdtemp(prefix="gitops-toolkit-test-cache-"))
+
+
+def invoke(root: Path, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """An invoke task run the way a person runs it, from the repository directory."""
+    command = [str(Path(sys.executable).parent / "invoke"), *arguments]
+    environment = dict(os.environ, XDG_CACHE_HOME=str(TEST_CACHE))
+    return subprocess.run(
+        command, cwd=root, capture_output=True, text=True, timeout=timeout, env=environment, check=False
+    )
+
+
 def invoke_validate(root: Path, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`invoke validate` run the way a person runs it, from the repository directory."""
-    command = [str(Path(sys.executable).parent / "invoke"), "validate", *arguments]
-    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=timeout, check=False)
+    return invoke(root, "validate", *arguments, timeout=timeout)

@@ -74,6 +74,20 @@ RESOURCE_RULES: dict[str, Severity] = {
     "SECRET-IN-CONFIGMAP": Severity.ERROR,
     "SECRET-IN-ENV": Severity.ERROR,
     "SECRET-IN-ANNOTATION": Severity.ERROR,
+    # GitOps: Applications and AppProjects
+    "GITOPS-PROJECT": Severity.ERROR,
+    "GITOPS-SOURCE-NOT-ALLOWED": Severity.ERROR,
+    "GITOPS-DESTINATION-NOT-ALLOWED": Severity.ERROR,
+    "GITOPS-SOURCE-PATH": Severity.ERROR,
+    "GITOPS-VALUES-FILE": Severity.ERROR,
+    "GITOPS-CHART-VERSION": Severity.ERROR,
+    "GITOPS-REVISION": Severity.ERROR,
+    "GITOPS-PROJECT-WILDCARD": Severity.ERROR,
+    "GITOPS-SYNC-WAVE": Severity.ERROR,
+    "GITOPS-APP-NAME": Severity.ERROR,
+    "GITOPS-PRUNE-PROTECTION": Severity.ERROR,
+    "GITOPS-SYNC-POLICY": Severity.ERROR,
+    "GITOPS-IGNORE-DIFFERENCES": Severity.ERROR,
 }
 SUPPRESSIBLE = frozenset(RESOURCE_RULES)
 

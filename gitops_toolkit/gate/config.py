@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ _SECTION = ("tool", "gitops-toolkit", "gate")
 
 @dataclass(frozen=True)
 class GateConfig:
+    # The URL Argo CD clones this repository from: sources with it are rendered from this checkout.
+    repository_url: str = ""
     # Image name prefixes images may come from (after normalising `redis` to docker.io/library/redis).
     allowed_registries: tuple[str, ...] = ()
     # host:port addresses, named in env values, that live outside what the gate renders.
@@ -33,11 +36,18 @@ def load_config(root: Path) -> GateConfig:
     section: Any = document
     for key in _SECTION:
         section = section.get(key, {}) if isinstance(section, dict) else {}
-    values = {}
-    for field in GateConfig.__dataclass_fields__:
-        key = field.replace("_", "-")
-        value = section.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(GateConfig):
+        key = field.name.replace("_", "-")
+        if key not in section:
+            continue
+        value = section[key]
+        if isinstance(field.default, str):
+            if not isinstance(value, str):
+                raise ToolError(f"{path}: [{'.'.join(_SECTION)}] {key} must be a string")
+            values[field.name] = value
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            values[field.name] = tuple(value)
+        else:
             raise ToolError(f"{path}: [{'.'.join(_SECTION)}] {key} must be a list of strings")
-        values[field] = tuple(value)
     return GateConfig(**values)

@@ -85,7 +85,7 @@ def _is_crd(document: Any) -> bool:
     return isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
 
 
-def _read_crd_file(path: Path) -> dict[CrdKey, dict[str, Any]]:
+def _read_crd_file(path: Path) -> tuple[str, dict[CrdKey, dict[str, Any]]]:
     raw = path.read_bytes()
     if len(raw) > _MAX_CRD_FILE_BYTES:
         raise ToolError(f"{path}: CRD file is over {_MAX_CRD_FILE_BYTES} bytes")
@@ -93,7 +93,7 @@ def _read_crd_file(path: Path) -> dict[CrdKey, dict[str, Any]]:
     cached = cache_root() / "crd-schemas" / f"{digest}-v{_CACHE_FORMAT}.json"
     if cached.is_file():
         entries = json.loads(cached.read_text(encoding="utf-8"))
-        return {(group, version, kind): schema for (group, version, kind), schema in entries}
+        return digest, {(group, version, kind): schema for (group, version, kind), schema in entries}
     try:
         documents = load_trusted_yaml(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
@@ -102,7 +102,7 @@ def _read_crd_file(path: Path) -> dict[CrdKey, dict[str, Any]]:
     for document in filter(_is_crd, documents):
         schemas.update(crd_versions(document))
     _write_cache(cached, [[list(key), schema] for key, schema in schemas.items()])
-    return schemas
+    return digest, schemas
 
 
 def _write_cache(path: Path, content: Any) -> None:
@@ -116,6 +116,8 @@ class CrdSchemas:
         self._kubernetes = kubernetes
         self._schemas: dict[CrdKey, dict[str, Any]] = {}
         self._validators: dict[CrdKey, Draft202012Validator] = {}
+        # The kinds each CRD file (by sha256) defines: how the gate knows which Application installs a kind.
+        self.kinds_by_digest: dict[str, set[CrdKey]] = {}
 
     def add_directories(self, directories: Iterable[Path]) -> None:
         for directory in directories:
@@ -123,7 +125,9 @@ class CrdSchemas:
                 raise ToolError(f"--crd-dir {directory}: no such directory")
             for path in sorted(directory.rglob("*")):
                 if path.suffix in (".yaml", ".yml", ".json") and path.is_file():
-                    self._schemas.update(_read_crd_file(path))
+                    digest, schemas = _read_crd_file(path)
+                    self._schemas.update(schemas)
+                    self.kinds_by_digest[digest] = set(schemas)
 
     def add_crd(self, crd: dict[str, Any]) -> None:
         for key, schema in crd_versions(crd).items():

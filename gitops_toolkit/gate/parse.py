@@ -7,6 +7,7 @@ and generators of the kustomizations its entry point uses (kind plus the name ku
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import yaml
 
@@ -15,7 +16,7 @@ from gitops_toolkit.gate.kustomization import Kustomization
 from gitops_toolkit.gate.render import Rendering
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.source_files import SourceFiles
-from gitops_toolkit.yaml_safety import YamlDocument, load_trusted_yaml
+from gitops_toolkit.yaml_safety import YamlDocument, YamlRejected, load_trusted_yaml
 
 _GENERATED_KINDS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
 
@@ -104,3 +105,22 @@ def parse_rendering(
         declaration = locator.locate(str(obj.get("kind", "")), str(metadata.get("name", "")))
         resources.append(Resource(obj, entry, declaration.path, declaration.line, declaration.document))
     return resources, []
+
+
+def load_plain_directory(tree: SourceFiles, directory: Path, recurse: bool) -> tuple[list[Resource], list[Finding]]:
+    """A directory without a kustomization, read as Argo CD reads one: every YAML or JSON manifest in it."""
+    entry = tree.relative(directory)
+    pattern = "**/*" if recurse else "*"
+    resources: list[Resource] = []
+    findings: list[Finding] = []
+    for file in sorted(directory.glob(pattern)):
+        if file.suffix not in (".yaml", ".yml", ".json") or not file.is_file():
+            continue
+        loaded = tree.load(file)
+        if isinstance(loaded, YamlRejected):
+            findings.append(Finding(tree.relative(file), loaded.line or 1, loaded.rule, loaded.message))
+            continue
+        for document in loaded:
+            if isinstance(document.data, dict) and "kind" in document.data:
+                resources.append(Resource(document.data, entry, tree.relative(file), document.line, document))
+    return resources, findings

@@ -10,18 +10,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from gitops_toolkit.crd_lock import cache_directory, read_lock
 from gitops_toolkit.errors import ToolError
+from gitops_toolkit.gate import repository_facts
+from gitops_toolkit.gate.applications import (
+    embedded_objects,
+    is_application,
+    repository_paths,
+    sources,
+    values_file,
+)
 from gitops_toolkit.gate.catalog import Severity
-from gitops_toolkit.gate.config import load_config
+from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.discover import discover
 from gitops_toolkit.gate.findings import Finding, unique_sorted
 from gitops_toolkit.gate.guard import guard
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.kustomization import KustomizationIndex, kustomization_file
-from gitops_toolkit.gate.parse import parse_rendering
+from gitops_toolkit.gate.parse import load_plain_directory, parse_rendering
 from gitops_toolkit.gate.progress import Progress, SilentProgress
 from gitops_toolkit.gate.render import RenderLimits, render_all
+from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules import run_rules
 from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
@@ -35,6 +45,8 @@ R = TypeVar("R")
 
 # What Argo CD deploys lives under these top-level folders.
 SCAN_ROOTS = ("gitops-repo", "observability")
+# Applications may name paths that name Applications: follow them this many times at most.
+_MAX_APPLICATION_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -67,70 +79,155 @@ def _timed_call(seconds: dict[str, float], stage: str, function: Callable[[T], R
 def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
-    seconds[stage] = time.perf_counter() - started
+    seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
 def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResult:
     progress = progress or SilentProgress()
     try:
-        return _run_stages(options, progress)
+        return _Gate(options, progress).run()
     finally:
         progress.close()
 
 
-def _run_stages(options: GateOptions, progress: Progress) -> GateResult:
-    root = options.root.resolve()
-    roots = [root / name for name in SCAN_ROOTS if (root / name).is_dir()]
-    if not roots:
-        raise ToolError(f"{root} has none of {', '.join(SCAN_ROOTS)}; run from the repository root")
-    seconds: dict[str, float] = {}
-    findings: list[Finding] = []
-    tree = SourceFiles(root, options.yaml)
-    index = KustomizationIndex(tree.documents)
+def default_crd_dirs(crd_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
+    """--crd-dir when given, else the cache `invoke crds.fetch` fills (when it has been run)."""
+    if crd_dirs:
+        return crd_dirs
+    cached = cache_directory()
+    return (cached,) if cached.is_dir() and any(cached.iterdir()) else ()
 
-    config = load_config(root)
 
-    def entry_file(entry: Path) -> str:
-        return tree.relative(kustomization_file(entry) or entry)
+class _Gate:
+    def __init__(self, options: GateOptions, progress: Progress) -> None:
+        self.options = options
+        self.progress = progress
+        self.root = options.root.resolve()
+        self.roots = [self.root / name for name in SCAN_ROOTS if (self.root / name).is_dir()]
+        if not self.roots:
+            raise ToolError(f"{self.root} has none of {', '.join(SCAN_ROOTS)}; run from the repository root")
+        self.config: GateConfig = load_config(self.root)
+        self.tree = SourceFiles(self.root, options.yaml)
+        self.kustomizations = KustomizationIndex(self.tree.documents)
+        self.seconds: dict[str, float] = {}
+        self.findings: list[Finding] = []
+        self.resources: list[Resource] = []
+        self.entries: list[Path] = []
+        self.path_status: dict[str, str] = {}
 
-    progress.stage("loading schemas")
-    with _timed(seconds, "schemas"):
-        kubernetes = KubernetesSchemas(options.kubernetes_version)
-        catalog = SchemaCatalog(kubernetes, CrdSchemas(kubernetes))
-        catalog.crds.add_directories(options.crd_dirs)
+    def entry_file(self, entry: Path) -> str:
+        return self.tree.relative(kustomization_file(entry) or entry)
 
-    progress.stage("discovering and guarding")
-    with _timed(seconds, "discover"):
-        discovery = discover(tree, index, roots)
-    with _timed(seconds, "guard"):
-        guarded = guard(tree, index, roots, discovery.entries)
-    findings += discovery.findings + guarded.findings
-    renderable = [entry for entry in discovery.entries if entry not in guarded.blocked]
-    for entry in sorted(guarded.blocked):
-        message = "not rendered until the guard findings in the files it uses are fixed"
-        findings.append(Finding(entry_file(entry), 1, "RENDER-SKIPPED", message))
+    def run(self) -> GateResult:
+        self.progress.stage("loading schemas")
+        with _timed(self.seconds, "schemas"):
+            kubernetes = KubernetesSchemas(self.options.kubernetes_version)
+            catalog = SchemaCatalog(kubernetes, CrdSchemas(kubernetes))
+            catalog.crds.add_directories(default_crd_dirs(self.options.crd_dirs))
+            lock = read_lock(self.root)
 
-    progress.stage("rendering", total=len(renderable))
-    # The secret scan reads every committable file; it runs while kubectl renders.
-    with ThreadPoolExecutor(max_workers=1) as background, _timed(seconds, "render"):
-        secret_scan = background.submit(_timed_call, seconds, "secrets", scan_repository, tree)
-        renderings = render_all(renderable, options.render, progress.advance)
+        self.progress.stage("discovering and guarding")
+        with _timed(self.seconds, "discover"):
+            discovery = discover(self.tree, self.kustomizations, self.roots)
+        self.findings += discovery.findings
+        # The secret scan reads every committable file; it runs while kubectl renders.
+        with ThreadPoolExecutor(max_workers=1) as background:
+            secret_scan = background.submit(_timed_call, self.seconds, "secrets", scan_repository, self.tree)
+            self.render(discovery.entries, scan_roots=self.roots)
+            self.follow_applications()
+        self.progress.stage("checking")
+        with _timed(self.seconds, "schema"):
+            schema_findings, broken = check_schemas(self.resources, catalog)
+        facts = RepositoryFacts(
+            url=self.config.repository_url,
+            path_status=self.path_status,
+            existing_files=frozenset(self.values_files()),
+            providers={
+                (group, kind): entry.application
+                for entry in lock
+                for group, _, kind in catalog.crds.kinds_by_digest.get(entry.sha256, ())
+            },
+        )
+        with _timed(self.seconds, "rules"):
+            self.findings += schema_findings + run_rules(self.resources, self.config, broken, facts)
+        self.findings += secret_scan.result()
+        entries = [self.tree.relative(entry) for entry in self.entries]
+        return GateResult(unique_sorted(self.findings), entries, self.resources, self.seconds)
 
-    progress.stage("checking")
-    resources: list[Resource] = []
-    with _timed(seconds, "parse"):
-        for rendering in renderings:
-            if rendering.failure_rule:
-                message = rendering.failure.replace(f"{root}/", "")  # paths as a person sees them
-                findings.append(Finding(entry_file(rendering.entry), 1, rendering.failure_rule, message))
-                continue
-            parsed, parse_findings = parse_rendering(rendering, tree, guarded.closures[rendering.entry])
-            resources += parsed
-            findings += parse_findings
-    with _timed(seconds, "schema"):
-        schema_findings, broken = check_schemas(resources, catalog)
-    with _timed(seconds, "rules"):
-        findings += schema_findings + run_rules(resources, config, broken)
-    findings += secret_scan.result()
-    entries = [tree.relative(entry) for entry in discovery.entries]
-    return GateResult(unique_sorted(findings), entries, resources, seconds)
+    def render(self, entries: list[Path], scan_roots: list[Path]) -> None:
+        """Guard, render and parse kustomization entry points."""
+        with _timed(self.seconds, "guard"):
+            guarded = guard(self.tree, self.kustomizations, scan_roots, entries)
+        self.findings += guarded.findings
+        self.entries += entries
+        for entry in sorted(guarded.blocked):
+            message = "not rendered until the guard findings in the files it uses are fixed"
+            self.findings.append(Finding(self.entry_file(entry), 1, "RENDER-SKIPPED", message))
+            self.path_status[self.tree.relative(entry)] = repository_facts.FAILED
+        renderable = [entry for entry in entries if entry not in guarded.blocked]
+        self.progress.stage("rendering", total=len(renderable))
+        with _timed(self.seconds, "render"):
+            renderings = render_all(renderable, self.options.render, self.progress.advance)
+        with _timed(self.seconds, "parse"):
+            for rendering in renderings:
+                relative = self.tree.relative(rendering.entry)
+                if rendering.failure_rule:
+                    message = rendering.failure.replace(f"{self.root}/", "")  # paths as a person sees them
+                    self.findings.append(Finding(self.entry_file(rendering.entry), 1, rendering.failure_rule, message))
+                    self.path_status[relative] = repository_facts.FAILED
+                    continue
+                parsed, parse_findings = parse_rendering(rendering, self.tree, guarded.closures[rendering.entry])
+                self.resources += parsed
+                self.findings += parse_findings
+                self.path_status[relative] = repository_facts.RENDERED
+
+    def follow_applications(self) -> None:
+        """Render every repository path an Application deploys that discovery did not, and read the manifests
+        its values files embed; repeated while new Applications appear."""
+        followed: set[int] = set()
+        for _ in range(_MAX_APPLICATION_ROUNDS):
+            applications = [r for r in self.resources if is_application(r) and id(r) not in followed]
+            if not applications:
+                return
+            followed.update(map(id, applications))
+            new_entries: list[Path] = []
+            for path, named_by in repository_paths(applications, self.config.repository_url, self.root).items():
+                relative = self.tree.relative(path)
+                if relative in self.path_status:
+                    continue
+                if not path.is_relative_to(self.root) or not path.is_dir():
+                    self.path_status[relative] = repository_facts.MISSING
+                elif (kustomization := self.kustomizations.get(path)) is not None and kustomization.is_component:
+                    self.path_status[relative] = repository_facts.COMPONENT
+                elif kustomization is not None:
+                    new_entries.append(path)
+                else:
+                    recurse = any((s.body.get("directory") or {}).get("recurse") for s in named_by)
+                    loaded, problems = load_plain_directory(self.tree, path, bool(recurse))
+                    self.resources += loaded
+                    self.findings += problems
+                    self.path_status[relative] = repository_facts.RENDERED
+            self.resources += self.embedded(applications)
+            if new_entries:
+                self.render(sorted(new_entries), scan_roots=[])
+
+    def embedded(self, applications: list[Resource]) -> list[Resource]:
+        objects = []
+        for application in applications:
+            for source in sources(application):
+                for name in source.value_files():
+                    path = values_file(source, name, self.root)
+                    if path is not None and path.is_file():
+                        objects += embedded_objects(self.tree, path, application)
+        return objects
+
+    def values_files(self) -> list[str]:
+        """Repository-relative values files the Applications name that exist."""
+        existing = []
+        for application in filter(is_application, self.resources):
+            for source in sources(application):
+                for name in source.value_files():
+                    path = values_file(source, name, self.root)
+                    if path is not None and path.is_file():
+                        existing.append(self.tree.relative(path))
+        return existing

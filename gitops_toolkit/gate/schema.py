@@ -70,7 +70,7 @@ def _no_schema(resource: Resource, catalog: SchemaCatalog) -> Finding:
     return resource.finding(
         "SCHEMA-NO-SCHEMA",
         f"no schema for custom resource {resource.kind} ({resource.api_version}), so it was not "
-        "validated; pass --crd-dir with a directory holding its CRD",
+        "validated; run `invoke crds.fetch` (or pass --crd-dir with a directory holding its CRD)",
     )
 
 

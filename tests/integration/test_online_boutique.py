@@ -119,7 +119,8 @@ def test_dev_runs_one_replica_of_everything_with_the_load_generator(dev: Objects
     deployments = of_kind(dev, "Deployment")
     assert "loadgenerator" in deployments
     assert all(d["spec"].get("replicas", 1) == 1 for d in deployments.values())
-    assert {obj["metadata"].get("namespace") for obj in dev if obj["kind"] != "Namespace"} == {"online-boutique-dev"}
+    assert {obj["metadata"].get("namespace") for obj in dev} == {"online-boutique-dev"}
+    assert not of_kind(dev, "Namespace")  # namespaces are the platform's (gitops-repo/platform/namespaces)
     assert not of_kind(dev, "HorizontalPodAutoscaler")
 
 
@@ -147,10 +148,13 @@ def test_prod_has_a_pdb_per_stateless_service_and_spreads_across_nodes(prod: Obj
         assert spread["topologyKey"] == "kubernetes.io/hostname", name
 
 
-@pytest.mark.parametrize("overlay", ["dev", "prod"])
-def test_namespace_enforces_pod_security_restricted(overlay: str, request: pytest.FixtureRequest) -> None:
-    [namespace] = of_kind(request.getfixturevalue(overlay), "Namespace").values()
-    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+def test_the_platform_gives_both_namespaces_pod_security_restricted() -> None:
+    namespaces = of_kind(render(REPOSITORY / "gitops-repo" / "platform" / "namespaces" / "manifests"), "Namespace")
+    for name in ("online-boutique", "online-boutique-dev"):
+        assert namespaces[name]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+        assert (
+            namespaces[name]["metadata"]["annotations"]["argocd.argoproj.io/sync-options"] == "Prune=false,Delete=false"
+        )
 
 
 def test_prod_frontend_is_reached_only_through_the_http_route(prod: Objects) -> None:
@@ -173,7 +177,7 @@ def test_tracing_points_every_traced_service_at_the_collector_and_lets_it_throug
         assert reference["name"] in config_maps, name
         assert config_maps[reference["name"]]["data"]["COLLECTOR_SERVICE_ADDR"].endswith(":4317")
         collector = {
-            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}],
+            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "opentelemetry"}}}],
             "ports": [{"protocol": "TCP", "port": 4317}],
         }
         assert collector in policies[name]["spec"]["egress"], name

@@ -62,7 +62,7 @@ POLICIES = f"{APP}/components/network-policies"
 DEV = f"{APP}/overlays/dev/kustomization.yaml"
 COMMITTED_SECRET = both(
     write(f"{APP}/overlays/dev/registry-credentials.yaml", docker_config_secret),
-    replace(DEV, "  - namespace.yaml\n", "  - namespace.yaml\n  - registry-credentials.yaml\n"),
+    replace(DEV, "  - ../../base\n", "  - ../../base\n  - registry-credentials.yaml\n"),
 )
 
 # defect: (plant, rule, file the finding names, resource name or "" for file-level findings)
@@ -278,7 +278,7 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
     "no default deny": (
         replace(f"{POLICIES}/kustomization.yaml", "  - default-deny.yaml\n", ""),
         "NETPOL-NO-DEFAULT-DENY",
-        f"{APP}/overlays/prod/namespace.yaml",
+        "gitops-repo/platform/namespaces/manifests/online-boutique.yaml",
         "online-boutique",
     ),
     "DNS not allowed": (

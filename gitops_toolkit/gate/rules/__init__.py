@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 from gitops_toolkit.gate.config import GateConfig
 from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules import images, network_policies, references, secrets, workload_security
+from gitops_toolkit.gate.rules import gitops, images, network_policies, references, secrets, workload_security
 from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.gate.rules.suppressions import apply_suppressions
 
@@ -47,11 +48,29 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     secrets.check_config_maps,
     secrets.check_env_values,
     secrets.check_annotations,
+    gitops.check_projects,
+    gitops.check_sources_allowed,
+    gitops.check_destination_allowed,
+    gitops.check_source_paths,
+    gitops.check_values_files,
+    gitops.check_chart_versions,
+    gitops.check_external_revisions,
+    gitops.check_project_wildcards,
+    gitops.check_sync_waves,
+    gitops.check_application_names,
+    gitops.check_prune_protection,
+    gitops.check_sync_policies,
+    gitops.check_ignored_replicas,
 )
 
 
-def run_rules(resources: Iterable[Resource], config: GateConfig, broken: Iterable[Resource] = ()) -> list[Finding]:
+def run_rules(
+    resources: Iterable[Resource],
+    config: GateConfig,
+    broken: Iterable[Resource] = (),
+    repository: RepositoryFacts | None = None,
+) -> list[Finding]:
     """Every rule over the resources; those in `broken` (failed their schema) are looked up, not checked."""
-    index = ResourceIndex(resources, config, broken)
+    index = ResourceIndex(resources, config, broken, repository)
     findings = [finding for rule in RULE_FUNCTIONS for finding in rule(index)]
     return apply_suppressions(findings, index)

@@ -9,6 +9,8 @@ from functools import cached_property
 from typing import Any
 
 from gitops_toolkit.gate.config import GateConfig
+from gitops_toolkit.gate.kinds import CLUSTER_SCOPED
+from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
 
 Path = tuple[str | int, ...]
@@ -23,26 +25,6 @@ POD_TEMPLATE_PATHS: dict[str, Path] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
     "Rollout": ("spec", "template"),
     "Pod": (),
-}
-CLUSTER_SCOPED = {
-    "Namespace",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "PersistentVolume",
-    "StorageClass",
-    "PriorityClass",
-    "IngressClass",
-    "GatewayClass",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-    "APIService",
-    "RuntimeClass",
-    "CSIDriver",
-    "ClusterIssuer",
-    "IPAddressPool",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
 }
 
 
@@ -176,9 +158,14 @@ class ResourceIndex:
     resource, so that a schema error in one object does not make another's reference dangle."""
 
     def __init__(
-        self, resources: Iterable[Resource], config: GateConfig | None = None, broken: Iterable[Resource] = ()
+        self,
+        resources: Iterable[Resource],
+        config: GateConfig | None = None,
+        broken: Iterable[Resource] = (),
+        repository: RepositoryFacts | None = None,
     ) -> None:
         self.config = config or GateConfig()
+        self.repository = repository or RepositoryFacts(url=self.config.repository_url)
         self._all = list(resources)
         broken_ids = {id(resource) for resource in broken}
         self.resources = [resource for resource in self._all if id(resource) not in broken_ids]

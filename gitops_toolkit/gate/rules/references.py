@@ -251,6 +251,8 @@ def check_duplicate_env(index: ResourceIndex) -> Iterator[Finding]:
 def check_duplicate_resources(index: ResourceIndex) -> Iterator[Finding]:
     for duplicates in index.duplicates():
         first = duplicates[0]
+        if first.kind == "Application":
+            continue  # GITOPS-APP-NAME says it for Applications
         for other in duplicates[1:]:
             yield other.finding(
                 "XREF-DUPLICATE-RESOURCE",

@@ -1,0 +1,22 @@
+"""What the GitOps rules need to know about this checkout, gathered by the pipeline so that the rules
+stay pure functions of the index: which Application paths rendered, which values files exist, and which
+Application installs each custom resource kind (from the CRD lock)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# Status of a repository path an Application deploys.
+RENDERED = "rendered"
+FAILED = "does not render (see the RENDER- or GUARD- findings of that directory)"
+MISSING = "does not exist in this repository"
+COMPONENT = "is a kustomize Component, which cannot be deployed on its own"
+
+
+@dataclass(frozen=True)
+class RepositoryFacts:
+    url: str = ""
+    path_status: Mapping[str, str] = field(default_factory=dict)  # repository-relative path -> status
+    existing_files: frozenset[str] = frozenset()  # repository-relative values files that exist
+    providers: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (group, kind) -> Application

@@ -1,0 +1,330 @@
+"""GitOps rules: Argo CD Applications and AppProjects as Argo CD would judge them, before merge (Argo CD's
+projects, sync-options, sync-waves and best-practice guides; see docs/rules.md)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+from typing import Any
+
+from gitops_toolkit.gate.applications import VALUES_PREFIX, is_application, same_repository, sources
+from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.kubernetes_schemas import split_api_version
+from gitops_toolkit.gate.repository_facts import RENDERED
+from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.gate.rules.index import ResourceIndex, get_path
+
+_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
+_WAVE = "argocd.argoproj.io/sync-wave"
+_PROTECTED_KINDS = ("Namespace", "PersistentVolumeClaim")
+_IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+def _applications(index: ResourceIndex) -> list[Resource]:
+    return [resource for resource in index.resources if is_application(resource)]
+
+
+def _project(index: ResourceIndex, application: Resource) -> Resource | None:
+    name = str(get_path(application.obj, ("spec", "project")) or "")
+    for project in index.of_kind("AppProject"):
+        if project.ref.name == name and project.ref.namespace == application.ref.namespace:
+            return project
+    return None
+
+
+def _matches(patterns: list[Any], value: str) -> bool:
+    """Argo CD's allow/deny globs: allowed when some pattern matches and no `!pattern` does."""
+    allowed = any(fnmatchcase(value, str(p)) for p in patterns if not str(p).startswith("!"))
+    denied = any(fnmatchcase(value, str(p)[1:]) for p in patterns if str(p).startswith("!"))
+    return allowed and not denied
+
+
+def check_projects(index: ResourceIndex) -> Iterator[Finding]:
+    for application in _applications(index):
+        name = str(get_path(application.obj, ("spec", "project")) or "")
+        if name in ("", "default"):
+            yield application.finding(
+                "GITOPS-PROJECT",
+                "uses the `default` project, which may deploy anything anywhere; use the platform or apps project",
+                ("spec", "project"),
+            )
+        elif _project(index, application) is None:
+            yield application.finding(
+                "GITOPS-PROJECT",
+                f"project `{name}` is not rendered in namespace {application.ref.namespace}; Argo CD would refuse "
+                "the Application: fix the name or add the AppProject",
+                ("spec", "project"),
+            )
+
+
+def check_sources_allowed(index: ResourceIndex) -> Iterator[Finding]:
+    for application in _applications(index):
+        project = _project(index, application)
+        if project is None:
+            continue
+        allowed = get_path(project.obj, ("spec", "sourceRepos")) or []
+        for source in sources(application):
+            if not _matches(allowed, source.repo_url):
+                yield application.finding(
+                    "GITOPS-SOURCE-NOT-ALLOWED",
+                    f"source {source.repo_url} is not in the sourceRepos of project {project.ref.name}; add it to the "
+                    "project or change the source",
+                    (*source.path_in_manifest, "repoURL"),
+                )
+
+
+def check_destination_allowed(index: ResourceIndex) -> Iterator[Finding]:
+    for application in _applications(index):
+        project = _project(index, application)
+        if project is None:
+            continue
+        destination = get_path(application.obj, ("spec", "destination")) or {}
+        server, name = str(destination.get("server", "")), str(destination.get("name", ""))
+        namespace = str(destination.get("namespace", ""))
+        allowed = [d for d in get_path(project.obj, ("spec", "destinations")) or [] if isinstance(d, dict)]
+        if not any(
+            (
+                (server and fnmatchcase(server, str(d.get("server", ""))))
+                or (name and fnmatchcase(name, str(d.get("name", ""))))
+            )
+            and fnmatchcase(namespace, str(d.get("namespace", "")))
+            for d in allowed
+        ):
+            yield application.finding(
+                "GITOPS-DESTINATION-NOT-ALLOWED",
+                f"destination {server or name} namespace `{namespace}` is not among the destinations of project "
+                f"{project.ref.name}; deploy where the project allows, or extend the project deliberately",
+                ("spec", "destination"),
+            )
+
+
+def _relative(path: str) -> str:
+    return posixpath.normpath(path.strip("/"))
+
+
+def check_source_paths(index: ResourceIndex) -> Iterator[Finding]:
+    facts = index.repository
+    for application in _applications(index):
+        for source in sources(application):
+            if not same_repository(source.repo_url, facts.url) or source.chart:
+                continue
+            if not source.path and not source.body.get("ref"):
+                yield application.finding(
+                    "GITOPS-SOURCE-PATH",
+                    "a source of this repository names no path; set `path`",
+                    source.path_in_manifest,
+                )
+            elif source.path:
+                status = facts.path_status.get(_relative(source.path), RENDERED)
+                if status != RENDERED:
+                    yield application.finding(
+                        "GITOPS-SOURCE-PATH",
+                        f"path {source.path} {status}; Argo CD would fail to sync this Application",
+                        (*source.path_in_manifest, "path"),
+                    )
+
+
+def check_values_files(index: ResourceIndex) -> Iterator[Finding]:
+    facts = index.repository
+    for application in _applications(index):
+        application_sources = list(sources(application))
+        has_values_ref = any(
+            s.body.get("ref") == "values" and same_repository(s.repo_url, facts.url) for s in application_sources
+        )
+        for source in application_sources:
+            for position, value_file in enumerate(source.value_files()):
+                where = (*source.path_in_manifest, "helm", "valueFiles", position)
+                if not value_file.startswith(VALUES_PREFIX):
+                    continue
+                if not has_values_ref:
+                    yield application.finding(
+                        "GITOPS-VALUES-FILE",
+                        f"{value_file} needs a source of this repository with `ref: values`; add it",
+                        where,
+                    )
+                elif _relative(value_file.removeprefix(VALUES_PREFIX)) not in facts.existing_files:
+                    yield application.finding(
+                        "GITOPS-VALUES-FILE",
+                        f"values file {value_file.removeprefix(VALUES_PREFIX)} does not exist; fix the path or add it",
+                        where,
+                    )
+
+
+def check_chart_versions(index: ResourceIndex) -> Iterator[Finding]:
+    for application in _applications(index):
+        for source in sources(application):
+            if source.chart and not _EXACT_VERSION.match(source.revision):
+                yield application.finding(
+                    "GITOPS-CHART-VERSION",
+                    f"chart {source.chart} version `{source.revision or '(none)'}` is not exact; pin one release "
+                    "(no *, ranges or latest) so every sync installs what was reviewed",
+                    (*source.path_in_manifest, "targetRevision"),
+                )
+
+
+def check_external_revisions(index: ResourceIndex) -> Iterator[Finding]:
+    for application in _applications(index):
+        for source in sources(application):
+            ours = same_repository(source.repo_url, index.repository.url)
+            if source.chart or ours:
+                continue
+            if not (_EXACT_VERSION.match(source.revision) or _COMMIT.match(source.revision)):
+                yield application.finding(
+                    "GITOPS-REVISION",
+                    f"{source.repo_url} is followed at `{source.revision or 'HEAD'}`, which moves; pin a release tag "
+                    "or a commit",
+                    (*source.path_in_manifest, "targetRevision"),
+                )
+
+
+def check_project_wildcards(index: ResourceIndex) -> Iterator[Finding]:
+    for project in index.of_kind("AppProject"):
+        spec = project.obj.get("spec") or {}
+        for position, repo in enumerate(spec.get("sourceRepos") or []):
+            if "*" in str(repo):
+                yield project.finding(
+                    "GITOPS-PROJECT-WILDCARD",
+                    f"sourceRepos entry `{repo}` is a wildcard; list each repository",
+                    ("spec", "sourceRepos", position),
+                )
+        for position, destination in enumerate(spec.get("destinations") or []):
+            for field in ("server", "name", "namespace"):
+                if "*" in str((destination or {}).get(field, "")):
+                    yield project.finding(
+                        "GITOPS-PROJECT-WILDCARD",
+                        f"destination {field} `{destination[field]}` is a wildcard; list each destination",
+                        ("spec", "destinations", position, field),
+                    )
+        for position, kind in enumerate(spec.get("clusterResourceWhitelist") or []):
+            if "*" in f"{(kind or {}).get('group', '')}/{(kind or {}).get('kind', '')}":
+                yield project.finding(
+                    "GITOPS-PROJECT-WILDCARD",
+                    "clusterResourceWhitelist has a wildcard; name each cluster-scoped kind the project may create",
+                    ("spec", "clusterResourceWhitelist", position),
+                )
+
+
+def _wave(resource: Resource) -> int:
+    value = resource.annotation(_WAVE)
+    try:
+        return int(value) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+def _entries(application: Resource, url: str) -> set[str]:
+    """The rendered entries that hold this Application's resources."""
+    entries = set()
+    for source in sources(application):
+        if same_repository(source.repo_url, url) and source.path and not source.chart:
+            entries.add(_relative(source.path))
+        for value_file in source.value_files():
+            if value_file.startswith(VALUES_PREFIX):
+                entries.add(f"{_relative(value_file.removeprefix(VALUES_PREFIX))}#extraObjects")
+    return entries
+
+
+def check_sync_waves(index: ResourceIndex) -> Iterator[Finding]:
+    facts = index.repository
+    applications = {application.ref.name: application for application in _applications(index)}
+    for application in applications.values():
+        entries = _entries(application, facts.url)
+        needed: dict[str, str] = {}
+        for resource in index.resources:
+            if resource.entry in entries:
+                group, _ = split_api_version(resource.api_version)
+                provider = facts.providers.get((group, resource.kind))
+                if provider and provider != application.ref.name and provider in applications:
+                    needed.setdefault(provider, resource.kind)
+        for provider, kind in sorted(needed.items()):
+            if _wave(application) <= _wave(applications[provider]):
+                yield application.finding(
+                    "GITOPS-SYNC-WAVE",
+                    f"deploys {kind}, whose CRD Application {provider} installs in wave "
+                    f"{_wave(applications[provider])}, but syncs in wave {_wave(application)}; give it a later {_WAVE}",
+                    ("metadata", "annotations", _WAVE) if application.annotation(_WAVE) else ("metadata",),
+                )
+
+
+def check_application_names(index: ResourceIndex) -> Iterator[Finding]:
+    seen: dict[str, Resource] = {}
+    for application in _applications(index):
+        first = seen.setdefault(application.ref.name, application)
+        if first is not application:
+            yield application.finding(
+                "GITOPS-APP-NAME",
+                f"Application name {application.ref.name} is also used in {first.path}; Argo CD keeps one: rename one",
+                ("metadata", "name"),
+            )
+
+
+def check_prune_protection(index: ResourceIndex) -> Iterator[Finding]:
+    for resource in index.of_kind(*_PROTECTED_KINDS):
+        options = {option.strip() for option in (resource.annotation(_SYNC_OPTIONS) or "").split(",")}
+        missing = [
+            option
+            for option in ("Prune=false", "Delete=false")
+            if option not in options and not (option == "Delete=false" and "Delete=confirm" in options)
+        ]
+        if missing:
+            yield resource.finding(
+                "GITOPS-PRUNE-PROTECTION",
+                f"a {resource.kind} holds data or everything in it; annotate {_SYNC_OPTIONS}: "
+                f'"{",".join(["Prune=false", "Delete=false"])}" so a pruning sync or an app deletion keeps it',
+                ("metadata",),
+            )
+
+
+def check_sync_policies(index: ResourceIndex) -> Iterator[Finding]:
+    for application in _applications(index):
+        policy = get_path(application.obj, ("spec", "syncPolicy")) or {}
+        automated = policy.get("automated")
+        problems = []
+        if not isinstance(automated, dict) or automated.get("enabled") is False:
+            problems.append("automated sync")
+        else:
+            problems += [f"automated.{key}: true" for key in ("prune", "selfHeal") if automated.get(key) is not True]
+        retry = policy.get("retry") or {}
+        if not retry.get("limit") or not isinstance(retry.get("backoff"), dict):
+            problems.append("retry with a limit and a backoff")
+        if problems:
+            yield application.finding(
+                "GITOPS-SYNC-POLICY",
+                f"syncPolicy lacks {', '.join(problems)}; the cluster would drift from git or give up on the first "
+                "transient failure",
+                ("spec", "syncPolicy"),
+            )
+
+
+def _ignores_replicas(application: Resource, kind: str, name: str) -> bool:
+    for rule in get_path(application.obj, ("spec", "ignoreDifferences")) or []:
+        if not isinstance(rule, dict) or rule.get("kind") != kind or rule.get("name", name) != name:
+            continue
+        if "/spec/replicas" in (rule.get("jsonPointers") or []) or ".spec.replicas" in (
+            rule.get("jqPathExpressions") or []
+        ):
+            return True
+    return False
+
+
+def check_ignored_replicas(index: ResourceIndex) -> Iterator[Finding]:
+    """An HPA owns spec.replicas of its target: the Application must ignore that field, and respect it."""
+    for application in _applications(index):
+        entries = _entries(application, index.repository.url)
+        options = get_path(application.obj, ("spec", "syncPolicy", "syncOptions")) or []
+        for hpa in index.of_kind("HorizontalPodAutoscaler"):
+            if hpa.entry not in entries:
+                continue
+            target = get_path(hpa.obj, ("spec", "scaleTargetRef")) or {}
+            kind, name = str(target.get("kind")), str(target.get("name"))
+            if not _ignores_replicas(application, kind, name) or "RespectIgnoreDifferences=true" not in options:
+                yield application.finding(
+                    "GITOPS-IGNORE-DIFFERENCES",
+                    f"HorizontalPodAutoscaler {hpa.ref.name} scales {kind} {name}: add ignoreDifferences for its "
+                    "/spec/replicas and the sync option RespectIgnoreDifferences=true",
+                    ("spec",),
+                )
