@@ -71,10 +71,12 @@ def rules_at(result: GateResult) -> set[tuple[str, str]]:
 TEST_CACHE = Path(tempfile.mkdtemp(prefix="gitops-toolkit-test-cache-"))
 
 
-def invoke(root: Path, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def invoke(
+    root: Path, *arguments: str, timeout: float = 120, cache: Path = TEST_CACHE
+) -> subprocess.CompletedProcess[str]:
     """An invoke task run the way a person runs it, from the repository directory."""
     command = [str(Path(sys.executable).parent / "invoke"), *arguments]
-    environment = dict(os.environ, XDG_CACHE_HOME=str(TEST_CACHE))
+    environment = dict(os.environ, XDG_CACHE_HOME=str(cache))
     return subprocess.run(
         command, cwd=root, capture_output=True, text=True, timeout=timeout, env=environment, check=False
     )

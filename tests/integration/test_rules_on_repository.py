@@ -59,6 +59,8 @@ def docker_config_secret() -> str:
 
 
 POLICIES = f"{APP}/components/network-policies"
+PLATFORM = "gitops-repo/platform"
+APPLICATIONS = f"{APP}/applications"
 DEV = f"{APP}/overlays/dev/kustomization.yaml"
 COMMITTED_SECRET = both(
     write(f"{APP}/overlays/dev/registry-credentials.yaml", docker_config_secret),
@@ -369,6 +371,99 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
         "SECRET-IN-FILE",
         "platform/admin.conf",
         "",
+    ),
+    # GitOps: Applications and AppProjects
+    "Application path that does not exist": (
+        replace(
+            f"{PLATFORM}/envoy-gateway/gateway-application.yaml", "envoy-gateway/gateway\n", "envoy-gateway/gateways\n"
+        ),
+        "GITOPS-SOURCE-PATH",
+        f"{PLATFORM}/envoy-gateway/gateway-application.yaml",
+        "platform-gateway",
+    ),
+    "chart version range": (
+        replace(f"{PLATFORM}/metallb/application.yaml", "targetRevision: 0.16.1", 'targetRevision: ">=0.16"'),
+        "GITOPS-CHART-VERSION",
+        f"{PLATFORM}/metallb/application.yaml",
+        "metallb",
+    ),
+    "default project": (
+        replace(f"{APPLICATIONS}/prod.yaml", "project: apps", "project: default"),
+        "GITOPS-PROJECT",
+        f"{APPLICATIONS}/prod.yaml",
+        "online-boutique-prod",
+    ),
+    "destination the project does not allow": (
+        replace(f"{APPLICATIONS}/dev.yaml", "namespace: online-boutique-dev", "namespace: kube-system"),
+        "GITOPS-DESTINATION-NOT-ALLOWED",
+        f"{APPLICATIONS}/dev.yaml",
+        "online-boutique-dev",
+    ),
+    "missing values file": (
+        replace(f"{PLATFORM}/loki/application.yaml", "loki/values.yaml", "loki/value.yaml"),
+        "GITOPS-VALUES-FILE",
+        f"{PLATFORM}/loki/application.yaml",
+        "loki",
+    ),
+    "custom resource field of the wrong type": (
+        replace(
+            f"{PLATFORM}/metallb/pool/ip-address-pool.yaml",
+            "    - 192.168.1.240-192.168.1.250\n",
+            '    - 192.168.1.240-192.168.1.250\n  autoAssign: "yes"\n',
+        ),
+        "SCHEMA-INVALID",
+        f"{PLATFORM}/metallb/pool/ip-address-pool.yaml",
+        "lan",
+    ),
+    "AppProject field of the wrong type in values": (
+        replace(
+            f"{PLATFORM}/argo-cd/values.yaml",
+            "      orphanedResources:\n        warn: true\n",
+            "      orphanedResources:\n        warn: always\n",
+        ),
+        "SCHEMA-INVALID",
+        f"{PLATFORM}/argo-cd/values.yaml",
+        "platform",
+    ),
+    "pool synced before MetalLB": (
+        replace(f"{PLATFORM}/metallb/pool-application.yaml", 'sync-wave: "-5"', 'sync-wave: "-8"'),
+        "GITOPS-SYNC-WAVE",
+        f"{PLATFORM}/metallb/pool-application.yaml",
+        "metallb-pool",
+    ),
+    "namespace that a prune would delete": (
+        replace(
+            f"{PLATFORM}/namespaces/manifests/kustomization.yaml",
+            "commonAnnotations:\n  argocd.argoproj.io/sync-options: Prune=false,Delete=false\n",
+            "",
+        ),
+        "GITOPS-PRUNE-PROTECTION",
+        f"{PLATFORM}/namespaces/manifests/online-boutique.yaml",
+        "online-boutique",
+    ),
+    "wildcard source in a project": (
+        replace(
+            f"{PLATFORM}/argo-cd/values.yaml",
+            "own namespaces.\n      sourceRepos:\n        - https://gitlab.local/",
+            "own namespaces.\n      sourceRepos:\n        - '*'\n        - https://gitlab.local/",
+        ),
+        "GITOPS-PROJECT-WILDCARD",
+        f"{PLATFORM}/argo-cd/values.yaml",
+        "apps",
+    ),
+    "Application without self-heal": (
+        replace(f"{PLATFORM}/tempo/application.yaml", "selfHeal: true", "selfHeal: false"),
+        "GITOPS-SYNC-POLICY",
+        f"{PLATFORM}/tempo/application.yaml",
+        "tempo",
+    ),
+    "HPA replicas not ignored": (
+        replace(
+            f"{APPLICATIONS}/prod.yaml", "      - RespectIgnoreDifferences=true\n", "      - CreateNamespace=false\n"
+        ),
+        "GITOPS-IGNORE-DIFFERENCES",
+        f"{APPLICATIONS}/prod.yaml",
+        "online-boutique-prod",
     ),
     "suppression without a reason": (
         replace(
