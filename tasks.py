@@ -11,6 +11,7 @@ from invoke.tasks import task
 
 from gitops_toolkit.crd_fetch_command import fetch_command
 from gitops_toolkit.gate.command import validate_command
+from gitops_toolkit.site import site_command
 
 REPOSITORY = Path(__file__).resolve().parent
 
@@ -51,4 +52,16 @@ def fetch_crds(c: Context, root: str = "") -> None:
     _finish(fetch_command(Path(root) if root else REPOSITORY))
 
 
-namespace = Collection(validate, Collection("crds", fetch_crds))
+@task(
+    help={
+        "repository-url": "the URL Argo CD clones this repository from",
+        "domain": "the DNS domain the shared Gateway answers for (hosts are shop.DOMAIN, argocd.DOMAIN, ...)",
+        "lan-range": "addresses MetalLB may hand out, FIRST-LAST or a CIDR, unused by your DHCP server",
+    }
+)
+def site(c: Context, repository_url: str = "", domain: str = "", lan_range: str = "") -> None:
+    """Set your site's repository URL, domain and LAN range everywhere they appear (all files or none)."""
+    _finish(site_command(REPOSITORY, repository_url, domain, lan_range))
+
+
+namespace = Collection(validate, site, Collection("crds", fetch_crds))
