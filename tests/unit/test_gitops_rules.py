@@ -149,6 +149,11 @@ GITOPS_PLANTED: dict[str, tuple[Callable[[Scene], object], str, str]] = {
         "Application",
         "widgets",
     ),
+    "GITOPS-RETIRED-COMPONENT": (
+        lambda s: s.obj("Application", "widget-operator")["spec"]["sources"][0].update(chart="promtail"),
+        "Application",
+        "widget-operator",
+    ),
     "GITOPS-IGNORE-DIFFERENCES": (
         lambda s: s.obj("Application", "shop")["spec"]["syncPolicy"].pop("syncOptions"),
         "Application",

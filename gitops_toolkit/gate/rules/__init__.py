@@ -61,6 +61,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     gitops.check_prune_protection,
     gitops.check_sync_policies,
     gitops.check_ignored_replicas,
+    gitops.check_retired_components,
 )
 
 

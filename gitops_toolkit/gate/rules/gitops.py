@@ -21,7 +21,13 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 _WAVE = "argocd.argoproj.io/sync-wave"
 _PROTECTED_KINDS = ("Namespace", "PersistentVolumeClaim")
-_IN_CLUSTER = "https://kubernetes.default.svc"
+# Components that get no fixes any more, and what replaces them (facts/ecosystem.md).
+RETIRED = {
+    "ingress-nginx": "Ingress-NGINX was retired in March 2026; use Envoy Gateway (Gateway API)",
+    "promtail": "Promtail reached end of life in March 2026; use Grafana Alloy",
+    "loki-stack": "loki-stack is deprecated; use the loki chart (monolithic) with Grafana Alloy",
+    "nfs-subdir-external-provisioner": "nfs-subdir-external-provisioner is unmaintained; use csi-driver-nfs",
+}
 
 
 def _applications(index: ResourceIndex) -> list[Resource]:
@@ -327,4 +333,22 @@ def check_ignored_replicas(index: ResourceIndex) -> Iterator[Finding]:
                     f"HorizontalPodAutoscaler {hpa.ref.name} scales {kind} {name}: add ignoreDifferences for its "
                     "/spec/replicas and the sync option RespectIgnoreDifferences=true",
                     ("spec",),
+                )
+
+
+def check_retired_components(index: ResourceIndex) -> Iterator[Finding]:
+    for application in _applications(index):
+        for source in sources(application):
+            name = source.chart or source.path.rstrip("/").rsplit("/", 1)[-1]
+            if name in RETIRED:
+                yield application.finding(
+                    "GITOPS-RETIRED-COMPONENT", f"deploys {name}: {RETIRED[name]}", (*source.path_in_manifest,)
+                )
+    for pod in index.pods:
+        for container in pod.containers():
+            image = str(container.body.get("image", ""))
+            retired = next((name for name in RETIRED if f"/{name}" in image or image.startswith(f"{name}:")), None)
+            if retired:
+                yield pod.resource.finding(
+                    "GITOPS-RETIRED-COMPONENT", f"image {image}: {RETIRED[retired]}", (*container.path, "image")
                 )
