@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from gitops_toolkit.cache import cache_root
 from gitops_toolkit.files import write_atomic
 from gitops_toolkit.gate.findings import Finding, ResourceRef
-from gitops_toolkit.gate.secret_patterns import secrets_in
+from gitops_toolkit.gate.secret_patterns import is_credential_name, secrets_in
 from gitops_toolkit.gate.source_files import SourceFiles, is_yaml
 from gitops_toolkit.git import committable_files
 
@@ -92,6 +93,15 @@ def _detect_secrets(path: Path, digest: str) -> list[tuple[int, str]]:
     return found
 
 
+_KEY = re.compile(r"""^\s*(?:-\s*)?["']?([\w.-]+)["']?\s*[:=]""")
+
+
+def _names_a_credential(line: str) -> bool:
+    """detect-secrets' keyword match, unless the key only names where a secret lives (`secretName: x`)."""
+    key = _KEY.match(line)
+    return key is None or is_credential_name(key.group(1))
+
+
 def _pattern_hits(text: str) -> Iterator[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if ALLOWLIST_PRAGMA not in line:
@@ -150,8 +160,11 @@ def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
     relative = tree.relative(path)
     hits = set(_pattern_hits(text))
     ciphertext = _sealed_lines(tree, path) if is_yaml(path) else set()
+    lines = text.splitlines()
     for line, kind in _detect_secrets(path, hashlib.sha256(raw).hexdigest()):
-        if kind != "Secret Keyword" or (path.suffix in _KEYWORD_FILES and line not in ciphertext):
+        if kind != "Secret Keyword" or (
+            path.suffix in _KEYWORD_FILES and line not in ciphertext and _names_a_credential(lines[line - 1])
+        ):
             hits.add((line, kind))
     findings = [
         Finding(
