@@ -2,6 +2,7 @@
 
 nox -s validate   render and check everything Argo CD would deploy, and lint the YAML
 nox -s tests      the whole test suite
+nox -s alerts     alert rule unit tests (promtool) and Alertmanager route tests (amtool)
 nox -s lint       ruff and mypy on the Python
 nox -s bench      how close the gate stays to the cost of rendering (prints ratios)
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 import nox
 
 nox.needs_version = ">=2026.10.20"
-nox.options.sessions = ["validate", "tests", "lint"]
+nox.options.sessions = ["validate", "tests", "alerts", "lint"]
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 
@@ -32,7 +33,16 @@ def validate(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite, in parallel."""
     session.install("-e", ".[test]")
+    session.run("python", "-m", "gitops_toolkit.system_packages")  # promtool, amtool, Prometheus, Alertmanager
     session.run("pytest", "-n", "auto", *session.posargs)
+
+
+@nox.session
+def alerts(session: nox.Session) -> None:
+    """Alert rule unit tests (promtool) and Alertmanager route tests (amtool)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "gitops_toolkit.system_packages")
+    session.run("invoke", "alerts.test")
 
 
 @nox.session

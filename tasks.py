@@ -9,6 +9,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from gitops_toolkit.alerts_command import alerts_test_command
 from gitops_toolkit.crd_fetch_command import fetch_command
 from gitops_toolkit.gate.command import validate_command
 from gitops_toolkit.site import site_command
@@ -64,4 +65,10 @@ def site(c: Context, repository_url: str = "", domain: str = "", lan_range: str 
     _finish(site_command(REPOSITORY, repository_url, domain, lan_range))
 
 
-namespace = Collection(validate, site, Collection("crds", fetch_crds))
+@task(name="test")
+def test_alerts(c: Context) -> None:
+    """Unit-test the alert rules (promtool) and Alertmanager's routes (amtool)."""
+    _finish(alerts_test_command(REPOSITORY))
+
+
+namespace = Collection(validate, site, Collection("crds", fetch_crds), Collection("alerts", test_alerts))

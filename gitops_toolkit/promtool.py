@@ -21,8 +21,9 @@ def _run(arguments: Sequence[str], directory: Path | None = None) -> subprocess.
     if binary is None:
         raise ToolError(f"promtool is not installed; {INSTALL_HINT}")
     try:
-        return subprocess.run([binary, *arguments], cwd=directory, capture_output=True, text=True, timeout=120,
-                              check=False)
+        return subprocess.run(
+            [binary, *arguments], cwd=directory, capture_output=True, text=True, timeout=120, check=False
+        )
     except subprocess.TimeoutExpired:
         raise ToolError("promtool did not finish within 120 s") from None
 
@@ -37,7 +38,7 @@ def check_rule_files(files: Sequence[Path]) -> dict[Path, list[str]]:
         for file in files:
             prefix = f"{file}: "
             if line.startswith(prefix):
-                problems.setdefault(file, []).append(line[len(prefix):].strip())
+                problems.setdefault(file, []).append(line[len(prefix) :].strip())
     if completed.returncode != 0 and not problems:
         raise ToolError(f"promtool check rules failed: {completed.stderr.strip().splitlines()[-1:]}")
     return problems

@@ -89,6 +89,11 @@ RESOURCE_RULES: dict[str, Severity] = {
     "GITOPS-SYNC-POLICY": Severity.ERROR,
     "GITOPS-IGNORE-DIFFERENCES": Severity.ERROR,
     "GITOPS-RETIRED-COMPONENT": Severity.ERROR,
+    # observability
+    "OBS-ALERT-CONVENTIONS": Severity.ERROR,
+    "OBS-DASHBOARD-INVALID": Severity.ERROR,
+    "OBS-DASHBOARD-UID": Severity.ERROR,
+    "OBS-DASHBOARD-DATASOURCE": Severity.ERROR,
 }
 SUPPRESSIBLE = frozenset(RESOURCE_RULES)
 
@@ -98,6 +103,11 @@ RULES.update(
         # secrets in git: removed and rotated, never suppressed
         "SECRET-PLAINTEXT": Severity.ERROR,
         "SECRET-IN-FILE": Severity.ERROR,
+        # observability checks that run promtool, and the datasource count (not tied to one resource)
+        "OBS-PROMQL-INVALID": Severity.ERROR,
+        "OBS-DASHBOARD-PROMQL": Severity.ERROR,
+        "OBS-PROMTOOL-MISSING": Severity.WARNING,
+        "OBS-DATASOURCE-DEFAULT": Severity.ERROR,
         # suppressions
         "GATE-SUPPRESSED": Severity.INFO,
         "GATE-SUPPRESSION-NO-REASON": Severity.ERROR,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -58,22 +59,26 @@ class SourceLocator:
                     )
 
     def _add_generators(self, tree: SourceFiles, kustomization: Kustomization) -> None:
+        """A generator is declared in its kustomization, unless it wraps exactly one file (a dashboard JSON, a
+        config file): then that file is what a person edits."""
         documents = tree.documents(kustomization.file)
         if not documents or not isinstance(documents[0].data, dict):
             return
         for field, kind in _GENERATED_KINDS.items():
             generators = documents[0].data.get(field)
             for index, generator in enumerate(generators if isinstance(generators, list) else []):
-                if isinstance(generator, dict):
-                    self._add(
-                        _Declaration(
-                            kind,
-                            str(generator.get("name", "")),
-                            tree.relative(kustomization.file),
-                            documents[0].line_of([field, index]),
-                            None,
-                        )
+                if not isinstance(generator, dict):
+                    continue
+                files: list[Any] = generator["files"] if isinstance(generator.get("files"), list) else []
+                wrapped = kustomization.directory / str(files[0]).split("=", 1)[-1] if len(files) == 1 else None
+                if wrapped is not None and not generator.get("literals") and not generator.get("envs"):
+                    declaration = _Declaration(kind, str(generator.get("name", "")), tree.relative(wrapped), 1, None)
+                else:
+                    line = documents[0].line_of([field, index])
+                    declaration = _Declaration(
+                        kind, str(generator.get("name", "")), tree.relative(kustomization.file), line, None
                     )
+                self._add(declaration)
 
     def locate(self, kind: str, name: str) -> _Declaration:
         """The declaration with this kind and name, else the one whose name kustomize extended

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from gitops_toolkit.crd_lock import cache_directory, read_lock
 from gitops_toolkit.errors import ToolError
@@ -25,11 +25,13 @@ from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.discover import discover
 from gitops_toolkit.gate.findings import Finding, unique_sorted
+from gitops_toolkit.gate.grafana import Datasource, deep_merge, from_config_maps, from_kube_prometheus_stack
 from gitops_toolkit.gate.guard import guard
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.kustomization import KustomizationIndex, kustomization_file
 from gitops_toolkit.gate.parse import load_plain_directory, parse_rendering
 from gitops_toolkit.gate.progress import Progress, SilentProgress
+from gitops_toolkit.gate.promql import check_promql
 from gitops_toolkit.gate.render import RenderLimits, render_all
 from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
@@ -147,9 +149,13 @@ class _Gate:
                 for entry in lock
                 for group, _, kind in catalog.crds.kinds_by_digest.get(entry.sha256, ())
             },
+            datasources=self.grafana_datasources(),
+            runbooks=frozenset(path.stem for path in (self.root / "docs" / "runbooks").glob("*.md")),
         )
         with _timed(self.seconds, "rules"):
             self.findings += schema_findings + run_rules(self.resources, self.config, broken, facts)
+        with _timed(self.seconds, "promql"):
+            self.findings += check_promql(self.resources, self.root)
         self.findings += secret_scan.result()
         entries = [self.tree.relative(entry) for entry in self.entries]
         return GateResult(unique_sorted(self.findings), entries, self.resources, self.seconds)
@@ -220,6 +226,26 @@ class _Gate:
                     if path is not None and path.is_file():
                         objects += embedded_objects(self.tree, path, application)
         return objects
+
+    def grafana_datasources(self) -> tuple[Datasource, ...]:
+        """Datasources of kube-prometheus-stack's Grafana (its values files merged as Helm merges them) and of
+        datasource ConfigMaps."""
+        found: list[Datasource] = []
+        for application in filter(is_application, self.resources):
+            for source in sources(application):
+                if source.chart != "kube-prometheus-stack":
+                    continue
+                merged: dict[str, Any] = {}
+                where = application.path
+                for name in source.value_files():
+                    path = values_file(source, name, self.root)
+                    documents = self.tree.documents(path) if path is not None and path.is_file() else []
+                    if path is not None and documents and isinstance(documents[0].data, dict):
+                        merged = deep_merge(merged, documents[0].data)
+                        if "grafana" in documents[0].data:
+                            where = self.tree.relative(path)
+                found += from_kube_prometheus_stack(merged, where)
+        return (*found, *from_config_maps(self.resources))
 
     def values_files(self) -> list[str]:
         """Repository-relative values files the Applications name that exist."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gitops_toolkit.gate.grafana import Datasource
+
 # Status of a repository path an Application deploys.
 RENDERED = "rendered"
 FAILED = "does not render (see the RENDER- or GUARD- findings of that directory)"
@@ -20,3 +22,5 @@ class RepositoryFacts:
     path_status: Mapping[str, str] = field(default_factory=dict)  # repository-relative path -> status
     existing_files: frozenset[str] = frozenset()  # repository-relative values files that exist
     providers: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (group, kind) -> Application
+    datasources: tuple[Datasource, ...] = ()  # what Grafana is provisioned with
+    runbooks: frozenset[str] = frozenset()  # alert names with a page in docs/runbooks/

@@ -9,7 +9,15 @@ from gitops_toolkit.gate.config import GateConfig
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules import gitops, images, network_policies, references, secrets, workload_security
+from gitops_toolkit.gate.rules import (
+    gitops,
+    images,
+    network_policies,
+    observability,
+    references,
+    secrets,
+    workload_security,
+)
 from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.gate.rules.suppressions import apply_suppressions
 
@@ -62,6 +70,9 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     gitops.check_sync_policies,
     gitops.check_ignored_replicas,
     gitops.check_retired_components,
+    observability.check_alert_conventions,
+    observability.check_dashboards,
+    observability.check_default_datasources,
 )
 
 

@@ -1,0 +1,104 @@
+"""Observability rules: alerts that people can act on (severity, summary, description, runbook, `for:`),
+dashboards Grafana can load (valid JSON, unique uid, known datasources), and exactly one default
+datasource (a second one makes Grafana refuse to start)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from json import JSONDecodeError
+from typing import Any
+
+from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.promql import dashboards, panels, prometheus_rules
+from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.gate.rules.index import ResourceIndex
+
+SEVERITIES = ("critical", "warning")
+ANNOTATIONS = ("summary", "description", "runbook_url")
+
+
+def _alerts(rule: Resource) -> Iterator[tuple[dict[str, Any], tuple[str | int, ...]]]:
+    for g, group in enumerate((rule.obj.get("spec") or {}).get("groups") or []):
+        for r, body in enumerate(group.get("rules") or [] if isinstance(group, dict) else []):
+            if isinstance(body, dict) and body.get("alert"):
+                yield body, ("spec", "groups", g, "rules", r)
+
+
+def _problems(alert: dict[str, Any], runbooks: frozenset[str]) -> list[str]:
+    name = str(alert["alert"])
+    labels, annotations = alert.get("labels") or {}, alert.get("annotations") or {}
+    problems = []
+    if labels.get("severity") not in SEVERITIES:
+        problems.append(f"label severity must be one of {', '.join(SEVERITIES)}")
+    problems += [f"annotation {key} is missing" for key in ANNOTATIONS if not annotations.get(key)]
+    runbook = str(annotations.get("runbook_url", ""))
+    if runbook and not runbook.endswith(f"docs/runbooks/{name}.md"):
+        problems.append(f"runbook_url should link docs/runbooks/{name}.md")
+    elif runbook and name not in runbooks:
+        problems.append(f"docs/runbooks/{name}.md does not exist")
+    if not alert.get("for") and not str(alert.get("expr", "")).strip().startswith("vector("):
+        problems.append("no `for:`: a single bad scrape would page someone")
+    return problems
+
+
+def check_alert_conventions(index: ResourceIndex) -> Iterator[Finding]:
+    seen: dict[str, Resource] = {}
+    for rule in prometheus_rules(index.resources):
+        for alert, path in _alerts(rule):
+            name = str(alert["alert"])
+            problems = _problems(alert, index.repository.runbooks)
+            first = seen.setdefault(name, rule)
+            if first is not rule:
+                problems.append(f"another alert is also named {name} (PrometheusRule {first.ref.name})")
+            if problems:
+                yield rule.finding("OBS-ALERT-CONVENTIONS", f"alert {name}: {'; '.join(problems)}", (*path, "alert"))
+
+
+def check_dashboards(index: ResourceIndex) -> Iterator[Finding]:
+    known = {d.uid for d in index.repository.datasources} | {d.name for d in index.repository.datasources}
+    uids: dict[str, str] = {}
+    for resource, key, board in dashboards(index.resources):
+        where = ("data", key)
+        if isinstance(board, JSONDecodeError):
+            yield resource.finding(
+                "OBS-DASHBOARD-INVALID",
+                f"{key} is not valid JSON (line {board.lineno}: {board.msg}); Grafana skips it",
+                where,
+            )
+            continue
+        if not isinstance(board, dict):
+            yield resource.finding("OBS-DASHBOARD-INVALID", f"{key} is not a dashboard object", where)
+            continue
+        uid = str(board.get("uid") or "")
+        if not uid:
+            yield resource.finding("OBS-DASHBOARD-UID", f"{key} has no uid; links to it break on every import", where)
+        elif uid in uids:
+            yield resource.finding(
+                "OBS-DASHBOARD-UID", f"{key} reuses uid {uid} of {uids[uid]}; Grafana keeps one", where
+            )
+        else:
+            uids[uid] = key
+        if not index.repository.datasources:
+            continue
+        for panel in panels(board):
+            for datasource in [panel.get("datasource"), *[t.get("datasource") for t in panel.get("targets") or []]]:
+                reference = datasource.get("uid") if isinstance(datasource, dict) else datasource
+                if reference and not str(reference).startswith("$") and str(reference) not in known:
+                    yield resource.finding(
+                        "OBS-DASHBOARD-DATASOURCE",
+                        f"{key}, panel `{panel.get('title', '')}` uses datasource {reference}, which Grafana is not "
+                        f"provisioned with (known: {', '.join(sorted(known))})",
+                        where,
+                    )
+
+
+def check_default_datasources(index: ResourceIndex) -> Iterator[Finding]:
+    defaults = [d for d in index.repository.datasources if d.is_default]
+    for extra in defaults[1:]:
+        yield Finding(
+            extra.where,
+            1,
+            "OBS-DATASOURCE-DEFAULT",
+            f"datasource {extra.name} is marked default besides {defaults[0].name}; Grafana refuses to start with two "
+            "defaults: set isDefault: false",
+        )

@@ -1,0 +1,104 @@
+"""Observability rules: alert rules and dashboards that pass (tests/fixtures/observability.yaml), then one
+defect at a time; PromQL checked by the real promtool."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from gitops_toolkit.gate.config import GateConfig
+from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.grafana import Datasource
+from gitops_toolkit.gate.promql import check_promql
+from gitops_toolkit.gate.repository_facts import RepositoryFacts
+from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.gate.rules import run_rules
+from gitops_toolkit.yaml_safety import load_yaml_text
+from tests.conftest import REPOSITORY
+
+FIXTURE = (REPOSITORY / "tests" / "fixtures" / "observability.yaml").read_text(encoding="utf-8")
+DATASOURCES = (
+    Datasource("Prometheus", "prometheus", "prometheus", True, "values.yaml"),
+    Datasource("Loki", "loki", "loki", False, "values.yaml"),
+)
+
+
+def resources() -> list[Resource]:
+    return [
+        Resource(copy.deepcopy(d.data), "observability", "observability/shop.yaml", d.line, d)
+        for d in load_yaml_text(FIXTURE)
+    ]
+
+
+def findings(objects: list[Resource], datasources: tuple[Datasource, ...] = DATASOURCES) -> list[Finding]:
+    facts = RepositoryFacts(datasources=datasources, runbooks=frozenset({"ShopDown"}))
+    return run_rules(objects, GateConfig(), repository=facts) + check_promql(objects)
+
+
+def alert(objects: list[Resource]) -> dict[str, Any]:
+    rule: dict[str, Any] = objects[0].obj["spec"]["groups"][0]["rules"][0]
+    return rule
+
+
+def edit_dashboard(objects: list[Resource], change: Callable[[dict[str, Any]], object]) -> None:
+    board = json.loads(objects[1].obj["data"]["shop.json"])
+    change(board)
+    objects[1].obj["data"]["shop.json"] = json.dumps(board)
+
+
+def test_the_fixture_passes() -> None:
+    assert findings(resources()) == []
+
+
+OBS_PLANTED: dict[str, Callable[[list[Resource]], object]] = {
+    "OBS-ALERT-CONVENTIONS": lambda o: alert(o).pop("for"),
+    "OBS-PROMQL-INVALID": lambda o: alert(o).update(expr='up{job="shop"} == = 0'),
+    "OBS-DASHBOARD-INVALID": lambda o: o[1].obj["data"].update({"shop.json": '{"uid": "shop",'}),
+    "OBS-DASHBOARD-UID": lambda o: edit_dashboard(o, lambda b: b.pop("uid")),
+    "OBS-DASHBOARD-PROMQL": lambda o: edit_dashboard(
+        o, lambda b: b["panels"][0]["targets"][0].update(expr="sum(rate(")
+    ),
+    "OBS-DASHBOARD-DATASOURCE": lambda o: edit_dashboard(
+        o, lambda b: b["panels"][0].update(datasource={"uid": "influx"})
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(OBS_PLANTED))
+def test_a_planted_defect_is_reported(rule: str) -> None:
+    objects = resources()
+    OBS_PLANTED[rule](objects)
+    assert [f.rule for f in findings(objects)] == [rule]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda a: a["labels"].update(severity="page"), "label severity must be one of critical, warning"),
+        (lambda a: a["annotations"].pop("runbook_url"), "annotation runbook_url is missing"),
+        (lambda a: a.update(alert="ShopSlow"), "docs/runbooks/ShopSlow.md"),
+    ],
+)
+def test_alert_conventions_say_what_is_wrong(change: Callable[[dict[str, Any]], object], problem: str) -> None:
+    objects = resources()
+    change(alert(objects))
+    [finding] = findings(objects)
+    assert finding.rule == "OBS-ALERT-CONVENTIONS" and problem in finding.message
+
+
+def test_two_default_datasources_are_refused() -> None:
+    two_defaults = (*DATASOURCES[:1], Datasource("Loki", "loki", "loki", True, "observability/values.yaml"))
+    [finding] = findings(resources(), two_defaults)
+    assert (finding.rule, finding.path) == ("OBS-DATASOURCE-DEFAULT", "observability/values.yaml")
+
+
+def test_without_promtool_the_gate_warns_instead_of_passing_silently(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gitops_toolkit.gate.promql.promtool", lambda: None)
+    objects = resources()
+    alert(objects).update(expr="this is ( not PromQL")
+    [finding] = findings(objects)
+    assert (finding.rule, str(finding.severity)) == ("OBS-PROMTOOL-MISSING", "warning")
