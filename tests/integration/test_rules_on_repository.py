@@ -465,6 +465,37 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
         f"{APPLICATIONS}/prod.yaml",
         "online-boutique-prod",
     ),
+    # observability
+    "alert expression that does not parse": (
+        replace(
+            "observability/rules/argocd.yaml", 'health_status="Degraded"} == 1', 'health_status="Degraded"} == = 1'
+        ),
+        "OBS-PROMQL-INVALID",
+        "observability/rules/argocd.yaml",
+        "argocd",
+    ),
+    "dashboard query that does not parse": (
+        replace(
+            "observability/dashboards/argocd.json",
+            "sum by (sync_status) (argocd_app_info)",
+            "sum by (sync_status) (argocd_app_info",
+        ),
+        "OBS-DASHBOARD-PROMQL",
+        "observability/dashboards/argocd.json",
+        "dashboard-argocd",
+    ),
+    "two default datasources": (
+        replace(f"{PLATFORM}/kube-prometheus-stack/values.yaml", "      isDefault: false\n", "      isDefault: true\n"),
+        "OBS-DATASOURCE-DEFAULT",
+        f"{PLATFORM}/kube-prometheus-stack/values.yaml",
+        "",
+    ),
+    "alert without a runbook": (
+        replace("observability/rules/watchdog.yaml", "docs/runbooks/Watchdog.md", "docs/runbooks/watchdog.md"),
+        "OBS-ALERT-CONVENTIONS",
+        "observability/rules/watchdog.yaml",
+        "watchdog",
+    ),
     "suppression without a reason": (
         replace(
             f"{BASE}/frontend.yaml",
