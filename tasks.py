@@ -13,6 +13,7 @@ from gitops_toolkit.alerts_command import alerts_test_command
 from gitops_toolkit.crd_fetch_command import fetch_command
 from gitops_toolkit.gate.command import validate_command
 from gitops_toolkit.site import site_command
+from gitops_toolkit.slack_command import seal_slack_command
 
 REPOSITORY = Path(__file__).resolve().parent
 
@@ -71,4 +72,23 @@ def test_alerts(c: Context) -> None:
     _finish(alerts_test_command(REPOSITORY))
 
 
-namespace = Collection(validate, site, Collection("crds", fetch_crds), Collection("alerts", test_alerts))
+@task(
+    name="seal",
+    help={
+        "cert": "the Sealed Secrets controller's certificate (kubeseal --fetch-cert > cert.pem)",
+        "webhook-url": "Slack incoming webhook for the alert channels",
+        "heartbeat-url": "URL the Watchdog heartbeat posts to (a dead man's switch service)",
+    },
+)
+def seal_slack(c: Context, cert: str, webhook_url: str, heartbeat_url: str) -> None:
+    """Seal Alertmanager's Slack webhooks for this cluster into observability/alertmanager/ (safe to commit)."""
+    _finish(seal_slack_command(REPOSITORY, Path(cert), webhook_url, heartbeat_url))
+
+
+namespace = Collection(
+    validate,
+    site,
+    Collection("crds", fetch_crds),
+    Collection("alerts", test_alerts),
+    Collection("slack", seal_slack),
+)

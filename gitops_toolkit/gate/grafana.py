@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ class Datasource:
     type: str
     is_default: bool
     where: str  # the file that provisions it
+    line: int = 1
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -34,7 +35,10 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def from_kube_prometheus_stack(values: Mapping[str, Any], where: str) -> list[Datasource]:
+def from_kube_prometheus_stack(
+    values: Mapping[str, Any], where: str, line_of: Callable[[int], int] = lambda _: 1
+) -> list[Datasource]:
+    """`line_of(i)` is the line of the i-th additional datasource in `where`."""
     grafana = values.get("grafana") or {}
     if grafana.get("enabled") is False:
         return []
@@ -44,17 +48,10 @@ def from_kube_prometheus_stack(values: Mapping[str, Any], where: str) -> list[Da
         is_default = bool(sidecar.get("isDefaultDatasource", True))
         datasources.append(Datasource("Prometheus", "prometheus", "prometheus", is_default, where))
         datasources.append(Datasource("Alertmanager", "alertmanager", "alertmanager", False, where))
-    for extra in grafana.get("additionalDataSources") or []:
+    for position, extra in enumerate(grafana.get("additionalDataSources") or []):
         if isinstance(extra, dict):
-            datasources.append(
-                Datasource(
-                    str(extra.get("name", "")),
-                    str(extra.get("uid", "")),
-                    str(extra.get("type", "")),
-                    extra.get("isDefault") is True,
-                    where,
-                )
-            )
+            name, uid, kind = str(extra.get("name", "")), str(extra.get("uid", "")), str(extra.get("type", ""))
+            datasources.append(Datasource(name, uid, kind, extra.get("isDefault") is True, where, line_of(position)))
     return datasources
 
 

@@ -40,7 +40,7 @@ from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
 from gitops_toolkit.gate.secret_scan import scan_repository
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.versions import KUBERNETES_VERSION
-from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlLimits
+from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlDocument, YamlLimits
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -236,15 +236,20 @@ class _Gate:
                 if source.chart != "kube-prometheus-stack":
                     continue
                 merged: dict[str, Any] = {}
-                where = application.path
+                where, grafana_document = application.path, None
                 for name in source.value_files():
                     path = values_file(source, name, self.root)
                     documents = self.tree.documents(path) if path is not None and path.is_file() else []
                     if path is not None and documents and isinstance(documents[0].data, dict):
                         merged = deep_merge(merged, documents[0].data)
                         if "grafana" in documents[0].data:
-                            where = self.tree.relative(path)
-                found += from_kube_prometheus_stack(merged, where)
+                            where, grafana_document = self.tree.relative(path), documents[0]
+
+                def line_of(position: int, document: YamlDocument | None = grafana_document) -> int:
+                    path: list[str | int] = ["grafana", "additionalDataSources", position, "isDefault"]
+                    return document.line_of(path) if document is not None else 1
+
+                found += from_kube_prometheus_stack(merged, where, line_of)
         return (*found, *from_config_maps(self.resources))
 
     def values_files(self) -> list[str]:

@@ -97,7 +97,7 @@ def check_default_datasources(index: ResourceIndex) -> Iterator[Finding]:
     for extra in defaults[1:]:
         yield Finding(
             extra.where,
-            1,
+            extra.line,
             "OBS-DATASOURCE-DEFAULT",
             f"datasource {extra.name} is marked default besides {defaults[0].name}; Grafana refuses to start with two "
             "defaults: set isDefault: false",
