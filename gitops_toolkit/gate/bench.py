@@ -31,23 +31,32 @@ APP = Path("gitops-repo/apps/online-boutique")
 _TARGET_VALIDATE_RATIO = 1.5
 
 
+COLLECTOR = Path("gitops-repo/platform/opentelemetry-collector/manifests")
+
+
 def build_tree(destination: Path, copies: int) -> list[Path]:
-    """A repository holding the app's base and components plus `copies` prod overlays."""
+    """A repository holding the app's base and components, `copies` prod overlays, and the OpenTelemetry
+    collector their tracing points at; returns every entry point."""
     for part in ("base", "components"):
         shutil.copytree(REPOSITORY / APP / part, destination / APP / part)
+    shutil.copytree(REPOSITORY / COLLECTOR, destination / COLLECTOR)
     prod = REPOSITORY / APP / "overlays" / "prod"
     overlays = []
     for number in range(copies):
         overlay = destination / APP / "overlays" / f"prod-{number:02d}"
         shutil.copytree(prod, overlay)
-        for name in ("kustomization.yaml", "namespace.yaml"):
-            path = overlay / name
-            text = path.read_text(encoding="utf-8").replace("online-boutique\n", f"shop-{number:02d}\n")
-            path.write_text(text, encoding="utf-8")
+        path = overlay / "kustomization.yaml"
+        text = path.read_text(encoding="utf-8").replace(
+            "namespace: online-boutique\n", f"namespace: shop-{number:02d}\n"
+        )
+        path.write_text(text, encoding="utf-8")
         overlays.append(overlay)
+    policies = destination / COLLECTOR / "network-policies.yaml"  # let every copy's namespace send traces
+    namespaces = ", ".join(f"shop-{number:02d}" for number in range(copies))
+    policies.write_text(policies.read_text(encoding="utf-8").replace("online-boutique-dev]", f"{namespaces}]"))
     for name in ("tasks.py", "pyproject.toml"):  # the gate's site settings live in pyproject.toml
         shutil.copy2(REPOSITORY / name, destination / name)
-    return overlays
+    return [*overlays, destination / COLLECTOR]
 
 
 T = TypeVar("T")

@@ -1,0 +1,26 @@
+"""The bench keeps working (its numbers are read by people, not asserted: timings are not test material)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPOSITORY, SHARED_CRDS
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_bench_runs_and_prints_its_ratios() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "gitops_toolkit.gate.bench", "--copies", "2", "--crd-dir", str(SHARED_CRDS)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "entry points: 3, resources: 135, findings: 1, validate exit code: 0" in completed.stdout
+    assert "ratio" in completed.stdout and "faster" in completed.stdout
