@@ -344,11 +344,10 @@ def check_retired_components(index: ResourceIndex) -> Iterator[Finding]:
                 yield application.finding(
                     "GITOPS-RETIRED-COMPONENT", f"deploys {name}: {RETIRED[name]}", (*source.path_in_manifest,)
                 )
-    for pod in index.pods:
-        for container in pod.containers():
-            image = str(container.body.get("image", ""))
-            retired = next((name for name in RETIRED if f"/{name}" in image or image.startswith(f"{name}:")), None)
-            if retired:
-                yield pod.resource.finding(
-                    "GITOPS-RETIRED-COMPONENT", f"image {image}: {RETIRED[retired]}", (*container.path, "image")
-                )
+    for pod, container in index.containers():
+        image = str(container.body.get("image", ""))
+        retired = next((name for name in RETIRED if f"/{name}" in image or image.startswith(f"{name}:")), None)
+        if retired:
+            yield pod.resource.finding(
+                "GITOPS-RETIRED-COMPONENT", f"image {image}: {RETIRED[retired]}", (*container.path, "image")
+            )

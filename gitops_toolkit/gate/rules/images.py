@@ -41,19 +41,18 @@ def parse_image(image: str) -> ImageReference:
 
 
 def check_image_tags(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            image = str(container.body.get("image", ""))
-            reference = parse_image(image)
-            if _DIGEST.search(image):
-                continue
-            if not reference.tag or reference.tag == "latest" or not any(ch.isdigit() for ch in reference.tag):
-                problem = f"tag `{reference.tag}` floats" if reference.tag else "no tag means `latest`"
-                yield pod.resource.finding(
-                    "IMAGE-TAG",
-                    f"container `{container.name}` image {image}: {problem}; pin an exact version tag or a digest",
-                    (*container.path, "image"),
-                )
+    for pod, container in index.containers():
+        image = str(container.body.get("image", ""))
+        reference = parse_image(image)
+        if _DIGEST.search(image):
+            continue
+        if not reference.tag or reference.tag == "latest" or not any(ch.isdigit() for ch in reference.tag):
+            problem = f"tag `{reference.tag}` floats" if reference.tag else "no tag means `latest`"
+            yield pod.resource.finding(
+                "IMAGE-TAG",
+                f"container `{container.name}` image {image}: {problem}; pin an exact version tag or a digest",
+                (*container.path, "image"),
+            )
 
 
 def _allowed(name: str, prefixes: tuple[str, ...]) -> bool:
@@ -64,13 +63,12 @@ def check_image_registries(index: ResourceIndex) -> Iterator[Finding]:
     allowed = index.config.allowed_registries
     if not allowed:
         return
-    for pod in index.pods:
-        for container in pod.containers():
-            image = str(container.body.get("image", ""))
-            if not _allowed(parse_image(image).name, allowed):
-                yield pod.resource.finding(
-                    "IMAGE-REGISTRY",
-                    f"container `{container.name}` image {image} is not from an allowed registry; mirror it or add "
-                    "its registry to allowed-registries in pyproject.toml",
-                    (*container.path, "image"),
-                )
+    for pod, container in index.containers():
+        image = str(container.body.get("image", ""))
+        if not _allowed(parse_image(image).name, allowed):
+            yield pod.resource.finding(
+                "IMAGE-REGISTRY",
+                f"container `{container.name}` image {image} is not from an allowed registry; mirror it or add "
+                "its registry to allowed-registries in pyproject.toml",
+                (*container.path, "image"),
+            )

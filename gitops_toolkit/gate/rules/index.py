@@ -200,6 +200,12 @@ class ResourceIndex:
             by_namespace.setdefault(pod.namespace, []).append(pod)
         return by_namespace
 
+    def containers(self, include_init: bool = True) -> Iterator[tuple[PodTemplate, Container]]:
+        """Every container of every checked pod template, with its pod."""
+        for pod in self.pods:
+            for container in pod.containers(include_init):
+                yield pod, container
+
     def pods_in(self, namespace: str) -> list[PodTemplate]:
         return self._pods_by_namespace.get(namespace, [])
 

@@ -234,18 +234,17 @@ def check_pod_disruption_budgets(index: ResourceIndex) -> Iterator[Finding]:
 
 
 def check_duplicate_env(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            seen: set[str] = set()
-            for position, item in enumerate(container.body.get("env") or []):
-                name = str(item.get("name")) if isinstance(item, dict) else ""
-                if name in seen:
-                    yield pod.resource.finding(
-                        "XREF-DUPLICATE-ENV",
-                        f"container `{container.name}` sets {name} twice; the last one wins silently: keep one",
-                        (*container.path, "env", position),
-                    )
-                seen.add(name)
+    for pod, container in index.containers():
+        seen: set[str] = set()
+        for position, item in enumerate(container.body.get("env") or []):
+            name = str(item.get("name")) if isinstance(item, dict) else ""
+            if name in seen:
+                yield pod.resource.finding(
+                    "XREF-DUPLICATE-ENV",
+                    f"container `{container.name}` sets {name} twice; the last one wins silently: keep one",
+                    (*container.path, "env", position),
+                )
+            seen.add(name)
 
 
 def check_duplicate_resources(index: ResourceIndex) -> Iterator[Finding]:

@@ -52,19 +52,18 @@ def check_config_maps(index: ResourceIndex) -> Iterator[Finding]:
 
 
 def check_env_values(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            for position, item in enumerate(container.body.get("env") or []):
-                if not isinstance(item, dict):
-                    continue
-                why = _leak(str(item.get("name", "")), item.get("value"))
-                if why:
-                    yield pod.resource.finding(
-                        "SECRET-IN-ENV",
-                        f"container `{container.name}` env {item.get('name')} {why}; read it from a Secret "
-                        "(valueFrom.secretKeyRef, from a SealedSecret), preferably mounted as a file",
-                        (*container.path, "env", position, "value"),
-                    )
+    for pod, container in index.containers():
+        for position, item in enumerate(container.body.get("env") or []):
+            if not isinstance(item, dict):
+                continue
+            why = _leak(str(item.get("name", "")), item.get("value"))
+            if why:
+                yield pod.resource.finding(
+                    "SECRET-IN-ENV",
+                    f"container `{container.name}` env {item.get('name')} {why}; read it from a Secret "
+                    "(valueFrom.secretKeyRef, from a SealedSecret), preferably mounted as a file",
+                    (*container.path, "env", position, "value"),
+                )
 
 
 def check_annotations(index: ResourceIndex) -> Iterator[Finding]:

@@ -62,46 +62,43 @@ def check_run_as_non_root(index: ResourceIndex) -> Iterator[Finding]:
 
 
 def check_privilege_escalation(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            if _context(container).get("allowPrivilegeEscalation") is not False:
-                yield pod.resource.finding(
-                    "SEC-PRIVILEGE-ESCALATION",
-                    f"{_where(container)}: set securityContext.allowPrivilegeEscalation: false "
-                    "(Pod Security restricted rejects it unset)",
-                    (*container.path, "securityContext"),
-                )
+    for pod, container in index.containers():
+        if _context(container).get("allowPrivilegeEscalation") is not False:
+            yield pod.resource.finding(
+                "SEC-PRIVILEGE-ESCALATION",
+                f"{_where(container)}: set securityContext.allowPrivilegeEscalation: false "
+                "(Pod Security restricted rejects it unset)",
+                (*container.path, "securityContext"),
+            )
 
 
 def check_privileged(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            if _context(container).get("privileged") is True:
-                yield pod.resource.finding(
-                    "SEC-PRIVILEGED",
-                    f"{_where(container)} is privileged; remove privileged: true",
-                    (*container.path, "securityContext", "privileged"),
-                )
+    for pod, container in index.containers():
+        if _context(container).get("privileged") is True:
+            yield pod.resource.finding(
+                "SEC-PRIVILEGED",
+                f"{_where(container)} is privileged; remove privileged: true",
+                (*container.path, "securityContext", "privileged"),
+            )
 
 
 def check_capabilities(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            capabilities = _context(container).get("capabilities")
-            capabilities = capabilities if isinstance(capabilities, dict) else {}
-            if "ALL" not in (capabilities.get("drop") or []):
-                yield pod.resource.finding(
-                    "SEC-CAPABILITIES",
-                    f"{_where(container)}: drop all capabilities (capabilities.drop: [ALL])",
-                    (*container.path, "securityContext"),
-                )
-            added = sorted(set(capabilities.get("add") or []) - _ALLOWED_CAPABILITIES)
-            if added:
-                yield pod.resource.finding(
-                    "SEC-CAPABILITIES",
-                    f"{_where(container)} adds {', '.join(map(str, added))}; only NET_BIND_SERVICE may be added",
-                    (*container.path, "securityContext", "capabilities", "add"),
-                )
+    for pod, container in index.containers():
+        capabilities = _context(container).get("capabilities")
+        capabilities = capabilities if isinstance(capabilities, dict) else {}
+        if "ALL" not in (capabilities.get("drop") or []):
+            yield pod.resource.finding(
+                "SEC-CAPABILITIES",
+                f"{_where(container)}: drop all capabilities (capabilities.drop: [ALL])",
+                (*container.path, "securityContext"),
+            )
+        added = sorted(set(capabilities.get("add") or []) - _ALLOWED_CAPABILITIES)
+        if added:
+            yield pod.resource.finding(
+                "SEC-CAPABILITIES",
+                f"{_where(container)} adds {', '.join(map(str, added))}; only NET_BIND_SERVICE may be added",
+                (*container.path, "securityContext", "capabilities", "add"),
+            )
 
 
 def _seccomp(context: dict[str, Any]) -> str | None:
@@ -153,45 +150,42 @@ def check_host_path(index: ResourceIndex) -> Iterator[Finding]:
 
 
 def check_host_port(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            for position, port in enumerate(container.ports()):
-                if port.get("hostPort"):
-                    yield pod.resource.finding(
-                        "SEC-HOST-PORT",
-                        f"{_where(container)} binds host port {port['hostPort']}; remove hostPort and publish "
-                        "through a Service",
-                        (*container.path, "ports", position, "hostPort"),
-                    )
+    for pod, container in index.containers():
+        for position, port in enumerate(container.ports()):
+            if port.get("hostPort"):
+                yield pod.resource.finding(
+                    "SEC-HOST-PORT",
+                    f"{_where(container)} binds host port {port['hostPort']}; remove hostPort and publish "
+                    "through a Service",
+                    (*container.path, "ports", position, "hostPort"),
+                )
 
 
 def check_read_only_root_filesystem(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            if _context(container).get("readOnlyRootFilesystem") is not True:
-                yield pod.resource.finding(
-                    "SEC-WRITABLE-ROOT-FS",
-                    f"{_where(container)}: set securityContext.readOnlyRootFilesystem: true and mount an "
-                    "emptyDir where the process must write",
-                    (*container.path, "securityContext"),
-                )
+    for pod, container in index.containers():
+        if _context(container).get("readOnlyRootFilesystem") is not True:
+            yield pod.resource.finding(
+                "SEC-WRITABLE-ROOT-FS",
+                f"{_where(container)}: set securityContext.readOnlyRootFilesystem: true and mount an "
+                "emptyDir where the process must write",
+                (*container.path, "securityContext"),
+            )
 
 
 def check_resources(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers():
-            resources = container.body.get("resources")
-            resources = resources if isinstance(resources, dict) else {}
-            requests = resources.get("requests") or {}
-            limits = resources.get("limits") or {}
-            missing = [f"requests.{name}" for name in ("cpu", "memory") if name not in requests]
-            missing += ["limits.memory"] if "memory" not in limits else []
-            if missing:
-                yield pod.resource.finding(
-                    "RES-MISSING",
-                    f"{_where(container)} has no {', '.join(missing)}; set them",
-                    (*container.path, "resources"),
-                )
+    for pod, container in index.containers():
+        resources = container.body.get("resources")
+        resources = resources if isinstance(resources, dict) else {}
+        requests = resources.get("requests") or {}
+        limits = resources.get("limits") or {}
+        missing = [f"requests.{name}" for name in ("cpu", "memory") if name not in requests]
+        missing += ["limits.memory"] if "memory" not in limits else []
+        if missing:
+            yield pod.resource.finding(
+                "RES-MISSING",
+                f"{_where(container)} has no {', '.join(missing)}; set them",
+                (*container.path, "resources"),
+            )
 
 
 def check_probes_present(index: ResourceIndex) -> Iterator[Finding]:
@@ -216,18 +210,17 @@ def _probe_port(probe: dict[str, Any]) -> Any:
 
 
 def check_probe_ports(index: ResourceIndex) -> Iterator[Finding]:
-    for pod in index.pods:
-        for container in pod.containers(include_init=False):
-            for name in PROBES:
-                probe = container.body.get(name)
-                port = _probe_port(probe) if isinstance(probe, dict) else None
-                if port is not None and not container.has_port(port):
-                    yield pod.resource.finding(
-                        "PROBE-PORT",
-                        f"{_where(container)}: {name} checks port {port}, which the container does not "
-                        "declare; probe a port listed under ports",
-                        (*container.path, name),
-                    )
+    for pod, container in index.containers(include_init=False):
+        for name in PROBES:
+            probe = container.body.get(name)
+            port = _probe_port(probe) if isinstance(probe, dict) else None
+            if port is not None and not container.has_port(port):
+                yield pod.resource.finding(
+                    "PROBE-PORT",
+                    f"{_where(container)}: {name} checks port {port}, which the container does not "
+                    "declare; probe a port listed under ports",
+                    (*container.path, name),
+                )
 
 
 def _service_account(pod: PodTemplate) -> tuple[str, str]:
