@@ -34,10 +34,6 @@ class Finding:
         object.__setattr__(self, "severity", RULES[self.rule])
 
 
-def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(finding.severity is Severity.ERROR for finding in findings)
-
-
 def unique_sorted(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per (place, rule, resource, message): a base defect seen by two overlays is one defect
     only when the resources are the same; different namespaces stay separate."""

@@ -46,6 +46,3 @@ class SourceFiles:
         """Documents of an accepted file; an empty list when the file was rejected."""
         loaded = self.load(path)
         return [] if isinstance(loaded, YamlRejected) else loaded
-
-    def rejections(self) -> dict[Path, YamlRejected]:
-        return {path: value for path, value in self._documents.items() if isinstance(value, YamlRejected)}
