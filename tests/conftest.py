@@ -82,5 +82,11 @@ def invoke(
     )
 
 
+def python_module(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m ...` from the repository root, as a person or a Nox session runs it."""
+    command = [sys.executable, "-m", *arguments]
+    return subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=timeout, check=False)
+
+
 def invoke_validate(root: Path, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return invoke(root, "validate", *arguments, timeout=timeout)

@@ -14,6 +14,7 @@ from gitops_toolkit.crd_lock import cache_directory, read_lock
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate import repository_facts
 from gitops_toolkit.gate.applications import (
+    Source,
     embedded_objects,
     is_application,
     repository_paths,
@@ -217,15 +218,21 @@ class _Gate:
             if new_entries:
                 self.render(sorted(new_entries), scan_roots=[])
 
+    def existing_values_files(self, source: Source) -> Iterator[Path]:
+        """The repository values files a source names that exist, in the order Helm merges them."""
+        for name in source.value_files():
+            path = values_file(source, name, self.root)
+            if path is not None and path.is_file():
+                yield path
+
     def embedded(self, applications: list[Resource]) -> list[Resource]:
-        objects = []
-        for application in applications:
-            for source in sources(application):
-                for name in source.value_files():
-                    path = values_file(source, name, self.root)
-                    if path is not None and path.is_file():
-                        objects += embedded_objects(self.tree, path, application)
-        return objects
+        return [
+            embedded
+            for application in applications
+            for source in sources(application)
+            for path in self.existing_values_files(source)
+            for embedded in embedded_objects(self.tree, path, application)
+        ]
 
     def grafana_datasources(self) -> tuple[Datasource, ...]:
         """Datasources of kube-prometheus-stack's Grafana (its values files merged as Helm merges them) and of
@@ -237,10 +244,9 @@ class _Gate:
                     continue
                 merged: dict[str, Any] = {}
                 where, grafana_document = application.path, None
-                for name in source.value_files():
-                    path = values_file(source, name, self.root)
-                    documents = self.tree.documents(path) if path is not None and path.is_file() else []
-                    if path is not None and documents and isinstance(documents[0].data, dict):
+                for path in self.existing_values_files(source):
+                    documents = self.tree.documents(path)
+                    if documents and isinstance(documents[0].data, dict):
                         merged = deep_merge(merged, documents[0].data)
                         if "grafana" in documents[0].data:
                             where, grafana_document = self.tree.relative(path), documents[0]
@@ -254,11 +260,9 @@ class _Gate:
 
     def values_files(self) -> list[str]:
         """Repository-relative values files the Applications name that exist."""
-        existing = []
-        for application in filter(is_application, self.resources):
-            for source in sources(application):
-                for name in source.value_files():
-                    path = values_file(source, name, self.root)
-                    if path is not None and path.is_file():
-                        existing.append(self.tree.relative(path))
-        return existing
+        return [
+            self.tree.relative(path)
+            for application in filter(is_application, self.resources)
+            for source in sources(application)
+            for path in self.existing_values_files(source)
+        ]

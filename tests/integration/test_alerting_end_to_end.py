@@ -123,31 +123,31 @@ def stack(tmp_path: Path) -> Iterator[Callable[[], None]]:
             }
         )
     )
+    logs = [(tmp_path / name).open("w") for name in ("alertmanager.log", "prometheus.log")]
     processes = [
-        subprocess.Popen(
+        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        for log, command in zip(
+            logs,
             [
-                "prometheus-alertmanager",
-                f"--config.file={tmp_path / 'alertmanager.yml'}",
-                f"--storage.path={tmp_path / 'alertmanager-data'}",
-                f"--web.listen-address=127.0.0.1:{alertmanager_port}",
-                "--cluster.listen-address=",
+                [
+                    "prometheus-alertmanager",
+                    f"--config.file={tmp_path / 'alertmanager.yml'}",
+                    f"--storage.path={tmp_path / 'alertmanager-data'}",
+                    f"--web.listen-address=127.0.0.1:{alertmanager_port}",
+                    "--cluster.listen-address=",
+                ],
+                [
+                    "prometheus",
+                    f"--config.file={tmp_path / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={tmp_path / 'prometheus-data'}",
+                    f"--web.listen-address=127.0.0.1:{prometheus_port}",
+                    # timing: resend firing alerts every 2 s instead of every minute; an alert that fired before
+                    # Alertmanager was discovered (Watchdog, at once) would otherwise wait for the next resend
+                    "--rules.alert.resend-delay=2s",
+                ],
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / "alertmanager.log").open("w"),
-        ),
-        subprocess.Popen(
-            [
-                "prometheus",
-                f"--config.file={tmp_path / 'prometheus.yml'}",
-                f"--storage.tsdb.path={tmp_path / 'prometheus-data'}",
-                f"--web.listen-address=127.0.0.1:{prometheus_port}",
-                # timing: resend firing alerts every 2 s instead of every minute; an alert that fired before
-                # Alertmanager was discovered (Watchdog, at once) would otherwise wait for the next resend
-                "--rules.alert.resend-delay=2s",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / "prometheus.log").open("w"),
-        ),
+            strict=True,
+        )
     ]
 
     def recover() -> None:
@@ -164,6 +164,8 @@ def stack(tmp_path: Path) -> Iterator[Callable[[], None]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+        for log in logs:
+            log.close()
         for server in (exporter, sink):
             server.shutdown()
             server.server_close()

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import REPOSITORY, SHARED_CRDS
+from tests.conftest import SHARED_CRDS, python_module
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_bench_runs_and_prints_its_ratios() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "gitops_toolkit.gate.bench", "--copies", "2", "--crd-dir", str(SHARED_CRDS)],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = python_module("gitops_toolkit.gate.bench", "--copies", "2", "--crd-dir", str(SHARED_CRDS))
     assert completed.returncode == 0, completed.stderr
     assert "entry points: 3, resources: 135, findings: 1, validate exit code: 0" in completed.stdout
     assert "ratio" in completed.stdout and "faster" in completed.stdout
