@@ -10,10 +10,11 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from gitops_toolkit.alerts_command import alerts_test_command
-from gitops_toolkit.crd_fetch_command import fetch_command
+from gitops_toolkit.crds.command import fetch_command
 from gitops_toolkit.gate.command import validate_command
 from gitops_toolkit.site import site_command
 from gitops_toolkit.slack_command import seal_slack_command
+from gitops_toolkit.system_packages import install_missing
 
 REPOSITORY = Path(__file__).resolve().parent
 
@@ -26,7 +27,7 @@ def _finish(code: int) -> None:
 @task(
     iterable=["crd_dir"],
     help={
-        "crd-dir": "directory searched recursively for CRD YAML (repeatable; default: the `crds.fetch` cache)",
+        "crd-dir": "extra directory searched recursively for CRD YAML (repeatable; gitops-repo/crds/ is always used)",
         "format": "report format: text, json, markdown or junit",
         "output": "write the report to this file instead of standard output",
         "root": "repository to validate (default: the one holding this tasks.py)",
@@ -48,10 +49,23 @@ def validate(
     )
 
 
-@task(name="fetch", help={"root": "repository whose gitops-repo/crds.lock.yaml to read"})
-def fetch_crds(c: Context, root: str = "") -> None:
-    """Download the CRDs gitops-repo/crds.lock.yaml pins, check their sha256, and cache them for the gate."""
-    _finish(fetch_command(Path(root) if root else REPOSITORY))
+@task(
+    name="fetch",
+    help={
+        "root": "repository whose gitops-repo/crds.lock.yaml to read",
+        "repin": "record the sha256 of what the URLs serve now (after changing a URL to a new version)",
+    },
+)
+def fetch_crds(c: Context, root: str = "", repin: bool = False) -> None:
+    """Refresh gitops-repo/crds/ from the URLs gitops-repo/crds.lock.yaml pins, checking every sha256."""
+    _finish(fetch_command(Path(root) if root else REPOSITORY, repin=repin))
+
+
+@task
+def setup(c: Context) -> None:
+    """Install the Debian packages the gate and the tests run (promtool, amtool, Prometheus, Alertmanager)
+    when missing; without root it says what to install and the gate warns where it could not check."""
+    _finish(install_missing(required=False))
 
 
 @task(
@@ -86,6 +100,7 @@ def seal_slack(c: Context, cert: str, webhook_url: str, heartbeat_url: str) -> N
 
 
 namespace = Collection(
+    setup,
     validate,
     site,
     Collection("crds", fetch_crds),

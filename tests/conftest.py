@@ -15,16 +15,9 @@ import pytest
 from gitops_toolkit.gate.pipeline import GateOptions, GateResult, run_gate
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-SHARED_CRDS = REPOSITORY.parent / "shared" / "crds"
+VENDORED_CRDS = REPOSITORY / "gitops-repo" / "crds"
 # What a copy of the repository needs for `invoke validate` to run in it.
 _COPIED = ("tasks.py", "gitops-repo", "observability", "pyproject.toml", "docs")
-
-
-@pytest.fixture(scope="session")
-def shared_crds() -> Path:
-    if not SHARED_CRDS.is_dir():
-        pytest.fail(f"{SHARED_CRDS} is missing: CI runs with ../shared beside the repository")
-    return SHARED_CRDS
 
 
 @pytest.fixture

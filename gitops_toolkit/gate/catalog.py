@@ -33,6 +33,9 @@ RULES: dict[str, Severity] = {
     "SCHEMA-INVALID": Severity.ERROR,
     "SCHEMA-UNKNOWN-API": Severity.ERROR,
     "SCHEMA-NO-SCHEMA": Severity.WARNING,
+    # the CRDs the repository carries
+    "CRD-LOCK-MISMATCH": Severity.ERROR,
+    "CRD-NOT-LOCKED": Severity.WARNING,
 }
 
 # Stage 6, the rules over the rendered resources. These may be suppressed per resource.

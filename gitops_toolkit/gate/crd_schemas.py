@@ -123,11 +123,14 @@ class CrdSchemas:
         for directory in directories:
             if not directory.is_dir():
                 raise ToolError(f"--crd-dir {directory}: no such directory")
-            for path in sorted(directory.rglob("*")):
-                if path.suffix in (".yaml", ".yml", ".json") and path.is_file():
-                    digest, schemas = _read_crd_file(path)
-                    self._schemas.update(schemas)
-                    self.kinds_by_digest[digest] = set(schemas)
+            self.add_files(path for path in sorted(directory.rglob("*")) if path.suffix in (".yaml", ".yml", ".json"))
+
+    def add_files(self, paths: Iterable[Path]) -> None:
+        for path in paths:
+            if path.is_file():
+                digest, schemas = _read_crd_file(path)
+                self._schemas.update(schemas)
+                self.kinds_by_digest[digest] = set(schemas)
 
     def add_crd(self, crd: dict[str, Any]) -> None:
         for key, schema in crd_versions(crd).items():

@@ -18,20 +18,24 @@ class Discovery:
     findings: list[Finding] = field(default_factory=list)
 
 
-def walk_tree(roots: Iterable[Path]) -> Iterator[tuple[Path, list[str], list[str]]]:
-    """os.walk over each existing root without following symlinks or entering .git."""
+def walk_tree(
+    roots: Iterable[Path], excluded: frozenset[Path] = frozenset()
+) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """os.walk over each existing root without following symlinks or entering .git or `excluded`."""
     for root in roots:
         if not root.is_dir():
             continue
         for directory, subdirectories, files in os.walk(root, followlinks=False):
-            subdirectories[:] = sorted(name for name in subdirectories if name != ".git")
+            subdirectories[:] = sorted(
+                name for name in subdirectories if name != ".git" and Path(directory, name) not in excluded
+            )
             yield Path(directory), subdirectories, sorted(files)
 
 
 def discover(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path]) -> Discovery:
     directories = [
         directory.resolve()
-        for directory, _, files in walk_tree(roots)
+        for directory, _, files in walk_tree(roots, tree.excluded)
         if any(name in KUSTOMIZATION_FILENAMES for name in files)
     ]
     used: set[Path] = set()

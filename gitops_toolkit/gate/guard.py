@@ -150,7 +150,7 @@ class _Guard:
 
 def guard(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path], entries: list[Path]) -> GuardResult:
     checker = _Guard(tree, index)
-    for directory, subdirectories, files in walk_tree(roots):
+    for directory, subdirectories, files in walk_tree(roots, tree.excluded):
         for name in subdirectories:
             if (directory / name).is_symlink():
                 checker.check_file(directory / name)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gitops_toolkit.crd_lock import cache_directory, read_lock
+from gitops_toolkit.crds.lock import VENDORED_DIRECTORY, read_lock
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate import repository_facts
 from gitops_toolkit.gate.applications import (
@@ -40,6 +40,7 @@ from gitops_toolkit.gate.rules import run_rules
 from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
 from gitops_toolkit.gate.secret_scan import scan_repository
 from gitops_toolkit.gate.source_files import SourceFiles
+from gitops_toolkit.gate.vendored_crds import verify_vendored_crds
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlDocument, YamlLimits
 
@@ -93,14 +94,6 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
         progress.close()
 
 
-def default_crd_dirs(crd_dirs: tuple[Path, ...]) -> tuple[Path, ...]:
-    """--crd-dir when given, else the cache `invoke crds.fetch` fills (when it has been run)."""
-    if crd_dirs:
-        return crd_dirs
-    cached = cache_directory()
-    return (cached,) if cached.is_dir() and any(cached.iterdir()) else ()
-
-
 class _Gate:
     def __init__(self, options: GateOptions, progress: Progress) -> None:
         self.options = options
@@ -110,7 +103,7 @@ class _Gate:
         if not self.roots:
             raise ToolError(f"{self.root} has none of {', '.join(SCAN_ROOTS)}; run from the repository root")
         self.config: GateConfig = load_config(self.root)
-        self.tree = SourceFiles(self.root, options.yaml)
+        self.tree = SourceFiles(self.root, options.yaml, excluded=(self.root / VENDORED_DIRECTORY,))
         self.kustomizations = KustomizationIndex(self.tree.documents)
         self.seconds: dict[str, float] = {}
         self.findings: list[Finding] = []
@@ -126,8 +119,12 @@ class _Gate:
         with _timed(self.seconds, "schemas"):
             kubernetes = KubernetesSchemas(self.options.kubernetes_version)
             catalog = SchemaCatalog(kubernetes, CrdSchemas(kubernetes))
-            catalog.crds.add_directories(default_crd_dirs(self.options.crd_dirs))
             lock = read_lock(self.root)
+            vendored = verify_vendored_crds(self.root, lock)
+            catalog.crds.add_files(sorted(vendored.verified))
+            catalog.crds.add_directories(self.options.crd_dirs)
+        self.findings += vendored.findings
+        self.tree.trusted = frozenset(vendored.verified)
 
         self.progress.stage("discovering and guarding")
         with _timed(self.seconds, "discover"):

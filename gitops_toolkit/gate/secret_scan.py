@@ -184,5 +184,6 @@ def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
 def scan_repository(tree: SourceFiles) -> list[Finding]:
     findings: list[Finding] = []
     for path in files_to_scan(tree.root):
-        findings.extend(scan_file(tree, path))
+        if path.resolve() not in tree.trusted:
+            findings.extend(scan_file(tree, path))
     return findings

@@ -17,9 +17,13 @@ def is_yaml(path: Path) -> bool:
 class SourceFiles:
     """Parsed documents of files under `root`, keyed by resolved path; rejections are kept, not raised."""
 
-    def __init__(self, root: Path, limits: YamlLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, root: Path, limits: YamlLimits = DEFAULT_LIMITS, excluded: tuple[Path, ...] = ()) -> None:
         self.root = root.resolve()
         self.limits = limits
+        # Directories of pinned upstream data (the vendored CRDs): never walked by discovery or the guard.
+        self.excluded = frozenset(Path(os.path.abspath(directory)) for directory in excluded)
+        # Files verified against a pinned sha256: the secret scan trusts them.
+        self.trusted: frozenset[Path] = frozenset()
         self._documents: dict[Path, list[YamlDocument] | YamlRejected] = {}
 
     def relative(self, path: Path) -> str:

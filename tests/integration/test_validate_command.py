@@ -14,10 +14,10 @@ pytestmark = pytest.mark.integration
 APP = "gitops-repo/apps/online-boutique"
 
 
-def test_the_repository_validates_clean(shared_crds: Path) -> None:
+def test_the_repository_validates_clean() -> None:
     from tests.conftest import REPOSITORY
 
-    completed = invoke_validate(REPOSITORY, "--crd-dir", str(shared_crds), "--format", "json")
+    completed = invoke_validate(REPOSITORY, "--format", "json")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert json.loads(completed.stdout) == []
     assert "0 error(s), 0 warning(s) in 10 entry point(s)" in completed.stderr
@@ -108,10 +108,10 @@ PLANTED = {
 
 
 @pytest.mark.parametrize("defect", PLANTED)
-def test_a_planted_defect_fails_the_gate_naming_the_file(defect: str, repository_copy: Path, shared_crds: Path) -> None:
+def test_a_planted_defect_fails_the_gate_naming_the_file(defect: str, repository_copy: Path) -> None:
     plant, rule, path = PLANTED[defect]
     plant(repository_copy)
-    completed = invoke_validate(repository_copy, "--crd-dir", str(shared_crds), "--format", "json", timeout=60)
+    completed = invoke_validate(repository_copy, "--format", "json", timeout=60)
     assert completed.returncode == 1, completed.stderr
     assert "Traceback" not in completed.stderr
     findings = json.loads(completed.stdout)
@@ -119,36 +119,31 @@ def test_a_planted_defect_fails_the_gate_naming_the_file(defect: str, repository
 
 
 def test_a_custom_resource_without_schema_warns_but_passes(repository_copy: Path) -> None:
+    example = repository_copy / APP / "examples" / "widget"
+    example.mkdir()
+    (example / "kustomization.yaml").write_text("resources:\n  - widget.yaml\n", encoding="utf-8")
+    (example / "widget.yaml").write_text(
+        "apiVersion: widgets.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: demo\n",
+        encoding="utf-8",
+    )
     completed = invoke_validate(repository_copy, "--format", "json")
     assert completed.returncode == 0
-    warnings = {(f["rule"], f["kind"]) for f in json.loads(completed.stdout)}
-    custom_kinds = {
-        "Application",
-        "AppProject",
-        "HTTPRoute",
-        "Gateway",
-        "GatewayClass",
-        "IPAddressPool",
-        "L2Advertisement",
-        "PrometheusRule",
-    }
-    assert warnings == {("SCHEMA-NO-SCHEMA", kind) for kind in custom_kinds}
+    found = {(f["rule"], f["kind"], f["path"]) for f in json.loads(completed.stdout)}
+    assert found == {("SCHEMA-NO-SCHEMA", "Widget", f"{APP}/examples/widget/widget.yaml")}
 
 
-def test_text_report_names_file_line_rule_and_resource(repository_copy: Path, shared_crds: Path) -> None:
+def test_text_report_names_file_line_rule_and_resource(repository_copy: Path) -> None:
     PLANTED["unknown field"][0](repository_copy)
-    completed = invoke_validate(repository_copy, "--crd-dir", str(shared_crds))
+    completed = invoke_validate(repository_copy)
     lines = [line for line in completed.stdout.splitlines() if "online-boutique/paymentservice" in line]
     assert lines[0].startswith(f"{APP}/base/paymentservice.yaml:50: SCHEMA-INVALID error unknown field ")
     assert lines[0].endswith("[Deployment online-boutique/paymentservice]")
 
 
-def test_junit_report_is_written_to_the_output_file(repository_copy: Path, shared_crds: Path, tmp_path: Path) -> None:
+def test_junit_report_is_written_to_the_output_file(repository_copy: Path, tmp_path: Path) -> None:
     PLANTED["unknown field"][0](repository_copy)
     report = tmp_path / "reports" / "gate.xml"
-    completed = invoke_validate(
-        repository_copy, "--crd-dir", str(shared_crds), "--format", "junit", "--output", str(report)
-    )
+    completed = invoke_validate(repository_copy, "--format", "junit", "--output", str(report))
     assert completed.returncode == 1
     assert completed.stdout == ""
     assert '<failure message="unknown field' in report.read_text(encoding="utf-8")

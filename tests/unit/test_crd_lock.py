@@ -1,11 +1,12 @@
-"""The CRD lock and `invoke crds.fetch`: downloads are verified against the pinned sha256 before anything is
-written; the gate then uses the cache with no --crd-dir. Served from 127.0.0.1 by the test itself."""
+"""The vendored CRDs and `invoke crds.fetch`: every file the lock pins is in the repository with its sha256;
+downloads are verified before anything is written; the gate uses the vendored files with no flag and reports
+any that drifted. Upstream is stood in for by an HTTP server on 127.0.0.1 that the test starts and stops."""
 
 from __future__ import annotations
 
-import hashlib
 import http.server
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.crd_lock import LockedCrd, fetch, read_lock
+from gitops_toolkit.crds.fetch import fetch
+from gitops_toolkit.crds.lock import LOCK_FILE, LockedCrd, read_lock, sha256_of
 from gitops_toolkit.errors import ToolError
-from tests.conftest import REPOSITORY, SHARED_CRDS, invoke
+from tests.conftest import REPOSITORY, VENDORED_CRDS, gate, invoke
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -24,66 +26,106 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def crd_server(shared_crds: Path) -> Iterator[str]:
-    """An HTTP server on 127.0.0.1 serving ../shared/crds, stopped after the test."""
-    handler = partial(_QuietHandler, directory=str(shared_crds))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def upstream(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A copy of the vendored CRDs served over HTTP on 127.0.0.1 (base URL, served directory)."""
+    served = tmp_path / "upstream"
+    shutil.copytree(VENDORED_CRDS, served)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(served)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.server_address[1]}", served
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
 
 
-def local_lock(base: str, shared: Path = SHARED_CRDS) -> list[LockedCrd]:
-    """The repository's lock, each URL pointing at the same file (found by its sha256) on the local server."""
-    by_digest = {
-        hashlib.sha256(path.read_bytes()).hexdigest(): path.relative_to(shared) for path in shared.rglob("*.yaml")
-    }
-    return [LockedCrd(e.application, f"{base}/{by_digest[e.sha256]}", e.sha256) for e in read_lock(REPOSITORY)]
+def point_lock_at(copy: Path, base: str) -> list[LockedCrd]:
+    """Rewrite the copy's lock so each URL names the same file on the local server; returns the new entries."""
+    lock = copy / LOCK_FILE
+    text = lock.read_text(encoding="utf-8")
+    for entry in read_lock(REPOSITORY):
+        text = text.replace(entry.url, f"{base}/{entry.application}/{entry.path.name}")
+    lock.write_text(text, encoding="utf-8")
+    return read_lock(copy)
 
 
-def test_the_repository_lock_pins_every_shared_crd(shared_crds: Path) -> None:
-    digests = {hashlib.sha256(path.read_bytes()).hexdigest() for path in shared_crds.rglob("*.yaml")}
+def test_every_locked_crd_is_vendored_with_its_sha256() -> None:
     locked = read_lock(REPOSITORY)
-    assert {entry.sha256 for entry in locked} == digests
-    assert all(entry.url.startswith("https://raw.githubusercontent.com/") for entry in locked)
+    assert len(locked) >= 30
+    for entry in locked:
+        assert sha256_of(REPOSITORY / entry.path) == entry.sha256, entry.path
+        assert entry.url.startswith("https://raw.githubusercontent.com/")
+    vendored = {path.relative_to(REPOSITORY) for path in VENDORED_CRDS.rglob("*.yaml")}
+    assert vendored == {entry.path for entry in locked}
 
 
-def test_fetch_downloads_verifies_and_is_idempotent(crd_server: str, tmp_path: Path) -> None:
-    entries = local_lock(crd_server)
-    assert fetch(entries, tmp_path) == (len(entries), 0)
-    assert fetch(entries, tmp_path) == (0, len(entries))
-    for entry in entries:
-        assert hashlib.sha256((tmp_path / entry.file_name).read_bytes()).hexdigest() == entry.sha256
+def test_fetch_restores_missing_files_and_is_idempotent(upstream: tuple[str, Path], repository_copy: Path) -> None:
+    entries = point_lock_at(repository_copy, upstream[0])
+    shutil.rmtree(repository_copy / "gitops-repo" / "crds")
+    assert fetch(repository_copy, entries).written == len(entries)
+    again = fetch(repository_copy, entries)
+    assert (again.written, again.unchanged) == (0, len(entries))
+    assert all(sha256_of(repository_copy / entry.path) == entry.sha256 for entry in entries)
 
 
-def test_a_file_that_does_not_match_its_sha256_is_refused_and_not_written(crd_server: str, tmp_path: Path) -> None:
-    entry = local_lock(crd_server)[0]
-    tampered = LockedCrd(entry.application, entry.url, "0" * 64)
-    with pytest.raises(ToolError, match="sha256 is"):
-        fetch([tampered], tmp_path)
-    assert list(tmp_path.iterdir()) == []
+def test_a_changed_upstream_file_is_refused_and_nothing_is_written(
+    upstream: tuple[str, Path], repository_copy: Path
+) -> None:
+    entries = point_lock_at(repository_copy, upstream[0])
+    changed = upstream[1] / entries[-1].application / entries[-1].path.name
+    changed.write_text(changed.read_text(encoding="utf-8") + "# changed upstream\n", encoding="utf-8")
+    (repository_copy / entries[0].path).unlink()
+    lock_before = (repository_copy / LOCK_FILE).read_text(encoding="utf-8")
+    with pytest.raises(ToolError, match=r"sha256 is .*nothing was written"):
+        fetch(repository_copy, entries)
+    assert not (repository_copy / entries[0].path).exists()  # not even the files that did match
+    assert (repository_copy / LOCK_FILE).read_text(encoding="utf-8") == lock_before
+
+
+def test_repin_records_the_new_sha256_and_keeps_the_lock_comments(
+    upstream: tuple[str, Path], repository_copy: Path
+) -> None:
+    entries = point_lock_at(repository_copy, upstream[0])
+    changed = upstream[1] / entries[-1].application / entries[-1].path.name
+    changed.write_text(changed.read_text(encoding="utf-8") + "# new upstream version\n", encoding="utf-8")
+    result = fetch(repository_copy, entries, repin=True)
+    assert (result.written, result.repinned) == (1, 1)
+    relocked = read_lock(repository_copy)
+    assert relocked[-1].sha256 == sha256_of(changed) == sha256_of(repository_copy / entries[-1].path)
+    assert relocked[:-1] == entries[:-1]
+    assert (repository_copy / LOCK_FILE).read_text(encoding="utf-8").startswith("# CRDs of the cluster add-ons")
 
 
 def test_an_unreachable_url_is_a_tool_error(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match="cannot download"):
-        fetch([LockedCrd("x", "http://127.0.0.1:9/missing.yaml", "0" * 64)], tmp_path)
+        fetch(tmp_path, [LockedCrd("x", "http://127.0.0.1:9/missing.yaml", "0" * 64)])
 
 
-def test_invoke_crds_fetch_then_validate_uses_the_cache(crd_server: str, repository_copy: Path, tmp_path: Path) -> None:
-    lock = repository_copy / "gitops-repo" / "crds.lock.yaml"
-    text = lock.read_text(encoding="utf-8")
-    for original, local in zip(read_lock(REPOSITORY), local_lock(crd_server), strict=True):
-        text = text.replace(original.url, local.url)
-    lock.write_text(text, encoding="utf-8")
-    cache = tmp_path / "cache"
+def test_the_gate_reports_a_drifted_missing_or_unlocked_crd(repository_copy: Path) -> None:
+    entries = read_lock(repository_copy)
+    edited = repository_copy / entries[0].path
+    edited.write_text(edited.read_text(encoding="utf-8").replace("served: true", "served: false", 1), encoding="utf-8")
+    (repository_copy / entries[1].path).unlink()
+    (repository_copy / "gitops-repo" / "crds" / "extra.yaml").write_text("kind: CustomResourceDefinition\n")
+    found = {(f.rule, f.path, f.line) for f in gate(repository_copy).findings if f.rule.startswith("CRD-")}
+    assert found == {
+        ("CRD-LOCK-MISMATCH", str(entries[0].path), 1),
+        ("CRD-LOCK-MISMATCH", str(LOCK_FILE), entries[1].line),
+        ("CRD-NOT-LOCKED", "gitops-repo/crds/extra.yaml", 1),
+    }
+
+
+def test_invoke_crds_fetch_then_validate_with_no_flag(
+    upstream: tuple[str, Path], repository_copy: Path, tmp_path: Path
+) -> None:
+    entries = point_lock_at(repository_copy, upstream[0])
+    shutil.rmtree(repository_copy / "gitops-repo" / "crds")
+    cache = tmp_path / "empty-cache"
     fetched = invoke(repository_copy, "crds.fetch", cache=cache)
     assert fetched.returncode == 0, fetched.stderr
-    assert f"{len(read_lock(REPOSITORY))} CRD file(s) downloaded" in fetched.stdout
+    assert f"{len(entries)} CRD file(s) written, 0 unchanged" in fetched.stdout
     validated = invoke(repository_copy, "validate", "--format", "json", cache=cache)
     assert validated.returncode == 0, validated.stderr
-    assert json.loads(validated.stdout) == []  # every custom resource validated: no SCHEMA-NO-SCHEMA warning
+    assert json.loads(validated.stdout) == []  # every custom resource validated against a vendored CRD

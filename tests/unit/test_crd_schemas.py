@@ -10,6 +10,7 @@ from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate.crd_schemas import CrdSchemas, openapi_to_json_schema
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.versions import KUBERNETES_VERSION
+from tests.conftest import VENDORED_CRDS
 
 
 @pytest.fixture
@@ -18,8 +19,8 @@ def schemas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CrdSchemas:
     return CrdSchemas(KubernetesSchemas(KUBERNETES_VERSION))
 
 
-def test_every_shared_crd_loads_and_validates_a_minimal_object(schemas: CrdSchemas, shared_crds: Path) -> None:
-    schemas.add_directories([shared_crds])
+def test_every_vendored_crd_loads_and_validates_a_minimal_object(schemas: CrdSchemas) -> None:
+    schemas.add_directories([VENDORED_CRDS])
     kinds = schemas.kinds()
     assert ("argoproj.io", "v1alpha1", "Application") in kinds
     assert ("gateway.networking.k8s.io", "v1", "HTTPRoute") in kinds
@@ -37,12 +38,12 @@ def test_every_shared_crd_loads_and_validates_a_minimal_object(schemas: CrdSchem
     assert list(validator.iter_errors(rule))
 
 
-def test_converted_schemas_are_cached_and_reused(schemas: CrdSchemas, shared_crds: Path, tmp_path: Path) -> None:
-    schemas.add_directories([shared_crds / "metallb-v0.16.1"])
+def test_converted_schemas_are_cached_and_reused(schemas: CrdSchemas, tmp_path: Path) -> None:
+    schemas.add_directories([VENDORED_CRDS / "metallb"])
     cached = list((tmp_path / "cache" / "gitops-toolkit" / "crd-schemas").glob("*.json"))
-    assert len(cached) == len(list((shared_crds / "metallb-v0.16.1").glob("*.yaml")))
+    assert len(cached) == len(list((VENDORED_CRDS / "metallb").glob("*.yaml")))
     again = CrdSchemas(KubernetesSchemas(KUBERNETES_VERSION))
-    again.add_directories([shared_crds / "metallb-v0.16.1"])
+    again.add_directories([VENDORED_CRDS / "metallb"])
     assert again.kinds() == schemas.kinds()
 
 
