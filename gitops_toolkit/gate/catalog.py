@@ -23,6 +23,7 @@ RULES: dict[str, Severity] = {
     "GUARD-NOT-UTF8": Severity.ERROR,
     "GUARD-YAML-SYNTAX": Severity.ERROR,
     "GUARD-YAML-ALIASES": Severity.ERROR,
+    "GUARD-YAML-DEPTH": Severity.ERROR,
     "GUARD-YAML-DUPLICATE-KEY": Severity.ERROR,
     # render
     "RENDER-FAILED": Severity.ERROR,
@@ -33,6 +34,8 @@ RULES: dict[str, Severity] = {
     "SCHEMA-INVALID": Severity.ERROR,
     "SCHEMA-UNKNOWN-API": Severity.ERROR,
     "SCHEMA-NO-SCHEMA": Severity.WARNING,
+    # the gate itself
+    "GATE-CHECK-FAILED": Severity.ERROR,
     # the CRDs the repository carries
     "CRD-LOCK-MISMATCH": Severity.ERROR,
     "CRD-NOT-LOCKED": Severity.WARNING,

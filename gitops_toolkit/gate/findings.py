@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from gitops_toolkit.gate.catalog import RULES, Severity
 
@@ -38,3 +39,22 @@ def unique_sorted(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per (place, rule, resource, message): a base defect seen by two overlays is one defect
     only when the resources are the same; different namespaces stay separate."""
     return sorted(set(findings))
+
+
+def check_failed(path: str, check: str, error: Exception) -> Finding:
+    """A check that raised: reported as a finding so the rest of the report still comes out."""
+    return Finding(
+        path,
+        1,
+        "GATE-CHECK-FAILED",
+        f"{check} failed here ({type(error).__name__}: {error}), so this was not checked; please report it "
+        "(GITOPS_TOOLKIT_DEBUG=1 is no help here: the run went on)",
+    )
+
+
+def contained(path: str, check: str, run: Callable[..., Iterable[Finding]], *arguments: Any) -> list[Finding]:
+    """The findings of `run(*arguments)`, or one GATE-CHECK-FAILED finding when it raises."""
+    try:
+        return list(run(*arguments))
+    except Exception as error:  # one failing check must not end the gate
+        return [check_failed(path, check, error)]

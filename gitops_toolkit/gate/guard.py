@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from gitops_toolkit.gate.discover import walk_tree
@@ -13,6 +14,28 @@ from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kustomization import Kustomization, KustomizationIndex, Reference
 from gitops_toolkit.gate.source_files import SourceFiles, is_yaml
 from gitops_toolkit.yaml_safety import YamlRejected, check_size
+
+
+class FileRole(Enum):
+    """How a file is read: as Kubernetes objects (must parse), as text (a generator input), or unknown (a file
+    found under the roots that nothing names: only what is unsafe anywhere is reported)."""
+
+    OBJECTS = "objects"
+    TEXT = "text"
+    ANY = "any"
+
+
+# A rejection that only matters for a file loaded as objects: a data file need not be what kustomize parses.
+_OBJECT_RULES = frozenset({"GUARD-YAML-SYNTAX"})
+
+
+def is_helm_template(path: Path) -> bool:
+    """A file under a chart's templates/: Go template text, not YAML."""
+    return any(parent.name == "templates" and (parent.parent / "Chart.yaml").is_file() for parent in path.parents)
+
+
+def rejection_finding(relative: str, rejected: YamlRejected) -> Finding:
+    return Finding(relative, rejected.line or 1, rejected.rule, rejected.message)
 
 
 @dataclass
@@ -27,20 +50,20 @@ class GuardResult:
 class _Guard:
     tree: SourceFiles
     index: KustomizationIndex
-    file_findings: dict[Path, Finding | None] = field(default_factory=dict)
+    file_findings: dict[tuple[Path, FileRole], Finding | None] = field(default_factory=dict)
     kustomization_results: dict[Path, tuple[list[Finding], list[Path]]] = field(default_factory=dict)
 
     def inside_repository(self, path: Path) -> bool:
         return Path(os.path.realpath(path)).is_relative_to(self.tree.root)
 
-    def check_file(self, path: Path) -> Finding | None:
-        """Encoding, size and YAML safety of one file (memoised)."""
-        key = Path(os.path.abspath(path))
+    def check_file(self, path: Path, role: FileRole = FileRole.ANY) -> Finding | None:
+        """Encoding, size and YAML safety of one file (memoised per role)."""
+        key = (Path(os.path.abspath(path)), role)
         if key not in self.file_findings:
-            self.file_findings[key] = self._file_problem(key)
+            self.file_findings[key] = self._file_problem(key[0], role)
         return self.file_findings[key]
 
-    def _file_problem(self, path: Path) -> Finding | None:
+    def _file_problem(self, path: Path, role: FileRole) -> Finding | None:
         relative = self.tree.relative(path)
         if path.is_symlink() and not self.inside_repository(path):
             return Finding(
@@ -55,14 +78,14 @@ class _Guard:
         if path.is_dir():
             return None
         try:
-            if is_yaml(path):
+            if is_yaml(path) and role is not FileRole.TEXT:
                 loaded = self.tree.load(path)
-                if isinstance(loaded, YamlRejected):
+                if isinstance(loaded, YamlRejected) and (role is FileRole.OBJECTS or loaded.rule not in _OBJECT_RULES):
                     raise loaded
             else:
                 check_size(path, self.tree.limits)
         except YamlRejected as rejected:
-            return Finding(relative, rejected.line or 1, rejected.rule, rejected.message)
+            return rejection_finding(relative, rejected)
         return None
 
     def check_kustomization(self, kustomization: Kustomization) -> tuple[list[Finding], list[Path]]:
@@ -92,7 +115,9 @@ class _Guard:
             elif target is not None and target.is_dir():
                 directories.append(target)
             elif target is not None:
-                file_problem = self.check_file(target)
+                file_problem = self.check_file(
+                    target, FileRole.OBJECTS if reference.declares_objects else FileRole.TEXT
+                )
                 if file_problem is not None:
                     findings.append(file_problem)
         return findings, directories
@@ -141,7 +166,7 @@ class _Guard:
             if kustomization is None:
                 continue
             closure.append(kustomization)
-            kustomization_problem = self.check_file(kustomization.file)
+            kustomization_problem = self.check_file(kustomization.file, FileRole.OBJECTS)
             findings, directories = self.check_kustomization(kustomization)
             problems = problems or bool(findings) or kustomization_problem is not None
             stack.extend(target.resolve() for target in reversed(directories))
@@ -155,7 +180,7 @@ def guard(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path], e
             if (directory / name).is_symlink():
                 checker.check_file(directory / name)
         for name in files:
-            checker.check_file(directory / name)
+            checker.check_file(directory / name, FileRole.TEXT if is_helm_template(directory / name) else FileRole.ANY)
     result = GuardResult()
     for entry in entries:
         result.closures[entry], problems = checker.closure(entry)

@@ -34,6 +34,11 @@ class Reference:
         return self.section in ("resources", "bases", "components")
 
     @property
+    def declares_objects(self) -> bool:
+        """kustomize loads a file named here as Kubernetes objects (not as generator text)."""
+        return self.section not in ("configMapGenerator", "secretGenerator")
+
+    @property
     def declares_resources(self) -> bool:
         """A file named here holds resources of the kustomization."""
         return self.section in ("resources", "crds")

@@ -25,7 +25,7 @@ from gitops_toolkit.gate.catalog import Severity
 from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.discover import discover
-from gitops_toolkit.gate.findings import Finding, unique_sorted
+from gitops_toolkit.gate.findings import Finding, contained, unique_sorted
 from gitops_toolkit.gate.grafana import Datasource, deep_merge, from_config_maps, from_kube_prometheus_stack
 from gitops_toolkit.gate.guard import guard
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
@@ -153,7 +153,7 @@ class _Gate:
         with _timed(self.seconds, "rules"):
             self.findings += schema_findings + run_rules(self.resources, self.config, broken, facts)
         with _timed(self.seconds, "promql"):
-            self.findings += check_promql(self.resources, self.root)
+            self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)
         self.findings += secret_scan.result()
         entries = [self.tree.relative(entry) for entry in self.entries]
         return GateResult(unique_sorted(self.findings), entries, self.resources, self.seconds)

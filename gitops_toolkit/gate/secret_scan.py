@@ -1,6 +1,9 @@
 """Secrets in git, over every file a commit would carry (not only what renders): detect-secrets'
-detectors plus our own patterns, and YAML documents that are plaintext Secrets or kubeconfigs.
-detect-secrets costs about 10 ms a file, so its results are cached by file content."""
+line detectors plus our own patterns, and YAML documents that are plaintext Secrets or kubeconfigs.
+
+Every file is read as plain lines, streamed in chunks and decoded leniently, so no file is too large, too
+oddly encoded or too hostile to scan (detect-secrets' own YAML parsing would expand an alias bomb, and
+reports line numbers of its transformed text). Results are cached by file content."""
 
 from __future__ import annotations
 
@@ -15,14 +18,17 @@ from typing import Any
 
 from gitops_toolkit.cache import cache_root
 from gitops_toolkit.files import write_atomic
-from gitops_toolkit.gate.findings import Finding, ResourceRef
+from gitops_toolkit.gate.findings import Finding, ResourceRef, contained
+from gitops_toolkit.gate.guard import rejection_finding
 from gitops_toolkit.gate.secret_patterns import is_credential_name, secrets_in
 from gitops_toolkit.gate.source_files import SourceFiles, is_yaml
 from gitops_toolkit.git import committable_files
+from gitops_toolkit.yaml_safety import UNSAFE_RULES, YamlRejected
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
-_CACHE_FORMAT = 1
-_MAX_BYTES = 1024 * 1024
+_CACHE_FORMAT = 2
+_CHUNK_LINES = 4096  # lines handed to the detectors at once
+_MAX_LINE_CHARS = 64 * 1024  # a longer line is scanned in pieces (a minified or binary file)
 _SKIPPED_DIRECTORIES = {
     ".git",
     ".venv",
@@ -78,32 +84,72 @@ def files_to_scan(root: Path) -> list[Path]:
     return [path for path in candidates if path.is_file() and not path.is_symlink()]
 
 
-def _detect_secrets(path: Path, digest: str) -> list[tuple[int, str]]:
-    """(line, kind) found by detect-secrets, from the cache when this content was scanned before."""
-    cached = cache_root() / "secret-scan" / f"{digest}-v{_CACHE_FORMAT}.json"
-    if cached.is_file():
-        return [(int(line), str(kind)) for line, kind in json.loads(cached.read_text(encoding="utf-8"))]
-    from detect_secrets.core.scan import scan_file  # imported late: it loads every plugin
+_KEY = re.compile(r"""^\s*(?:-\s*)?["']?([\w.-]+)["']?\s*[:=]""")
+
+
+def _names_a_credential(line: str) -> bool:
+    """detect-secrets' keyword match, unless the key only names where a secret lives (`secretName: x`) or the
+    line is prose in a comment (a commented-out `password: x` still counts)."""
+    comment = line.lstrip().startswith("#")
+    key = _KEY.match(line.lstrip().lstrip("#") if comment else line)
+    return is_credential_name(key.group(1)) if key else not comment
+
+
+def _chunks(path: Path) -> Iterator[list[tuple[int, str]]]:
+    """(line number, text) of the file in chunks; bytes that are not UTF-8 become U+FFFD."""
+    chunk: list[tuple[int, str]] = []
+    number, continued = 0, False
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for piece in iter(lambda: handle.readline(_MAX_LINE_CHARS), ""):
+            if not continued:
+                number += 1
+            continued = not piece.endswith("\n")
+            chunk.append((number, piece.rstrip("\r\n")))
+            if len(chunk) >= _CHUNK_LINES:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _detector_hits(path: Path) -> list[tuple[int, str]]:
+    """(line, kind) from detect-secrets' line detectors and our patterns, keyword hits kept only on lines
+    whose key names a credential in a configuration file."""
+    # detect-secrets' line-based entry point: scan_file() would first parse YAML and INI files itself.
+    from detect_secrets.core.scan import _process_line_based_plugins  # imported late: it loads every plugin
     from detect_secrets.settings import transient_settings
 
+    hits: set[tuple[int, str]] = set()
+    keyword_file = path.suffix in _KEYWORD_FILES
     with transient_settings({"plugins_used": [{"name": name} for name in _DETECTORS]}):
-        found = sorted({(secret.line_number, secret.type) for secret in scan_file(str(path))})
+        for chunk in _chunks(path):
+            text = dict(chunk)
+            hits.update(_pattern_hits(chunk))
+            for secret in _process_line_based_plugins(chunk, str(path)):
+                line = secret.line_number
+                if line not in text:  # a third-party line number is checked before use
+                    continue
+                if secret.type != "Secret Keyword" or (keyword_file and _names_a_credential(text[line])):
+                    hits.add((line, str(secret.type)))
+    return sorted(hits)
+
+
+def _cached_hits(path: Path) -> list[tuple[int, str]]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    cached = cache_root() / "secret-scan" / f"{digest.hexdigest()}-v{_CACHE_FORMAT}.json"
+    if cached.is_file():
+        return [(int(line), str(kind)) for line, kind in json.loads(cached.read_text(encoding="utf-8"))]
+    found = _detector_hits(path)
     with contextlib.suppress(OSError):
         write_atomic(cached, json.dumps(found))
     return found
 
 
-_KEY = re.compile(r"""^\s*(?:-\s*)?["']?([\w.-]+)["']?\s*[:=]""")
-
-
-def _names_a_credential(line: str) -> bool:
-    """detect-secrets' keyword match, unless the key only names where a secret lives (`secretName: x`)."""
-    key = _KEY.match(line)
-    return key is None or is_credential_name(key.group(1))
-
-
-def _pattern_hits(text: str) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _pattern_hits(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    for number, line in lines:
         if ALLOWLIST_PRAGMA not in line:
             for kind in secrets_in(line):
                 yield number, kind
@@ -150,23 +196,17 @@ def _yaml_findings(tree: SourceFiles, path: Path) -> Iterator[Finding]:
 
 
 def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
-    if path.stat().st_size > _MAX_BYTES:
-        return []
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return []  # binary files hold no text secrets; non-UTF-8 manifests are a guard finding
     relative = tree.relative(path)
-    hits = set(_pattern_hits(text))
-    ciphertext = _sealed_lines(tree, path) if is_yaml(path) else set()
-    lines = text.splitlines()
-    for line, kind in _detect_secrets(path, hashlib.sha256(raw).hexdigest()):
-        if kind != "Secret Keyword" or (
-            path.suffix in _KEYWORD_FILES and line not in ciphertext and _names_a_credential(lines[line - 1])
-        ):
-            hits.add((line, kind))
-    findings = [
+    findings: list[Finding] = []
+    hits = _cached_hits(path)
+    if is_yaml(path):
+        loaded = tree.load(path)  # bounded: a bomb is rejected from its node graph, never expanded
+        if isinstance(loaded, YamlRejected) and loaded.rule in UNSAFE_RULES:
+            findings.append(rejection_finding(relative, loaded))
+        ciphertext = _sealed_lines(tree, path)
+        hits = [(line, kind) for line, kind in hits if kind != "Secret Keyword" or line not in ciphertext]
+        findings.extend(_yaml_findings(tree, path))
+    findings += [
         Finding(
             relative,
             line,
@@ -174,10 +214,8 @@ def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
             f"{kind} committed to git; remove it, rotate it (history keeps it) and deliver it as a SealedSecret "
             f"(or mark a false positive with `# {ALLOWLIST_PRAGMA}`)",
         )
-        for line, kind in sorted(hits)
+        for line, kind in hits
     ]
-    if is_yaml(path):
-        findings.extend(_yaml_findings(tree, path))
     return findings
 
 
@@ -185,5 +223,5 @@ def scan_repository(tree: SourceFiles) -> list[Finding]:
     findings: list[Finding] = []
     for path in files_to_scan(tree.root):
         if path.resolve() not in tree.trusted:
-            findings.extend(scan_file(tree, path))
+            findings += contained(tree.relative(path), "the secret scan", scan_file, tree, path)
     return findings

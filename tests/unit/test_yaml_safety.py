@@ -27,8 +27,47 @@ def test_billion_laughs_is_rejected_quickly_with_its_line() -> None:
     started = time.perf_counter()
     rejected = rejection(billion_laughs())
     assert rejected.rule == "GUARD-YAML-ALIASES"
-    assert rejected.line == 7  # the first line whose aliases cross the bound of 50
+    assert rejected.line == 6  # a5 is the first value whose expansion crosses 100,000 nodes
     assert time.perf_counter() - started < 1
+
+
+def test_aliases_that_only_double_at_each_level_are_rejected_by_what_they_expand_to() -> None:
+    text = "l0: &l0 [x, y]\n" + "".join(f"l{n}: &l{n} [*l{n - 1}, *l{n - 1}]\n" for n in range(1, 40))
+    rejected = rejection(text)  # 78 aliases: well under the count limit
+    assert rejected.rule == "GUARD-YAML-ALIASES"
+    assert "expand" in rejected.message
+    assert rejected.line == 16  # l15: about 2^17 nodes, the first level over the bound
+
+
+def test_a_recursive_alias_is_rejected() -> None:
+    rejected = rejection("a: &loop\n  - *loop\n")
+    assert (rejected.rule, rejected.line) == ("GUARD-YAML-ALIASES", 1)
+    assert "contains it" in rejected.message
+
+
+def test_deep_nesting_is_rejected_without_recursion() -> None:
+    for flow in (True, False):
+        text = (
+            "a: " + "[" * 300 + "]" * 300 + "\n"
+            if flow
+            else "".join("  " * i + "k:\n" for i in range(300)) + "  " * 300 + "v\n"
+        )
+        rejected = rejection(text)
+        assert rejected.rule == "GUARD-YAML-DEPTH"
+
+
+def test_nesting_as_deep_as_real_crds_is_accepted() -> None:
+    assert load_yaml_text("a: " + "[" * 60 + "]" * 60 + "\n")
+
+
+def test_a_redefined_anchor_names_its_latest_definition() -> None:
+    data = load_yaml_text("a: &x 1\nb: *x\nc: &x 2\nd: *x\n")[0].data
+    assert data == {"a": 1, "b": 1, "c": 2, "d": 2}
+
+
+def test_application_tags_are_read_as_plain_values() -> None:
+    text = "script: !reference [.setup, script]\nid: !Ref Bucket\nmap: !vault {path: a}\n"
+    assert load_yaml_text(text)[0].data == {"script": [".setup", "script"], "id": "Bucket", "map": {"path": "a"}}
 
 
 def test_a_few_aliases_are_accepted() -> None:

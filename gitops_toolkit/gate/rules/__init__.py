@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from gitops_toolkit.gate.config import GateConfig
-from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.findings import Finding, contained
 from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules import (
@@ -84,5 +84,14 @@ def run_rules(
 ) -> list[Finding]:
     """Every rule over the resources; those in `broken` (failed their schema) are looked up, not checked."""
     index = ResourceIndex(resources, config, broken, repository)
-    findings = [finding for rule in RULE_FUNCTIONS for finding in rule(index)]
+    findings = [
+        finding
+        for rule in RULE_FUNCTIONS
+        for finding in contained(_module_file(rule), f"rule {rule.__name__}", rule, index)
+    ]
     return apply_suppressions(findings, index)
+
+
+def _module_file(rule: Rule) -> str:
+    """Where a rule lives, for a finding about the rule itself."""
+    return rule.__module__.replace(".", "/") + ".py"
