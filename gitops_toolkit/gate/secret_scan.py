@@ -104,7 +104,8 @@ def _chunks(path: Path) -> Iterator[list[tuple[int, str]]]:
             if not continued:
                 number += 1
             continued = not piece.endswith("\n")
-            chunk.append((number, piece.rstrip("\r\n")))
+            # Indentation never matters to a detector, and one of detect-secrets' filters is quadratic in it.
+            chunk.append((number, piece.strip()))
             if len(chunk) >= _CHUNK_LINES:
                 yield chunk
                 chunk = []
@@ -117,11 +118,15 @@ def _detector_hits(path: Path) -> list[tuple[int, str]]:
     whose key names a credential in a configuration file."""
     # detect-secrets' line-based entry point: scan_file() would first parse YAML and INI files itself.
     from detect_secrets.core.scan import _process_line_based_plugins  # imported late: it loads every plugin
-    from detect_secrets.settings import transient_settings
+    from detect_secrets.settings import get_filters, get_settings, transient_settings
 
     hits: set[tuple[int, str]] = set()
     keyword_file = path.suffix in _KEYWORD_FILES
     with transient_settings({"plugins_used": [{"name": name} for name in _DETECTORS]}):
+        # Its regex is quadratic in the line length (30 ms a line of 1,000 characters): a crafted file would
+        # stall the gate. Keyword hits are judged by their key instead (_names_a_credential).
+        get_settings().disable_filters("detect_secrets.filters.heuristic.is_indirect_reference")
+        get_filters.cache_clear()
         for chunk in _chunks(path):
             text = dict(chunk)
             hits.update(_pattern_hits(chunk))
