@@ -18,6 +18,15 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
+class LockError(ToolError):
+    """The lock file itself is wrong: where, and what to change."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"{LOCK_FILE}:{line}: {message}")
+        self.line = line
+        self.message = message
+
+
 @dataclass(frozen=True)
 class LockedCrd:
     application: str
@@ -43,11 +52,11 @@ def read_lock(root: Path) -> list[LockedCrd]:
     try:
         documents = load_yaml_file(path)
     except YamlRejected as error:
-        raise ToolError(f"{LOCK_FILE}:{error.line or 1}: {error.message}") from None
+        raise LockError(error.line or 1, error.message) from None
     document = documents[0] if len(documents) == 1 else None
     entries = document.data.get("crds") if document and isinstance(document.data, dict) else None
     if document is None or not isinstance(entries, list):
-        raise ToolError(f"{LOCK_FILE}: expected one document with a list under `crds:`")
+        raise LockError(1, "expected one document with a list under `crds:`")
     locked: list[LockedCrd] = []
     for position, entry in enumerate(entries):
         line = document.line_of(["crds", position])
@@ -57,14 +66,14 @@ def read_lock(root: Path) -> list[LockedCrd]:
             else {}
         )
         if not fields or not all(fields.values()) or not _SHA256.match(fields["sha256"]):
-            raise ToolError(f"{LOCK_FILE}:{line}: each entry needs application, url and a 64-hex sha256")
+            raise LockError(line, "each entry needs application, url and a 64-hex sha256")
         crd = LockedCrd(**fields, line=line)
         if not _SAFE_NAME.match(crd.application) or not _SAFE_NAME.match(crd.path.name):
-            raise ToolError(
-                f"{LOCK_FILE}:{line}: the application and the URL's file name must be plain file names "
-                f"(letters, digits, `.`, `_`, `-`)"
+            raise LockError(
+                line,
+                "the application and the URL's file name must be plain file names (letters, digits, `.`, `_`, `-`)",
             )
         if any(other.path == crd.path for other in locked):
-            raise ToolError(f"{LOCK_FILE}:{line}: a second entry would be kept at {crd.path}; list each file once")
+            raise LockError(line, f"a second entry would be kept at {crd.path}; list each file once")
         locked.append(crd)
     return locked

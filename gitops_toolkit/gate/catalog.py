@@ -37,6 +37,7 @@ RULES: dict[str, Severity] = {
     # the gate itself
     "GATE-CHECK-FAILED": Severity.ERROR,
     # the CRDs the repository carries
+    "CRD-LOCK-INVALID": Severity.ERROR,
     "CRD-LOCK-MISMATCH": Severity.ERROR,
     "CRD-NOT-LOCKED": Severity.WARNING,
 }

@@ -13,20 +13,21 @@ from gitops_toolkit.gate.discover import walk_tree
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kustomization import Kustomization, KustomizationIndex, Reference
 from gitops_toolkit.gate.source_files import SourceFiles, is_yaml
-from gitops_toolkit.yaml_safety import YamlRejected, check_size
+from gitops_toolkit.yaml_safety import UNSAFE_RULES, YamlRejected, check_size
 
 
 class FileRole(Enum):
-    """How a file is read: as Kubernetes objects (must parse), as text (a generator input), or unknown (a file
-    found under the roots that nothing names: only what is unsafe anywhere is reported)."""
+    """How a file is read: as Kubernetes objects (must parse), as text (a generator input: size only), or
+    unknown (a file found under the roots that nothing names: only what is wrong anywhere is reported)."""
 
     OBJECTS = "objects"
     TEXT = "text"
     ANY = "any"
 
 
-# A rejection that only matters for a file loaded as objects: a data file need not be what kustomize parses.
-_OBJECT_RULES = frozenset({"GUARD-YAML-SYNTAX"})
+# What is wrong with a YAML file wherever it sits; the rest (syntax, size, encoding) matters only for a file
+# kustomize or Argo CD loads: a Helm template, a doc or a large data file need not be what kustomize parses.
+_ANYWHERE_RULES = UNSAFE_RULES | {"GUARD-YAML-DUPLICATE-KEY"}
 
 
 def is_helm_template(path: Path) -> bool:
@@ -80,9 +81,9 @@ class _Guard:
         try:
             if is_yaml(path) and role is not FileRole.TEXT:
                 loaded = self.tree.load(path)
-                if isinstance(loaded, YamlRejected) and (role is FileRole.OBJECTS or loaded.rule not in _OBJECT_RULES):
+                if isinstance(loaded, YamlRejected) and (role is FileRole.OBJECTS or loaded.rule in _ANYWHERE_RULES):
                     raise loaded
-            else:
+            elif role is FileRole.TEXT:
                 check_size(path, self.tree.limits)
         except YamlRejected as rejected:
             return rejection_finding(relative, rejected)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gitops_toolkit.crds.lock import VENDORED_DIRECTORY, read_lock
+from gitops_toolkit.crds.lock import VENDORED_DIRECTORY
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate import repository_facts
 from gitops_toolkit.gate.applications import (
@@ -99,9 +99,17 @@ class _Gate:
         self.options = options
         self.progress = progress
         self.root = options.root.resolve()
+        if not self.root.is_dir():
+            raise ToolError(f"{options.root} is not a directory; pass the repository's root")
         self.roots = [self.root / name for name in SCAN_ROOTS if (self.root / name).is_dir()]
         if not self.roots:
-            raise ToolError(f"{self.root} has none of {', '.join(SCAN_ROOTS)}; run from the repository root")
+            # Another team's repository has none of our folders: then everything in its work tree is a candidate.
+            if not (self.root / ".git").exists():
+                raise ToolError(
+                    f"{options.root} is not a repository: it has no .git, {' or '.join(SCAN_ROOTS)}; "
+                    "pass the root of a clone"
+                )
+            self.roots = [self.root]
         self.config: GateConfig = load_config(self.root)
         self.tree = SourceFiles(self.root, options.yaml, excluded=(self.root / VENDORED_DIRECTORY,))
         self.kustomizations = KustomizationIndex(self.tree.documents)
@@ -119,8 +127,7 @@ class _Gate:
         with _timed(self.seconds, "schemas"):
             kubernetes = KubernetesSchemas(self.options.kubernetes_version)
             catalog = SchemaCatalog(kubernetes, CrdSchemas(kubernetes))
-            lock = read_lock(self.root)
-            vendored = verify_vendored_crds(self.root, lock)
+            vendored = verify_vendored_crds(self.root)
             catalog.crds.add_files(sorted(vendored.verified))
             catalog.crds.add_directories(self.options.crd_dirs)
         self.findings += vendored.findings
@@ -144,7 +151,7 @@ class _Gate:
             existing_files=frozenset(self.values_files()),
             providers={
                 (group, kind): entry.application
-                for entry in lock
+                for entry in vendored.lock
                 for group, _, kind in catalog.crds.kinds_by_digest.get(entry.sha256, ())
             },
             datasources=self.grafana_datasources(),

@@ -8,18 +8,27 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_toolkit.crds.lock import LOCK_FILE, VENDORED_DIRECTORY, LockedCrd, sha256_of
+from gitops_toolkit.crds.lock import LOCK_FILE, VENDORED_DIRECTORY, LockedCrd, LockError, read_lock, sha256_of
 from gitops_toolkit.gate.findings import Finding
 
 
 @dataclass
 class VendoredCrds:
+    lock: list[LockedCrd] = field(default_factory=list)
     verified: dict[Path, LockedCrd] = field(default_factory=dict)  # resolved path -> its lock entry
     findings: list[Finding] = field(default_factory=list)
 
 
-def verify_vendored_crds(root: Path, lock: list[LockedCrd]) -> VendoredCrds:
+def verify_vendored_crds(root: Path) -> VendoredCrds:
     result = VendoredCrds()
+    try:
+        lock = read_lock(root)
+    except LockError as error:
+        result.findings.append(
+            Finding(str(LOCK_FILE), error.line, "CRD-LOCK-INVALID", f"{error.message}; fix the lock")
+        )
+        lock = []
+    result.lock = lock
     for entry in lock:
         path = root / entry.path
         if not path.is_file() or path.is_symlink():

@@ -154,7 +154,7 @@ def test_junit_report_is_written_to_the_output_file(repository_copy: Path, tmp_p
     [
         (["--format", "xml"], "unknown --format 'xml'"),
         (["--crd-dir", "/nonexistent/crds"], "--crd-dir /nonexistent/crds: no such directory"),
-        (["--root", "/"], "has none of gitops-repo, observability"),
+        (["--root", "/"], "/ is not a repository: it has no .git, gitops-repo or observability"),
     ],
 )
 def test_the_tool_that_cannot_run_exits_2_with_one_line(
