@@ -34,6 +34,7 @@ RULES: dict[str, Severity] = {
     "SCHEMA-INVALID": Severity.ERROR,
     "SCHEMA-UNKNOWN-API": Severity.ERROR,
     "SCHEMA-NO-SCHEMA": Severity.WARNING,
+    "SCHEMA-CRD-CONFLICT": Severity.ERROR,
     # the gate itself
     "GATE-CHECK-FAILED": Severity.ERROR,
     # the CRDs the repository carries

@@ -67,16 +67,26 @@ def openapi_to_json_schema(schema: Any) -> Any:
     return result
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def crd_versions(crd: dict[str, Any]) -> dict[CrdKey, dict[str, Any]]:
-    """Converted schema of every served version of one CustomResourceDefinition."""
-    spec: dict[str, Any] = crd["spec"] if isinstance(crd.get("spec"), dict) else {}
+    """Converted schema of every served version of one CustomResourceDefinition, in each shape the API server
+    accepts: `apiextensions.k8s.io/v1` (a schema per version) and the v1beta1 style (one `spec.validation`
+    for every version, and a single `spec.version`)."""
+    spec = _mapping(crd.get("spec"))
     group = str(spec.get("group", ""))
-    kind = str((spec.get("names") or {}).get("kind", ""))
+    kind = str(_mapping(spec.get("names")).get("kind", ""))
+    shared = _mapping(spec.get("validation")).get("openAPIV3Schema")
+    versions = [version for version in spec.get("versions") or [] if isinstance(version, dict)]
+    if not versions and spec.get("version"):
+        versions = [{"name": spec["version"]}]
     schemas = {}
-    for version in spec.get("versions") or []:
-        if not isinstance(version, dict) or version.get("served") is False:
+    for version in versions:
+        if version.get("served") is False:
             continue
-        openapi = ((version.get("schema") or {}).get("openAPIV3Schema")) or {"type": "object"}
+        openapi = _mapping(version.get("schema")).get("openAPIV3Schema") or shared or {"type": "object"}
         schemas[(group, str(version.get("name", "")), kind)] = openapi_to_json_schema(openapi)
     return schemas
 
@@ -138,6 +148,10 @@ class CrdSchemas:
 
     def kinds(self) -> set[CrdKey]:
         return set(self._schemas)
+
+    def kinds_in_group(self, group: str) -> set[tuple[str, str]]:
+        """(version, kind) of every custom resource the known CRDs define in `group`."""
+        return {(version, kind) for known_group, version, kind in self._schemas if known_group == group}
 
     def validator(self, api_version: str, kind: str) -> Draft202012Validator | None:
         group, version = split_api_version(api_version)

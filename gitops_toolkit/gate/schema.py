@@ -3,6 +3,7 @@ Kubernetes version, custom resources against their CRD. A kind with no schema is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -34,10 +35,21 @@ _BROKEN = {"SCHEMA-INVALID", "SCHEMA-UNKNOWN-API"}
 def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tuple[list[Finding], list[Resource]]:
     """Findings, and the resources that broke their schema."""
     resources = list(resources)
-    for resource in resources:
-        if resource.kind == "CustomResourceDefinition":
-            catalog.crds.add_crd(resource.obj)
     findings: list[Finding] = []
+    crds: dict[str, Resource] = {}
+    for resource in resources:
+        if resource.kind != "CustomResourceDefinition":
+            continue
+        first = crds.setdefault(resource.ref.name, resource)
+        if first is not resource and first.obj.get("spec") != resource.obj.get("spec"):
+            findings.append(
+                resource.finding(
+                    "SCHEMA-CRD-CONFLICT",
+                    f"CustomResourceDefinition {resource.ref.name} is also defined, differently, in {first.path}:"
+                    f"{first.line}; the cluster keeps whichever syncs last: keep one definition",
+                )
+            )
+        catalog.crds.add_crd(resource.obj)
     broken: list[Resource] = []
     for resource in resources:
         resource_findings = _check_resource(resource, catalog)
@@ -60,6 +72,14 @@ def _check_resource(resource: Resource, catalog: SchemaCatalog) -> list[Finding]
 def _no_schema(resource: Resource, catalog: SchemaCatalog) -> Finding:
     group, _ = split_api_version(resource.api_version)
     version = catalog.kubernetes.kubernetes_version
+    if known := catalog.crds.kinds_in_group(group):
+        served = ", ".join(f"{kind} ({group}/{served_version})" for served_version, kind in sorted(known))
+        return resource.finding(
+            "SCHEMA-UNKNOWN-API",
+            f"the CRDs of {group} define no {resource.kind} in {resource.api_version}; they define {served}: "
+            "fix the kind or the version",
+            ["kind"],
+        )
     if group in catalog.kubernetes.groups:
         return resource.finding(
             "SCHEMA-UNKNOWN-API",
@@ -93,11 +113,13 @@ def describe(error: ValidationError) -> tuple[list[str | int], str]:
             return path, f"unknown field `{dotted(path)}`; remove it or fix its spelling"
     if error.validator == "type":
         expected = [name for name in _as_list(error.validator_value) if name != "null"]
-        return path, (
-            f"`{dotted(path)}` must be {' or '.join(expected)}, not {_json_type(error.instance)} {error.instance!r}"
-        )
-    if error.validator == "required":
-        return path, f"`{dotted(path)}`: {error.message}; add it"
+        return path, f"`{dotted(path)}` must be {' or '.join(expected)}, not {_typed(error.instance)}"
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [str(name) for name in _as_list(error.validator_value) if name not in error.instance]
+        return path, f"`{dotted(path)}` needs the field `{missing[0] if missing else '?'}`; add it"
+    if error.validator == "enum":
+        allowed = ", ".join(as_json(value) for value in _as_list(error.validator_value))
+        return path, f"`{dotted(path)}` must be one of {allowed}, not {as_json(error.instance)}"
     if error.validator in ("oneOf", "anyOf") and error.context:
         kinds = sorted(
             {
@@ -109,13 +131,42 @@ def describe(error: ValidationError) -> tuple[list[str | int], str]:
             }
         )
         if kinds:
-            return path, (
-                f"`{dotted(path)}` must be {' or '.join(kinds)}, not {_json_type(error.instance)} {error.instance!r}"
-            )
-    return path, f"`{dotted(path)}`: {error.message}"
+            return path, f"`{dotted(path)}` must be {' or '.join(kinds)}, not {_typed(error.instance)}"
+    constraint = _CONSTRAINTS.get(str(error.validator), f"must satisfy `{error.validator}:`")
+    return path, f"`{dotted(path)}` {constraint} {as_json(error.validator_value)}, not {as_json(error.instance)}"
+
+
+# How a person reads a JSON Schema keyword that a value broke (jsonschema's own messages are Python reprs).
+_CONSTRAINTS = {
+    "const": "must be",
+    "pattern": "must match the pattern",
+    "format": "must be in the format",
+    "minimum": "must be at least",
+    "maximum": "must be at most",
+    "exclusiveMinimum": "must be more than",
+    "exclusiveMaximum": "must be less than",
+    "minLength": "must be at least this many characters:",
+    "maxLength": "must be at most this many characters:",
+    "minItems": "needs at least this many items:",
+    "maxItems": "allows at most this many items:",
+    "minProperties": "needs at least this many fields:",
+    "maxProperties": "allows at most this many fields:",
+    "uniqueItems": "must hold unique items:",
+    "multipleOf": "must be a multiple of",
+}
+
+
+def as_json(value: Any, limit: int = 80) -> str:
+    """A value as a person wrote it in YAML/JSON (never a Python repr), shortened."""
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+
+
+def _typed(value: Any) -> str:
+    return f"{_json_type(value)} {as_json(value)}"
 
 
 def _json_type(value: Any) -> str:

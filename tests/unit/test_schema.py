@@ -83,9 +83,9 @@ def test_valid_deployment_passes(write_tree: Tree) -> None:
             "containerPort: 8080",
             "containerPort: eighty",
             17,
-            "`spec.template.spec.containers[0].ports[0].containerPort` must be integer, not string 'eighty'",
+            '`spec.template.spec.containers[0].ports[0].containerPort` must be integer, not string "eighty"',
         ),
-        ("  selector:\n    matchLabels: {app: web}\n", "", 5, "`spec`: 'selector' is a required property; add it"),
+        ("  selector:\n    matchLabels: {app: web}\n", "", 5, "`spec` needs the field `selector`; add it"),
     ],
 )
 def test_schema_defects_name_the_line(write_tree: Tree, old: str, new: str, line: int, message: str) -> None:
@@ -117,7 +117,7 @@ def test_custom_resource_is_validated_against_its_crd_from_crd_dir(write_tree: T
 
     root = write_tree(one_file_app(WIDGET.replace("size: 3", "size: big") + "  colour: red\n"))
     assert findings(root, crds) == [
-        ("SCHEMA-INVALID", 6, "`spec.size` must be integer, not string 'big'"),
+        ("SCHEMA-INVALID", 6, '`spec.size` must be integer, not string "big"'),
         ("SCHEMA-INVALID", 8, "unknown field `spec.colour`; remove it or fix its spelling"),
     ]
 
@@ -131,3 +131,65 @@ def test_custom_resource_metadata_is_checked_as_object_meta(write_tree: Tree) ->
     mislabelled = WIDGET.replace("  name: small", "  name: small\n  lables: {}")
     root = write_tree(one_file_app(WIDGET_CRD + "---\n" + mislabelled))
     assert findings(root) == [("SCHEMA-INVALID", 29, "unknown field `metadata.lables`; remove it or fix its spelling")]
+
+
+V1BETA1_CRD = """\
+apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.org
+spec:
+  group: example.org
+  version: v1alpha1
+  versions:
+    - {name: v1alpha1, served: true, storage: true}
+    - {name: v1beta1, served: true, storage: false}
+  names: {kind: Gadget, plural: gadgets}
+  validation:
+    openAPIV3Schema:
+      type: object
+      properties:
+        spec:
+          type: object
+          properties:
+            size: {type: integer}
+"""
+
+
+@pytest.mark.parametrize("version", ["v1alpha1", "v1beta1"])
+def test_a_v1beta1_style_crd_validates_every_version_with_its_shared_schema(
+    write_tree: Tree, tmp_path: Path, version: str
+) -> None:
+    crds = tmp_path / "crds"
+    crds.mkdir()
+    (crds / "gadget.yaml").write_text(V1BETA1_CRD, encoding="utf-8")
+    gadget = f"apiVersion: example.org/{version}\nkind: Gadget\nmetadata:\n  name: g\nspec:\n  size: 2\n"
+    assert findings(write_tree(one_file_app(gadget)), crds) == []
+    wrong = gadget.replace("size: 2", "size: two")
+    assert findings(write_tree(one_file_app(wrong)), crds) == [
+        ("SCHEMA-INVALID", 6, '`spec.size` must be integer, not string "two"')
+    ]
+
+
+def test_a_kind_its_groups_crds_do_not_define_is_an_error_not_a_warning(write_tree: Tree) -> None:
+    typo = WIDGET.replace("kind: Widget", "kind: Widgets")
+    assert findings(write_tree(one_file_app(WIDGET_CRD + "---\n" + typo))) == [
+        (
+            "SCHEMA-UNKNOWN-API",
+            26,
+            "the CRDs of example.org define no Widgets in example.org/v1; they define Widget (example.org/v1): "
+            "fix the kind or the version",
+        )
+    ]
+
+
+def test_a_crd_given_twice_with_different_content_is_a_finding(write_tree: Tree) -> None:
+    changed = WIDGET_CRD.replace("size: {type: integer}", "size: {type: string}")
+    files = {
+        **one_file_app(WIDGET_CRD + "---\n" + WIDGET),
+        "gitops-repo/other/kustomization.yaml": "resources: [crd.yaml]\n",
+    }
+    assert findings(write_tree({**files, "gitops-repo/other/crd.yaml": WIDGET_CRD})) == []
+    conflict = findings(write_tree({**files, "gitops-repo/other/crd.yaml": changed}))
+    assert [(rule, line) for rule, line, _ in conflict] == [("SCHEMA-CRD-CONFLICT", 1)]
+    assert "also defined, differently, in gitops-repo/app/app.yaml:1" in conflict[0][2]
