@@ -84,10 +84,20 @@ def values_file(source: Source, value_file: str, root: Path) -> Path | None:
     return root / value_file.removeprefix(VALUES_PREFIX)
 
 
+def destination_namespace(application: Resource) -> str:
+    spec = application.obj.get("spec")
+    destination = spec.get("destination") if isinstance(spec, dict) else None
+    namespace = destination.get("namespace") if isinstance(destination, dict) else None
+    return str(namespace) if isinstance(namespace, str) else ""
+
+
+EMBEDDED_SUFFIX = "#extraObjects"
+
+
 def embedded_objects(tree: SourceFiles, values_path: Path, application: Resource) -> list[Resource]:
     """Manifests a values file carries under `extraObjects`, as resources of the Application that uses it,
     in its destination namespace unless they name one."""
-    namespace = str(((application.obj.get("spec") or {}).get("destination") or {}).get("namespace", ""))
+    namespace = destination_namespace(application)
     relative = tree.relative(values_path)
     resources = []
     for document in tree.documents(values_path)[:1]:
@@ -101,5 +111,5 @@ def embedded_objects(tree: SourceFiles, values_path: Path, application: Resource
                 metadata.setdefault("namespace", namespace)
             embedded = document.sub_document(["extraObjects", position])
             line = document.line_of(["extraObjects", position])
-            resources.append(Resource(obj, f"{relative}#extraObjects", relative, line, embedded))
+            resources.append(Resource(obj, f"{relative}{EMBEDDED_SUFFIX}", relative, line, embedded))
     return resources

@@ -57,6 +57,16 @@ def build_tree(destination: Path, copies: int) -> list[Path]:
     policies.write_text(policies.read_text(encoding="utf-8").replace("online-boutique-dev]", f"{namespaces}]"))
     for name in ("tasks.py", "pyproject.toml", LOCK_FILE):  # site settings; the lock of the vendored CRDs
         shutil.copy2(REPOSITORY / name, destination / name)
+    # No Application deploys the copies beside the collector, so each is checked on its own: name the
+    # collector's address as a service outside the copies, as a team would for a collector it does not own.
+    settings = destination / "pyproject.toml"
+    collector_address = '"otel-collector.opentelemetry.svc.cluster.local:4317",\n'
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            '"shoppingassistantservice:80",\n', f'"shoppingassistantservice:80",\n    {collector_address}'
+        ),
+        encoding="utf-8",
+    )
     shutil.copytree(REPOSITORY / VENDORED_DIRECTORY, destination / VENDORED_DIRECTORY)
     return [*overlays, destination / COLLECTOR]
 

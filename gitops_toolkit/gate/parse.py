@@ -29,6 +29,21 @@ class _Declaration:
     path: str
     line: int
     document: YamlDocument | None
+    group: str | None = None  # None: any (a generator)
+    namespace: str = ""
+
+
+def api_group(api_version: str) -> str:
+    return api_version.rpartition("/")[0]
+
+
+def _objects(document: YamlDocument) -> list[YamlDocument]:
+    """The objects a document declares: itself, or each item of a `kind: List` (kustomize unpacks them)."""
+    data = document.data
+    items = data.get("items") if isinstance(data, dict) and str(data.get("kind", "")).endswith("List") else None
+    if not isinstance(items, list):
+        return [document]
+    return [item for position in range(len(items)) if (item := document.sub_document(["items", position]))]
 
 
 class SourceLocator:
@@ -49,12 +64,19 @@ class SourceLocator:
             file = kustomization.directory / reference.value
             if not reference.declares_resources or not file.is_file():
                 continue
-            for document in tree.documents(file):
-                if isinstance(document.data, dict):
-                    name = str((document.data.get("metadata") or {}).get("name", ""))
+            for obj in (obj for document in tree.documents(file) for obj in _objects(document)):
+                if isinstance(obj.data, dict):
+                    metadata = obj.data.get("metadata")
+                    metadata = metadata if isinstance(metadata, dict) else {}
                     self._add(
                         _Declaration(
-                            str(document.data.get("kind", "")), name, tree.relative(file), document.line, document
+                            str(obj.data.get("kind", "")),
+                            str(metadata.get("name", "")),
+                            tree.relative(file),
+                            obj.line,
+                            obj,
+                            api_group(str(obj.data.get("apiVersion", ""))),
+                            str(metadata.get("namespace") or ""),
                         )
                     )
 
@@ -80,13 +102,18 @@ class SourceLocator:
                     )
                 self._add(declaration)
 
-    def locate(self, kind: str, name: str) -> _Declaration:
-        """The declaration with this kind and name, else the one whose name kustomize extended
-        (prefix, suffix, hash) the most specifically, else the entry point itself."""
-        candidates = self._declarations.get(kind, [])
+    def locate(self, group: str, kind: str, namespace: str, name: str) -> _Declaration:
+        """The declaration of this group, kind and name (in this namespace if one declares it, else one that
+        leaves the namespace to kustomize), else the one whose name kustomize extended (prefix, suffix, hash)
+        the most specifically, else the entry point itself."""
+        candidates = [
+            declaration
+            for declaration in self._declarations.get(kind, [])
+            if declaration.group is None or declaration.group == group
+        ]
         exact = [declaration for declaration in candidates if declaration.name == name]
         if exact:
-            return exact[0]
+            return min(exact, key=lambda d: 0 if d.namespace == namespace else 1 if not d.namespace else 2)
         extended = [declaration for declaration in candidates if declaration.name and declaration.name in name]
         if extended:
             return max(extended, key=lambda declaration: len(declaration.name))
@@ -107,7 +134,12 @@ def parse_rendering(
     resources = []
     for obj in objects:
         metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        declaration = locator.locate(str(obj.get("kind", "")), str(metadata.get("name", "")))
+        declaration = locator.locate(
+            api_group(str(obj.get("apiVersion", ""))),
+            str(obj.get("kind", "")),
+            str(metadata.get("namespace") or ""),
+            str(metadata.get("name", "")),
+        )
         resources.append(Resource(obj, entry, declaration.path, declaration.line, declaration.document))
     return resources, []
 
@@ -125,7 +157,7 @@ def load_plain_directory(tree: SourceFiles, directory: Path, recurse: bool) -> t
         if isinstance(loaded, YamlRejected):
             findings.append(Finding(tree.relative(file), loaded.line or 1, loaded.rule, loaded.message))
             continue
-        for document in loaded:
-            if isinstance(document.data, dict) and "kind" in document.data:
-                resources.append(Resource(document.data, entry, tree.relative(file), document.line, document))
+        for obj in (obj for document in loaded for obj in _objects(document)):
+            if isinstance(obj.data, dict) and "kind" in obj.data:
+                resources.append(Resource(obj.data, entry, tree.relative(file), obj.line, obj))
     return resources, findings

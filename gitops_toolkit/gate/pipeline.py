@@ -24,6 +24,7 @@ from gitops_toolkit.gate.applications import (
 from gitops_toolkit.gate.catalog import Severity
 from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
+from gitops_toolkit.gate.deployment import deployed_sets
 from gitops_toolkit.gate.discover import discover
 from gitops_toolkit.gate.findings import Finding, contained, unique_sorted
 from gitops_toolkit.gate.grafana import Datasource, deep_merge, from_config_maps, from_kube_prometheus_stack
@@ -158,7 +159,9 @@ class _Gate:
             runbooks=frozenset(path.stem for path in (self.root / "docs" / "runbooks").glob("*.md")),
         )
         with _timed(self.seconds, "rules"):
-            self.findings += schema_findings + run_rules(self.resources, self.config, broken, facts)
+            self.findings += schema_findings
+            for deployed in deployed_sets(self.resources, self.config.repository_url, self.root, self.tree):
+                self.findings += run_rules(deployed.resources, self.config, broken, facts)
         with _timed(self.seconds, "promql"):
             self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)
         self.findings += secret_scan.result()

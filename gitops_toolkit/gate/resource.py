@@ -25,6 +25,15 @@ class Resource:
         return str(self.obj.get("apiVersion", ""))
 
     @property
+    def api_group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def origin(self) -> tuple[str, str, int, str, str]:
+        """Where this object came from; the same for its copies placed in an Application's namespace."""
+        return (self.entry, self.path, self.line, self.kind, str(self.metadata.get("name", "")))
+
+    @property
     def kind(self) -> str:
         return str(self.obj.get("kind", ""))
 

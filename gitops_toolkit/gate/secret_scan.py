@@ -26,7 +26,7 @@ from gitops_toolkit.git import committable_files
 from gitops_toolkit.yaml_safety import UNSAFE_RULES, YamlRejected
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 _CHUNK_LINES = 4096  # lines handed to the detectors at once
 _MAX_LINE_CHARS = 64 * 1024  # a longer line is scanned in pieces (a minified or binary file)
 _SKIPPED_DIRECTORIES = {

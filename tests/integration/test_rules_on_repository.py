@@ -256,11 +256,11 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
         f"{BASE}/frontend.yaml",
         "frontend",
     ),
-    "same resources rendered twice": (
+    "two Applications deploy the same objects into one namespace": (
         replace(
-            f"{APP}/examples/ingress/kustomization.yaml",
-            "namespace: online-boutique-example",
-            "namespace: online-boutique-dev",
+            f"{APP}/overlays/prod/kustomization.yaml",
+            "namespace: online-boutique\n",
+            "namespace: online-boutique-dev\n",
         ),
         "XREF-DUPLICATE-RESOURCE",
         f"{BASE}/frontend.yaml",

@@ -167,19 +167,22 @@ class ResourceIndex:
         self.config = config or GateConfig()
         self.repository = repository or RepositoryFacts(url=self.config.repository_url)
         self._all = list(resources)
-        broken_ids = {id(resource) for resource in broken}
-        self.resources = [resource for resource in self._all if id(resource) not in broken_ids]
+        broken_origins = {resource.origin for resource in broken}
+        self.resources = [resource for resource in self._all if resource.origin not in broken_origins]
         self._by_key: dict[tuple[str, str, str], list[Resource]] = {}
+        self._by_identity: dict[tuple[str, str, str, str], list[Resource]] = {}
         for resource in self._all:
-            key = (resource.kind, namespace_of(resource), resource.ref.name)
-            self._by_key.setdefault(key, []).append(resource)
+            self._by_key.setdefault((resource.kind, namespace_of(resource), resource.ref.name), []).append(resource)
+            identity = (resource.api_group, resource.kind, namespace_of(resource), resource.ref.name)
+            self._by_identity.setdefault(identity, []).append(resource)
 
     def get(self, kind: str, namespace: str, name: str) -> Resource | None:
         found = self._by_key.get((kind, "" if kind in CLUSTER_SCOPED else namespace, name))
         return found[0] if found else None
 
     def duplicates(self) -> Iterator[list[Resource]]:
-        return (found for found in self._by_key.values() if len(found) > 1)
+        """Resources with the same identity (API group, kind, namespace, name): one cluster object."""
+        return (found for found in self._by_identity.values() if len(found) > 1)
 
     def of_kind(self, *kinds: str) -> list[Resource]:
         return [resource for resource in self.resources if resource.kind in kinds]

@@ -1,0 +1,61 @@
+"""What is deployed together. Cross-resource rules (duplicates, references, network-policy coverage) only make
+sense among objects that live in one cluster at once:
+  - the cluster: every repository path an Application deploys (its namespaced objects without a namespace
+    placed in the Application's `destination.namespace`), the manifests its values files embed, and the
+    entry points holding those Applications (someone applied them);
+  - every other entry point (examples, tests, alternative overlays) on its own."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitops_toolkit.gate.applications import (
+    EMBEDDED_SUFFIX,
+    destination_namespace,
+    is_application,
+    same_repository,
+    sources,
+)
+from gitops_toolkit.gate.kinds import CLUSTER_SCOPED
+from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.gate.source_files import SourceFiles
+
+
+@dataclass
+class DeployedSet:
+    name: str  # "the cluster", or the entry point checked on its own
+    resources: list[Resource] = field(default_factory=list)
+
+
+def in_namespace(resource: Resource, namespace: str) -> Resource:
+    """The resource as Argo CD applies it into `namespace`: unchanged when it names one or is cluster-scoped."""
+    if not namespace or resource.kind in CLUSTER_SCOPED or resource.metadata.get("namespace"):
+        return resource
+    placed = {**resource.obj, "metadata": {**resource.metadata, "namespace": namespace}}
+    return dataclasses.replace(resource, obj=placed)
+
+
+def deployed_sets(resources: list[Resource], repository_url: str, root: Path, tree: SourceFiles) -> list[DeployedSet]:
+    by_entry: dict[str, list[Resource]] = {}
+    for resource in resources:
+        by_entry.setdefault(resource.entry, []).append(resource)
+    cluster = DeployedSet("the cluster")
+    deployed: set[str] = set()  # entries an Application deploys
+    deploying: set[str] = set()  # entries holding such Applications
+    for application in filter(is_application, resources):
+        for source in sources(application):
+            if same_repository(source.repo_url, repository_url) and source.path and not source.chart:
+                entry = tree.relative((root / source.path).resolve())
+                deployed.add(entry)
+                deploying.add(application.entry)
+                namespace = destination_namespace(application)
+                cluster.resources += [in_namespace(resource, namespace) for resource in by_entry.get(entry, [])]
+    alone: list[DeployedSet] = []
+    for entry, entry_resources in sorted(by_entry.items()):
+        if entry.endswith(EMBEDDED_SUFFIX) or (entry in deploying and entry not in deployed):
+            cluster.resources += entry_resources  # embedded by a deployed chart's values, or applied by hand
+        elif entry not in deployed and entry not in deploying:
+            alone.append(DeployedSet(entry, entry_resources))
+    return ([cluster] if cluster.resources else []) + alone
