@@ -21,3 +21,18 @@ def committable_files(root: Path) -> list[Path] | None:
         return None
     names = completed.stdout.decode("utf-8", errors="surrogateescape").split("\0")
     return sorted({root / name for name in names if name})
+
+
+def origin_url(root: Path) -> str:
+    """The URL of the `origin` remote of the work tree at `root`, or "" when there is none."""
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return completed.stdout.strip() if completed.returncode == 0 else ""

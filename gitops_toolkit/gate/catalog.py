@@ -19,6 +19,7 @@ RULES: dict[str, Severity] = {
     "GUARD-PATH-ESCAPE": Severity.ERROR,
     "GUARD-MISSING-FILE": Severity.ERROR,
     "GUARD-HELM-INFLATION": Severity.ERROR,
+    "GUARD-KUSTOMIZATION-CYCLE": Severity.ERROR,
     "GUARD-FILE-TOO-LARGE": Severity.ERROR,
     "GUARD-NOT-UTF8": Severity.ERROR,
     "GUARD-YAML-SYNTAX": Severity.ERROR,
@@ -35,6 +36,10 @@ RULES: dict[str, Severity] = {
     "SCHEMA-UNKNOWN-API": Severity.ERROR,
     "SCHEMA-NO-SCHEMA": Severity.WARNING,
     "SCHEMA-CRD-CONFLICT": Severity.ERROR,
+    # what the gate could not check, said
+    "COVERAGE-HELM-CHART": Severity.INFO,
+    "COVERAGE-FLUX": Severity.INFO,
+    "COVERAGE-NOTHING-RENDERED": Severity.WARNING,
     # the gate itself
     "GATE-CHECK-FAILED": Severity.ERROR,
     # the CRDs the repository carries

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.errors import ToolError
+from gitops_toolkit.git import origin_url
 
 _SECTION = ("tool", "gitops-toolkit", "gate")
 
@@ -26,6 +27,14 @@ class GateConfig:
 
 
 def load_config(root: Path) -> GateConfig:
+    """The settings of pyproject.toml; without a repository URL there, the clone's `origin` is this repository."""
+    config = _read_settings(root)
+    if config.repository_url:
+        return config
+    return dataclasses.replace(config, repository_url=origin_url(root))
+
+
+def _read_settings(root: Path) -> GateConfig:
     path = root / "pyproject.toml"
     if not path.is_file():
         return GateConfig()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_toolkit.gate.findings import Finding
-from gitops_toolkit.gate.kustomization import KUSTOMIZATION_FILENAMES, KustomizationIndex
+from gitops_toolkit.gate.kustomization import KUSTOMIZATION_FILENAMES, KustomizationIndex, Reference
 from gitops_toolkit.gate.source_files import SourceFiles
 
 
@@ -16,6 +16,7 @@ from gitops_toolkit.gate.source_files import SourceFiles
 class Discovery:
     entries: list[Path]
     findings: list[Finding] = field(default_factory=list)
+    cyclic: set[Path] = field(default_factory=set)  # directories on a cycle of kustomizations
 
 
 def walk_tree(
@@ -38,17 +39,25 @@ def discover(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path]
         for directory, _, files in walk_tree(roots, tree.excluded)
         if any(name in KUSTOMIZATION_FILENAMES for name in files)
     ]
-    used: set[Path] = set()
+    edges: dict[Path, list[tuple[Path, Reference]]] = {}
     for directory in directories:
         kustomization = index.get(directory)
-        if kustomization is None:
-            continue
-        for reference in kustomization.references:
+        for reference in kustomization.references if kustomization is not None else ():
             if reference.composes and not reference.is_remote:
-                used.add((directory / reference.value).resolve())
+                edges.setdefault(directory, []).append(((directory / reference.value).resolve(), reference))
+
+    findings: list[Finding] = []
+    used: set[Path] = set()
+    cyclic: set[Path] = set()
+    for directory, targets in edges.items():
+        for target, reference in targets:
+            if directory in _reachable(target, edges):
+                cyclic.update((directory, target))
+                findings.append(_cycle_finding(tree, index, directory, target, reference))
+            else:
+                used.add(target)
 
     entries: list[Path] = []
-    findings: list[Finding] = []
     for directory in directories:
         kustomization = index.get(directory)
         if kustomization is None or directory in used:
@@ -65,4 +74,30 @@ def discover(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path]
             )
         else:
             entries.append(directory)
-    return Discovery(entries=sorted(entries), findings=findings)
+    return Discovery(entries=sorted(entries), findings=findings, cyclic=cyclic)
+
+
+def _reachable(start: Path, edges: dict[Path, list[tuple[Path, Reference]]]) -> set[Path]:
+    seen: set[Path] = set()
+    stack = [start]
+    while stack:
+        directory = stack.pop()
+        if directory not in seen:
+            seen.add(directory)
+            stack.extend(target for target, _ in edges.get(directory, []))
+    return seen
+
+
+def _cycle_finding(
+    tree: SourceFiles, index: KustomizationIndex, directory: Path, target: Path, reference: Reference
+) -> Finding:
+    kustomization = index.get(directory)
+    where = tree.relative(kustomization.file) if kustomization is not None else tree.relative(directory)
+    loop = "itself" if target == directory else f"{tree.relative(target)}, which leads back to this kustomization"
+    return Finding(
+        where,
+        reference.line,
+        "GUARD-KUSTOMIZATION-CYCLE",
+        f"{reference.field} `{reference.value}` includes {loop}; kustomize refuses cycles, so nothing here "
+        "renders: remove the reference",
+    )

@@ -174,7 +174,13 @@ class _Guard:
         return closure, problems
 
 
-def guard(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path], entries: list[Path]) -> GuardResult:
+def guard(
+    tree: SourceFiles,
+    index: KustomizationIndex,
+    roots: Iterable[Path],
+    entries: list[Path],
+    cyclic: frozenset[Path] = frozenset(),
+) -> GuardResult:
     checker = _Guard(tree, index)
     for directory, subdirectories, files in walk_tree(roots, tree.excluded):
         for name in subdirectories:
@@ -185,7 +191,7 @@ def guard(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path], e
     result = GuardResult()
     for entry in entries:
         result.closures[entry], problems = checker.closure(entry)
-        if problems:
+        if problems or any(kustomization.directory.resolve() in cyclic for kustomization in result.closures[entry]):
             result.blocked.add(entry)
     findings = [finding for finding in checker.file_findings.values() if finding is not None]
     for kustomization_findings, _ in checker.kustomization_results.values():

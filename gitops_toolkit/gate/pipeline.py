@@ -23,6 +23,7 @@ from gitops_toolkit.gate.applications import (
 )
 from gitops_toolkit.gate.catalog import Severity
 from gitops_toolkit.gate.config import GateConfig, load_config
+from gitops_toolkit.gate.coverage import flux_objects, nothing_found
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.deployment import deployed_sets
 from gitops_toolkit.gate.discover import discover
@@ -119,6 +120,7 @@ class _Gate:
         self.resources: list[Resource] = []
         self.entries: list[Path] = []
         self.path_status: dict[str, str] = {}
+        self.cyclic: frozenset[Path] = frozenset()
 
     def entry_file(self, entry: Path) -> str:
         return self.tree.relative(kustomization_file(entry) or entry)
@@ -138,12 +140,16 @@ class _Gate:
         with _timed(self.seconds, "discover"):
             discovery = discover(self.tree, self.kustomizations, self.roots)
         self.findings += discovery.findings
+        self.cyclic = frozenset(discovery.cyclic)
         # The secret scan reads every committable file; it runs while kubectl renders.
         with ThreadPoolExecutor(max_workers=1) as background:
             secret_scan = background.submit(_timed_call, self.seconds, "secrets", scan_repository, self.tree)
             self.render(discovery.entries, scan_roots=self.roots)
             self.follow_applications()
         self.progress.stage("checking")
+        self.findings += flux_objects(self.resources)
+        if not self.entries and not self.resources:
+            self.findings.append(nothing_found(self.tree.relative(self.roots[0])))
         with _timed(self.seconds, "schema"):
             schema_findings, broken = check_schemas(self.resources, catalog)
         facts = RepositoryFacts(
@@ -171,7 +177,7 @@ class _Gate:
     def render(self, entries: list[Path], scan_roots: list[Path]) -> None:
         """Guard, render and parse kustomization entry points."""
         with _timed(self.seconds, "guard"):
-            guarded = guard(self.tree, self.kustomizations, scan_roots, entries)
+            guarded = guard(self.tree, self.kustomizations, scan_roots, entries, self.cyclic)
         self.findings += guarded.findings
         self.entries += entries
         for entry in sorted(guarded.blocked):
@@ -215,6 +221,17 @@ class _Gate:
                     self.path_status[relative] = repository_facts.COMPONENT
                 elif kustomization is not None:
                     new_entries.append(path)
+                elif (path / "Chart.yaml").is_file():
+                    self.path_status[relative] = repository_facts.HELM_CHART
+                    self.findings += [
+                        source.application.finding(
+                            "COVERAGE-HELM-CHART",
+                            f"{relative} is a Helm chart: the gate does not render charts from this repository "
+                            "yet, so what it deploys is not checked",
+                            (*source.path_in_manifest, "path"),
+                        )
+                        for source in named_by
+                    ]
                 else:
                     recurse = any((s.body.get("directory") or {}).get("recurse") for s in named_by)
                     loaded, problems = load_plain_directory(self.tree, path, bool(recurse))

@@ -14,6 +14,7 @@ RENDERED = "rendered"
 FAILED = "does not render (see the RENDER- or GUARD- findings of that directory)"
 MISSING = "does not exist in this repository"
 COMPONENT = "is a kustomize Component, which cannot be deployed on its own"
+HELM_CHART = "is a Helm chart (not rendered by the gate yet)"
 
 
 @dataclass(frozen=True)

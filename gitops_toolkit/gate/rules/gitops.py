@@ -12,7 +12,7 @@ from typing import Any
 from gitops_toolkit.gate.applications import VALUES_PREFIX, is_application, same_repository, sources
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kubernetes_schemas import split_api_version
-from gitops_toolkit.gate.repository_facts import RENDERED
+from gitops_toolkit.gate.repository_facts import HELM_CHART, RENDERED
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules.index import ResourceIndex, get_path
 
@@ -126,7 +126,7 @@ def check_source_paths(index: ResourceIndex) -> Iterator[Finding]:
                 )
             elif source.path:
                 status = facts.path_status.get(_relative(source.path), RENDERED)
-                if status != RENDERED:
+                if status not in (RENDERED, HELM_CHART):
                     yield application.finding(
                         "GITOPS-SOURCE-PATH",
                         f"path {source.path} {status}; Argo CD would fail to sync this Application",
