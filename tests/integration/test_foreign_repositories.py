@@ -226,3 +226,27 @@ def test_an_empty_root_says_nothing_was_checked(write_tree: Tree, tmp_path: Path
     code, findings = validate(root, tmp_path)
     assert code == 0
     assert rules(findings, "COVERAGE-NOTHING-RENDERED") == {("COVERAGE-NOTHING-RENDERED", ".", 1)}
+
+
+def test_security_findings_point_at_the_offending_field(write_tree: Tree, tmp_path: Path) -> None:
+    web = DEPLOYMENT.format(name="web").replace(
+        "    spec:\n      containers:",
+        "    spec:\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 1000\n"
+        "        seccompProfile: {type: RuntimeDefault}\n      containers:",
+    ) + (
+        "          securityContext:\n"
+        "            allowPrivilegeEscalation: true\n"
+        "            readOnlyRootFilesystem: false\n"
+        "            capabilities: {drop: [ALL]}\n"
+        "            seccompProfile:\n"
+        "              type: Unconfined\n"
+    )
+    root = clone(write_tree, {"app/kustomization.yaml": "resources: [web.yaml]\n", "app/web.yaml": web})
+    _, findings = validate(root, tmp_path)
+    lines = web.splitlines()
+    located = {f["rule"]: lines[f["line"] - 1].strip() for f in findings if f["rule"].startswith("SEC-")}
+    assert located == {
+        "SEC-PRIVILEGE-ESCALATION": "allowPrivilegeEscalation: true",
+        "SEC-WRITABLE-ROOT-FS": "readOnlyRootFilesystem: false",
+        "SEC-SECCOMP": "type: Unconfined",
+    }

@@ -4,11 +4,12 @@ failing one (the same application with one defect planted), and reports on the p
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from gitops_toolkit.gate import rules
 from gitops_toolkit.gate.catalog import RESOURCE_RULES
 from gitops_toolkit.gate.config import GateConfig
 from gitops_toolkit.gate.findings import Finding
@@ -204,7 +205,7 @@ def test_a_finding_points_at_the_planted_line() -> None:
     resources = shop_resources()
     container(by_name(resources), "web")["securityContext"]["readOnlyRootFilesystem"] = False
     [finding] = [f for f in findings_of(resources) if f.rule == "SEC-WRITABLE-ROOT-FS"]
-    assert SHOP.splitlines()[finding.line - 1].strip() == "securityContext:"
+    assert SHOP.splitlines()[finding.line - 1].strip() == "readOnlyRootFilesystem: true"  # the field itself
     assert finding.path == "gitops-repo/shop/app.yaml"
     assert "readOnlyRootFilesystem: true" in finding.message
 
@@ -286,3 +287,15 @@ def test_resources_that_broke_their_schema_are_looked_up_but_not_checked() -> No
     broken = next(r for r in resources if (r.kind, r.ref.name) == ("Deployment", "api"))
     pod(by_name(resources), "api")["hostNetwork"] = True
     assert run_rules(resources, CONFIG, broken=[broken]) == []  # no rule on it, and its Service still has pods
+
+
+def test_a_rule_that_raises_is_a_finding_and_the_other_rules_still_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_rule(index: object) -> Iterator[Finding]:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(rules, "RULE_FUNCTIONS", (broken_rule, *rules.RULE_FUNCTIONS))
+    resources = shop_resources()
+    container(by_name(resources), "web")["securityContext"]["readOnlyRootFilesystem"] = False
+    found = {(f.rule, f.path) for f in findings_of(resources)}
+    assert ("GATE-CHECK-FAILED", "tests/unit/test_rules.py") in found
+    assert ("SEC-WRITABLE-ROOT-FS", "gitops-repo/shop/app.yaml") in found

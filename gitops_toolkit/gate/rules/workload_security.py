@@ -36,7 +36,7 @@ def check_run_as_non_root(index: ResourceIndex) -> Iterator[Finding]:
             yield pod.resource.finding(
                 "SEC-RUN-AS-ROOT",
                 "set securityContext.runAsNonRoot: true on the pod (or on every container)",
-                (*pod.path, "securityContext"),
+                (*pod.path, "securityContext", "runAsNonRoot"),
             )
         if pod_context.get("runAsUser") == 0:
             yield pod.resource.finding(
@@ -63,12 +63,13 @@ def check_run_as_non_root(index: ResourceIndex) -> Iterator[Finding]:
 
 def check_privilege_escalation(index: ResourceIndex) -> Iterator[Finding]:
     for pod, container in index.containers():
-        if _context(container).get("allowPrivilegeEscalation") is not False:
+        value = _context(container).get("allowPrivilegeEscalation")
+        if value is not False:
+            state = "unset (Pod Security restricted rejects that)" if value is None else "not false"
             yield pod.resource.finding(
                 "SEC-PRIVILEGE-ESCALATION",
-                f"{_where(container)}: set securityContext.allowPrivilegeEscalation: false "
-                "(Pod Security restricted rejects it unset)",
-                (*container.path, "securityContext"),
+                f"{_where(container)}: securityContext.allowPrivilegeEscalation is {state}; set it to false",
+                (*container.path, "securityContext", "allowPrivilegeEscalation"),
             )
 
 
@@ -90,7 +91,7 @@ def check_capabilities(index: ResourceIndex) -> Iterator[Finding]:
             yield pod.resource.finding(
                 "SEC-CAPABILITIES",
                 f"{_where(container)}: drop all capabilities (capabilities.drop: [ALL])",
-                (*container.path, "securityContext"),
+                (*container.path, "securityContext", "capabilities", "drop"),
             )
         added = sorted(set(capabilities.get("add") or []) - _ALLOWED_CAPABILITIES)
         if added:
@@ -110,14 +111,16 @@ def check_seccomp(index: ResourceIndex) -> Iterator[Finding]:
     for pod in index.pods:
         pod_profile = _seccomp(dict(pod.security_context))
         for container in pod.containers():
-            profile = _seccomp(_context(container)) or pod_profile
+            own_profile = _seccomp(_context(container))
+            profile = own_profile or pod_profile
             if profile not in _CONFINED_SECCOMP:
                 state = "Unconfined" if profile == "Unconfined" else "not set"
+                where = container.path if own_profile else pod.path  # the field that decides
                 yield pod.resource.finding(
                     "SEC-SECCOMP",
                     f"{_where(container)}: seccomp profile is {state}; set securityContext.seccompProfile.type: "
-                    "RuntimeDefault on the pod",
-                    (*pod.path, "securityContext"),
+                    "RuntimeDefault on the pod (and remove the container's own profile)",
+                    (*where, "securityContext", "seccompProfile", "type"),
                 )
 
 
@@ -168,7 +171,7 @@ def check_read_only_root_filesystem(index: ResourceIndex) -> Iterator[Finding]:
                 "SEC-WRITABLE-ROOT-FS",
                 f"{_where(container)}: set securityContext.readOnlyRootFilesystem: true and mount an "
                 "emptyDir where the process must write",
-                (*container.path, "securityContext"),
+                (*container.path, "securityContext", "readOnlyRootFilesystem"),
             )
 
 
