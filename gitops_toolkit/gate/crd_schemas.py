@@ -7,7 +7,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +96,34 @@ def _is_crd(document: Any) -> bool:
     return isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
 
 
-def _read_crd_file(path: Path) -> tuple[str, dict[CrdKey, dict[str, Any]]]:
-    raw = path.read_bytes()
-    if len(raw) > _MAX_CRD_FILE_BYTES:
-        raise ToolError(f"{path}: CRD file is over {_MAX_CRD_FILE_BYTES} bytes")
-    digest = hashlib.sha256(raw).hexdigest()
+# What a CRD file defines, read from its text without parsing it (upstream CRDs are machine-written with this
+# layout): converting every vendored CRD costs about a second, and a run usually needs a few of them.
+_DOCUMENT_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_CRD_KIND = re.compile(r"^kind:[ \t]*['\"]?CustomResourceDefinition['\"]?[ \t]*$", re.MULTILINE)
+_SPEC_GROUP = re.compile(r"^  group:[ \t]*['\"]?([A-Za-z0-9.-]+)['\"]?[ \t]*$", re.MULTILINE)
+_NAMES_KIND = re.compile(
+    r"^  names:[ \t]*\n(?:    .*\n)*?    kind:[ \t]*['\"]?([A-Za-z0-9]+)['\"]?[ \t]*$", re.MULTILINE
+)
+
+
+def defined_kinds(text: str) -> set[tuple[str, str]] | None:
+    """(group, kind) of every CRD in the text, or None when its layout is not the usual one (then parse it)."""
+    kinds: set[tuple[str, str]] = set()
+    for document in _DOCUMENT_START.split(text):
+        if not _CRD_KIND.search(document):
+            continue
+        groups, names = _SPEC_GROUP.findall(document), _NAMES_KIND.findall(document)
+        if len(groups) != 1 or len(names) != 1:
+            return None
+        kinds.add((groups[0], names[0]))
+    return kinds
+
+
+def _read_crd_file(path: Path, raw: bytes, digest: str) -> dict[CrdKey, dict[str, Any]]:
     cached = cache_root() / "crd-schemas" / f"{digest}-v{_CACHE_FORMAT}.json"
     if cached.is_file():
         entries = json.loads(cached.read_text(encoding="utf-8"))
-        return digest, {(group, version, kind): schema for (group, version, kind), schema in entries}
+        return {(group, version, kind): schema for (group, version, kind), schema in entries}
     try:
         documents = load_trusted_yaml(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
@@ -112,7 +132,7 @@ def _read_crd_file(path: Path) -> tuple[str, dict[CrdKey, dict[str, Any]]]:
     for document in filter(_is_crd, documents):
         schemas.update(crd_versions(document))
     _write_cache(cached, [[list(key), schema] for key, schema in schemas.items()])
-    return digest, schemas
+    return schemas
 
 
 def _write_cache(path: Path, content: Any) -> None:
@@ -122,12 +142,16 @@ def _write_cache(path: Path, content: Any) -> None:
 
 
 class CrdSchemas:
+    """Custom resource schemas by (group, version, kind). CRD files are indexed when added and converted when a
+    resource first needs one of their kinds."""
+
     def __init__(self, kubernetes: KubernetesSchemas) -> None:
         self._kubernetes = kubernetes
         self._schemas: dict[CrdKey, dict[str, Any]] = {}
         self._validators: dict[CrdKey, Draft202012Validator] = {}
+        self._pending: dict[tuple[str, str], list[tuple[Path, bytes, str]]] = {}  # (group, kind) -> unread files
         # The kinds each CRD file (by sha256) defines: how the gate knows which Application installs a kind.
-        self.kinds_by_digest: dict[str, set[CrdKey]] = {}
+        self.kinds_by_digest: dict[str, set[tuple[str, str]]] = {}
 
     def add_directories(self, directories: Iterable[Path]) -> None:
         for directory in directories:
@@ -137,25 +161,47 @@ class CrdSchemas:
 
     def add_files(self, paths: Iterable[Path]) -> None:
         for path in paths:
-            if path.is_file():
-                digest, schemas = _read_crd_file(path)
-                self._schemas.update(schemas)
-                self.kinds_by_digest[digest] = set(schemas)
+            if not path.is_file():
+                continue
+            raw = path.read_bytes()
+            if len(raw) > _MAX_CRD_FILE_BYTES:
+                raise ToolError(f"{path}: CRD file is over {_MAX_CRD_FILE_BYTES} bytes")
+            digest = hashlib.sha256(raw).hexdigest()
+            kinds = defined_kinds(raw.decode("utf-8", errors="replace"))
+            if kinds is None:
+                self._load(path, raw, digest)
+                continue
+            self.kinds_by_digest[digest] = kinds
+            for kind in kinds:
+                self._pending.setdefault(kind, []).append((path, raw, digest))
+
+    def _load(self, path: Path, raw: bytes, digest: str) -> None:
+        schemas = _read_crd_file(path, raw, digest)
+        self._schemas.update(schemas)
+        self.kinds_by_digest[digest] = {(group, kind) for group, _, kind in schemas}
+
+    def _load_pending(self, wanted: Callable[[tuple[str, str]], bool]) -> None:
+        for key in [key for key in self._pending if wanted(key)]:
+            for path, raw, digest in self._pending.pop(key):
+                self._load(path, raw, digest)
 
     def add_crd(self, crd: dict[str, Any]) -> None:
         for key, schema in crd_versions(crd).items():
             self._schemas.setdefault(key, schema)
 
     def kinds(self) -> set[CrdKey]:
+        self._load_pending(lambda _: True)
         return set(self._schemas)
 
     def kinds_in_group(self, group: str) -> set[tuple[str, str]]:
         """(version, kind) of every custom resource the known CRDs define in `group`."""
+        self._load_pending(lambda key: key[0] == group)
         return {(version, kind) for known_group, version, kind in self._schemas if known_group == group}
 
     def validator(self, api_version: str, kind: str) -> Draft202012Validator | None:
         group, version = split_api_version(api_version)
         key = (group, version, kind)
+        self._load_pending(lambda pending: pending == (group, kind))
         if key not in self._validators:
             schema = self._schemas.get(key)
             if schema is None:

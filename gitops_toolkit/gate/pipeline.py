@@ -125,27 +125,34 @@ class _Gate:
     def entry_file(self, entry: Path) -> str:
         return self.tree.relative(kustomization_file(entry) or entry)
 
-    def run(self) -> GateResult:
-        self.progress.stage("loading schemas")
-        with _timed(self.seconds, "schemas"):
-            kubernetes = KubernetesSchemas(self.options.kubernetes_version)
-            catalog = SchemaCatalog(kubernetes, CrdSchemas(kubernetes))
-            vendored = verify_vendored_crds(self.root)
-            catalog.crds.add_files(sorted(vendored.verified))
-            catalog.crds.add_directories(self.options.crd_dirs)
-        self.findings += vendored.findings
-        self.tree.trusted = frozenset(vendored.verified)
+    def load_schemas(self, crd_files: list[Path]) -> SchemaCatalog:
+        kubernetes = KubernetesSchemas(self.options.kubernetes_version)
+        catalog = SchemaCatalog(kubernetes, CrdSchemas(kubernetes))
+        catalog.crds.add_files(crd_files)
+        catalog.crds.add_directories(self.options.crd_dirs)
+        return catalog
 
+    def run(self) -> GateResult:
         self.progress.stage("discovering and guarding")
+        for directory in self.options.crd_dirs:
+            if not directory.is_dir():
+                raise ToolError(f"--crd-dir {directory}: no such directory")
         with _timed(self.seconds, "discover"):
+            vendored = verify_vendored_crds(self.root)
+            self.tree.trusted = frozenset(vendored.verified)
             discovery = discover(self.tree, self.kustomizations, self.roots)
-        self.findings += discovery.findings
+        self.findings += vendored.findings + discovery.findings
         self.cyclic = frozenset(discovery.cyclic)
-        # The secret scan reads every committable file; it runs while kubectl renders.
-        with ThreadPoolExecutor(max_workers=1) as background:
+        # While kubectl renders: the secret scan reads every committable file, and the schemas load (converting
+        # the CRDs costs about a second when the cache is empty).
+        with ThreadPoolExecutor(max_workers=2) as background:
             secret_scan = background.submit(_timed_call, self.seconds, "secrets", scan_repository, self.tree)
+            schemas = background.submit(
+                _timed_call, self.seconds, "schemas", self.load_schemas, sorted(vendored.verified)
+            )
             self.render(discovery.entries, scan_roots=self.roots)
             self.follow_applications()
+        catalog = schemas.result()
         self.progress.stage("checking")
         self.findings += flux_objects(self.resources)
         if not self.entries and not self.resources:
@@ -159,7 +166,7 @@ class _Gate:
             providers={
                 (group, kind): entry.application
                 for entry in vendored.lock
-                for group, _, kind in catalog.crds.kinds_by_digest.get(entry.sha256, ())
+                for group, kind in catalog.crds.kinds_by_digest.get(entry.sha256, ())
             },
             datasources=self.grafana_datasources(),
             runbooks=frozenset(path.stem for path in (self.root / "docs" / "runbooks").glob("*.md")),

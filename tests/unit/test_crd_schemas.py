@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from gitops_toolkit.errors import ToolError
-from gitops_toolkit.gate.crd_schemas import CrdSchemas, openapi_to_json_schema
+from gitops_toolkit.gate.crd_schemas import CrdSchemas, crd_versions, defined_kinds, openapi_to_json_schema
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.versions import KUBERNETES_VERSION
+from gitops_toolkit.yaml_safety import load_trusted_yaml
 from tests.conftest import VENDORED_CRDS
 
 
@@ -40,6 +41,7 @@ def test_every_vendored_crd_loads_and_validates_a_minimal_object(schemas: CrdSch
 
 def test_converted_schemas_are_cached_and_reused(schemas: CrdSchemas, tmp_path: Path) -> None:
     schemas.add_directories([VENDORED_CRDS / "metallb"])
+    assert schemas.kinds()  # converted on first use
     cached = list((tmp_path / "cache" / "gitops-toolkit" / "crd-schemas").glob("*.json"))
     assert len(cached) == len(list((VENDORED_CRDS / "metallb").glob("*.yaml")))
     again = CrdSchemas(KubernetesSchemas(KUBERNETES_VERSION))
@@ -54,7 +56,7 @@ def test_missing_crd_directory_is_a_tool_error(schemas: CrdSchemas, tmp_path: Pa
 
 def test_unreadable_crd_file_is_a_tool_error(schemas: CrdSchemas, tmp_path: Path) -> None:
     (tmp_path / "crds").mkdir()
-    (tmp_path / "crds" / "broken.yaml").write_text("kind: [\n", encoding="utf-8")
+    (tmp_path / "crds" / "broken.yaml").write_text("kind: CustomResourceDefinition\nspec: [\n", encoding="utf-8")
     with pytest.raises(ToolError, match=r"broken\.yaml"):
         schemas.add_directories([tmp_path / "crds"])
 
@@ -76,3 +78,15 @@ def test_openapi_conversion() -> None:
     assert converted["properties"]["note"]["type"] == ["string", "null"]
     assert "additionalProperties" not in converted["properties"]["free"]
     assert converted["properties"]["ratio"] == {"type": "number", "exclusiveMinimum": 0}
+
+
+def test_the_kinds_read_from_each_vendored_crd_text_match_a_full_parse(schemas: CrdSchemas) -> None:
+    for path in sorted(VENDORED_CRDS.rglob("*.yaml")):
+        [crd] = load_trusted_yaml(path.read_text(encoding="utf-8"))
+        parsed = {(group, kind) for group, _, kind in crd_versions(crd)}
+        assert defined_kinds(path.read_text(encoding="utf-8")) == parsed, path
+
+
+def test_a_crd_in_an_unusual_layout_is_parsed_instead() -> None:
+    flow = "kind: CustomResourceDefinition\nspec: {group: example.org, names: {kind: Widget}}\n"
+    assert defined_kinds(flow) is None
