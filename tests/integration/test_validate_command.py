@@ -104,7 +104,50 @@ PLANTED = {
     ),
     "wrong type in a custom resource": (replace(ROUTE, "port: 80", "port: eighty"), "SCHEMA-INVALID", ROUTE),
     "removed API version": (replace(BUDGETS, "policy/v1", "policy/v1beta1"), "SCHEMA-UNKNOWN-API", BUDGETS),
+    "a kind its group's CRDs do not define": (
+        replace(ROUTE, "kind: HTTPRoute", "kind: HTTPRoutes"),
+        "SCHEMA-UNKNOWN-API",
+        ROUTE,
+    ),
+    "an overlay that includes itself": (
+        replace(f"{APP}/overlays/dev/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - .\n"),
+        "GUARD-KUSTOMIZATION-CYCLE",
+        f"{APP}/overlays/dev/kustomization.yaml",
+    ),
 }
+
+# YAML 1.2 that is valid as written, in files kustomize or Argo CD read and in data files nothing renders.
+VALID = {
+    "redefined anchors in a values file": append(
+        "gitops-repo/platform/metallb/values.yaml", "x-first: &shared {a: 1}\nx-one: *shared\nx-next: &shared {b: 2}\n"
+    ),
+    "application tags in a CI file": lambda root: (root / "docs" / "ci-example.yml").write_text(
+        ".setup:\n  script: [make]\ntest:\n  script: !reference [.setup, script]\n", encoding="utf-8"
+    ),
+    "an alias on the last line of a data file": lambda root: (root / APP / "examples" / "defaults.yaml").write_text(
+        "defaults: &defaults\n  retries: 3\nservice: *defaults", encoding="utf-8"
+    ),
+    "a Helm template beside its chart": lambda root: write_files(
+        root,
+        {
+            "gitops-repo/charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+            "gitops-repo/charts/web/templates/deployment.yaml": "{{- if .Values.enabled }}\nkind: Deployment\n",
+        },
+    ),
+}
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for relative, content in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(content, encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", VALID)
+def test_valid_yaml_planted_in_a_copy_passes_with_no_finding(case: str, repository_copy: Path) -> None:
+    VALID[case](repository_copy)
+    completed = invoke_validate(repository_copy, "--format", "json", timeout=60)
+    assert (completed.returncode, json.loads(completed.stdout)) == (0, []), completed.stdout
 
 
 @pytest.mark.parametrize("defect", PLANTED)

@@ -48,3 +48,21 @@ def test_an_unused_component_is_reported(write_tree: Tree) -> None:
         ("DISCOVER-UNUSED-COMPONENT", "gitops-repo/shop/components/forgotten/kustomization.yaml")
     ]
     assert result.exit_code == 0  # a warning, not an error
+
+
+def test_kustomizations_that_include_each_other_are_a_cycle_and_not_rendered(write_tree: Tree) -> None:
+    root = write_tree(
+        {
+            "gitops-repo/a/kustomization.yaml": "resources: [../b, settings.yaml]\n",
+            "gitops-repo/a/settings.yaml": CONFIG_MAP,
+            "gitops-repo/b/kustomization.yaml": "resources:\n  - ../a\n",
+        }
+    )
+    result = gate(root)
+    assert {(f.rule, f.path, f.line) for f in result.findings} == {
+        ("GUARD-KUSTOMIZATION-CYCLE", "gitops-repo/a/kustomization.yaml", 1),
+        ("GUARD-KUSTOMIZATION-CYCLE", "gitops-repo/b/kustomization.yaml", 2),
+        ("RENDER-SKIPPED", "gitops-repo/a/kustomization.yaml", 1),
+        ("RENDER-SKIPPED", "gitops-repo/b/kustomization.yaml", 1),
+    }
+    assert result.resources == []
