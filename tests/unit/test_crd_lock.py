@@ -51,6 +51,13 @@ def point_lock_at(copy: Path, base: str) -> list[LockedCrd]:
     return read_lock(copy)
 
 
+def change_upstream(served: Path, entry: LockedCrd) -> Path:
+    """Upstream publishes different bytes at the entry's URL (a new release, or a tampered file)."""
+    changed = served / entry.application / entry.path.name
+    changed.write_text(changed.read_text(encoding="utf-8") + "# new upstream bytes\n", encoding="utf-8")
+    return changed
+
+
 def test_every_locked_crd_is_vendored_with_its_sha256() -> None:
     locked = read_lock(REPOSITORY)
     assert len(locked) >= 30
@@ -74,8 +81,7 @@ def test_a_changed_upstream_file_is_refused_and_nothing_is_written(
     upstream: tuple[str, Path], repository_copy: Path
 ) -> None:
     entries = point_lock_at(repository_copy, upstream[0])
-    changed = upstream[1] / entries[-1].application / entries[-1].path.name
-    changed.write_text(changed.read_text(encoding="utf-8") + "# changed upstream\n", encoding="utf-8")
+    change_upstream(upstream[1], entries[-1])
     (repository_copy / entries[0].path).unlink()
     lock_before = (repository_copy / LOCK_FILE).read_text(encoding="utf-8")
     with pytest.raises(ToolError, match=r"sha256 is .*nothing was written"):
@@ -88,8 +94,7 @@ def test_repin_records_the_new_sha256_and_keeps_the_lock_comments(
     upstream: tuple[str, Path], repository_copy: Path
 ) -> None:
     entries = point_lock_at(repository_copy, upstream[0])
-    changed = upstream[1] / entries[-1].application / entries[-1].path.name
-    changed.write_text(changed.read_text(encoding="utf-8") + "# new upstream version\n", encoding="utf-8")
+    changed = change_upstream(upstream[1], entries[-1])
     result = fetch(repository_copy, entries, repin=True)
     assert (result.written, result.repinned) == (1, 1)
     relocked = read_lock(repository_copy)
