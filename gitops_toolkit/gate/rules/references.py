@@ -253,8 +253,11 @@ def check_duplicate_resources(index: ResourceIndex) -> Iterator[Finding]:
         if first.kind == "Application":
             continue  # GITOPS-APP-NAME says it for Applications
         for other in duplicates[1:]:
+            sources = (
+                f"twice from {first.entry}" if other.entry == first.entry else f"from {first.entry} and {other.entry}"
+            )
             yield other.finding(
                 "XREF-DUPLICATE-RESOURCE",
-                f"{other.kind} {other.ref.name} is also rendered by {first.entry} ({first.path}); Argo CD "
-                "applications would fight over it: keep one",
+                f"{other.kind} {namespace_of(other) or '(cluster)'}/{other.ref.name} ({other.api_version}) is deployed "
+                f"{sources} into one cluster; Argo CD Applications would fight over it: keep one",
             )
