@@ -90,7 +90,8 @@ def _no_schema(resource: Resource, catalog: SchemaCatalog) -> Finding:
     return resource.finding(
         "SCHEMA-NO-SCHEMA",
         f"no schema for custom resource {resource.kind} ({resource.api_version}), so it was not "
-        "validated; run `invoke crds.fetch` (or pass --crd-dir with a directory holding its CRD)",
+        "validated; add its CRD to gitops-repo/crds.lock.yaml and run `invoke crds.fetch --repin`, or pass "
+        "--crd-dir with a directory holding it",
     )
 
 
