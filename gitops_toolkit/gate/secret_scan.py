@@ -122,6 +122,7 @@ def _detector_hits(path: Path) -> list[tuple[int, str]]:
 
     hits: set[tuple[int, str]] = set()
     keyword_file = path.suffix in _KEYWORD_FILES
+    context = _judged_as(path)
     with transient_settings({"plugins_used": [{"name": name} for name in _DETECTORS]}):
         # Its regex is quadratic in the line length (30 ms a line of 1,000 characters): a crafted file would
         # stall the gate. Keyword hits are judged by their key instead (_names_a_credential).
@@ -130,7 +131,7 @@ def _detector_hits(path: Path) -> list[tuple[int, str]]:
         for chunk in _chunks(path):
             text = dict(chunk)
             hits.update(_pattern_hits(chunk))
-            unknown = [(number, line) for number, line in chunk if (path.suffix, line) not in _CLEAN_LINES]
+            unknown = [(number, line) for number, line in chunk if (context, line) not in _CLEAN_LINES]
             flagged: set[int] = set()
             for secret in _process_line_based_plugins(unknown, str(path)):
                 line = secret.line_number
@@ -139,20 +140,25 @@ def _detector_hits(path: Path) -> list[tuple[int, str]]:
                 flagged.add(line)
                 if secret.type != "Secret Keyword" or (keyword_file and _names_a_credential(text[line])):
                     hits.add((line, str(secret.type)))
-            _remember_clean(path.suffix, (line for number, line in unknown if number not in flagged))
+            _remember_clean(context, (line for number, line in unknown if number not in flagged))
     return sorted(hits)
 
 
-# Lines (with the file suffix the detectors judge by) in which detect-secrets found nothing: YAML repeats
-# itself (`apiVersion: v1`, a copied overlay), and each line costs every detector about 0.3 ms.
-_CLEAN_LINES: set[tuple[str, str]] = set()
+# Lines in which detect-secrets found nothing, by what its detectors and filters judge a file by (its name;
+# "swagger" anywhere in its path): YAML repeats itself (`apiVersion: v1`, a copied overlay), and each line
+# costs every detector about 0.3 ms.
+_CLEAN_LINES: set[tuple[tuple[str, bool], str]] = set()
 _MAX_CLEAN_LINES = 500_000
 
 
-def _remember_clean(suffix: str, lines: Iterator[str]) -> None:
+def _judged_as(path: Path) -> tuple[str, bool]:
+    return path.name, "swagger" in str(path)
+
+
+def _remember_clean(context: tuple[str, bool], lines: Iterator[str]) -> None:
     if len(_CLEAN_LINES) > _MAX_CLEAN_LINES:
         _CLEAN_LINES.clear()
-    _CLEAN_LINES.update((suffix, line) for line in lines)
+    _CLEAN_LINES.update((context, line) for line in lines)
 
 
 def _cached_hits(path: Path) -> list[tuple[int, str]]:
