@@ -291,7 +291,7 @@ def _reject_duplicate_keys(node: MappingNode) -> None:
             if (key.tag, key.value) in keys:
                 raise YamlRejected(
                     "GUARD-YAML-DUPLICATE-KEY",
-                    f"duplicate key {key.value!r}; YAML parsers disagree on which value wins, keep exactly one",
+                    f"duplicate key `{key.value}`; YAML parsers disagree on which value wins, keep exactly one",
                     key.start_mark.line + 1,
                 )
             keys.add((key.tag, key.value))

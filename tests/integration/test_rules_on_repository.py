@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -523,3 +524,7 @@ def test_a_planted_defect_fails_the_gate_on_its_resource(defect: str, repository
         (found_rule, found_path) == (rule, path) and (found == name or (name.endswith("-") and found.startswith(name)))
         for found_rule, found_path, found in located
     ), sorted(located)
+    assert not [f["message"] for f in findings if PYTHON_VALUES.search(f["message"])]  # messages read as YAML
+
+
+PYTHON_VALUES = re.compile(r"\bNone\b|\['|\{'|\bTrue\b|\bFalse\b")

@@ -78,7 +78,7 @@ def test_a_few_aliases_are_accepted() -> None:
 def test_duplicate_key_is_rejected_at_the_second_key() -> None:
     rejected = rejection("metadata:\n  name: a\n  labels: {}\n  name: b\n")
     assert (rejected.rule, rejected.line) == ("GUARD-YAML-DUPLICATE-KEY", 4)
-    assert "'name'" in rejected.message
+    assert "`name`" in rejected.message
 
 
 def test_same_key_in_different_mappings_is_fine() -> None:
