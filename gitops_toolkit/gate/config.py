@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.errors import ToolError
-from gitops_toolkit.git import origin_url
+from gitops_toolkit.tools.git import origin_url
 
 _SECTION = ("tool", "gitops-toolkit", "gate")
 

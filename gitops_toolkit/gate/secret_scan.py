@@ -22,7 +22,7 @@ from gitops_toolkit.gate.findings import Finding, ResourceRef, contained
 from gitops_toolkit.gate.guard import rejection_finding
 from gitops_toolkit.gate.secret_patterns import is_credential_name, secrets_in
 from gitops_toolkit.gate.source_files import SourceFiles, is_yaml
-from gitops_toolkit.git import committable_files
+from gitops_toolkit.tools.git import committable_files
 from gitops_toolkit.yaml_safety import UNSAFE_RULES, YamlRejected
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
