@@ -36,6 +36,16 @@ RULES: dict[str, Severity] = {
     "SCHEMA-UNKNOWN-API": Severity.ERROR,
     "SCHEMA-NO-SCHEMA": Severity.WARNING,
     "SCHEMA-CRD-CONFLICT": Severity.ERROR,
+    # what the API server refuses beyond types
+    "API-NAME": Severity.ERROR,
+    "API-LABEL": Severity.ERROR,
+    "API-ANNOTATION": Severity.ERROR,
+    "API-QUANTITY": Severity.ERROR,
+    "API-PORT": Severity.ERROR,
+    "API-SELECTOR": Severity.ERROR,
+    "API-DUPLICATE": Severity.ERROR,
+    "API-CRON": Severity.ERROR,
+    "API-OBJECT-SIZE": Severity.ERROR,
     # what the gate could not check, said
     "COVERAGE-HELM-CHART": Severity.INFO,
     "COVERAGE-FLUX": Severity.INFO,

@@ -1,5 +1,6 @@
 """Stage 5: every rendered resource against the strict schema of its kind: built-in kinds at the pinned
-Kubernetes version, custom resources against their CRD. A kind with no schema is a finding."""
+Kubernetes version, custom resources against their CRD, then what the API server validates beyond types
+(api_validation). A kind with no schema is a finding."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import relevance
 
+from gitops_toolkit.gate.api_validation import api_findings
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas, split_api_version
@@ -53,9 +55,12 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
     broken: list[Resource] = []
     for resource in resources:
         resource_findings = _check_resource(resource, catalog)
-        findings.extend(resource_findings)
         if any(finding.rule in _BROKEN for finding in resource_findings):
             broken.append(resource)
+        elif not resource_findings or all(finding.rule == "SCHEMA-NO-SCHEMA" for finding in resource_findings):
+            built_in = catalog.kubernetes.validator(resource.api_version, resource.kind) is not None
+            resource_findings += api_findings(resource, built_in)
+        findings.extend(resource_findings)
     return findings, broken
 
 

@@ -109,6 +109,29 @@ PLANTED = {
         "SCHEMA-UNKNOWN-API",
         ROUTE,
     ),
+    "a quantity the API server cannot parse": (
+        replace(f"{APP}/base/frontend.yaml", "              memory: 64Mi\n", "              memory: 64MB\n"),
+        "API-QUANTITY",
+        f"{APP}/base/frontend.yaml",
+    ),
+    "a Service name that is not a DNS-1035 label": (
+        replace(
+            f"{APP}/base/adservice.yaml",
+            "kind: Service\nmetadata:\n  name: adservice",
+            "kind: Service\nmetadata:\n  name: ad_service",
+        ),
+        "API-NAME",
+        f"{APP}/base/adservice.yaml",
+    ),
+    "a selector that does not select its own pods": (
+        replace(
+            f"{APP}/base/frontend.yaml",
+            "    matchLabels:\n      app.kubernetes.io/name: frontend\n",
+            "    matchLabels:\n      app.kubernetes.io/name: frontend-web\n",
+        ),
+        "API-SELECTOR",
+        f"{APP}/base/frontend.yaml",
+    ),
     "an overlay that includes itself": (
         replace(f"{APP}/overlays/dev/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - .\n"),
         "GUARD-KUSTOMIZATION-CYCLE",
