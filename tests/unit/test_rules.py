@@ -185,6 +185,42 @@ PLANTED: dict[str, tuple[Plant, str, str]] = {
         "Service",
         "web",
     ),
+    "SEC-APPARMOR": (
+        lambda o, r: container(o, "web")["securityContext"].update(appArmorProfile={"type": "Unconfined"}),
+        "Deployment",
+        "web",
+    ),
+    "SEC-SELINUX": (
+        lambda o, r: pod(o, "api")["securityContext"].update(seLinuxOptions={"type": "spc_t"}),
+        "Deployment",
+        "api",
+    ),
+    "SEC-SYSCTL": (
+        lambda o, r: pod(o, "api")["securityContext"].update(sysctls=[{"name": "kernel.msgmax", "value": "65536"}]),
+        "Deployment",
+        "api",
+    ),
+    "SEC-PROC-MOUNT": (
+        lambda o, r: container(o, "api")["securityContext"].update(procMount="Unmasked"),
+        "Deployment",
+        "api",
+    ),
+    "SEC-HOST-PROCESS": (
+        lambda o, r: pod(o, "web")["securityContext"].update(windowsOptions={"hostProcess": True}),
+        "Deployment",
+        "web",
+    ),
+    "SEC-PROBE-HOST": (
+        lambda o, r: container(o, "web")["readinessProbe"].setdefault("httpGet", {}).update(host="169.254.169.254"),
+        "Deployment",
+        "web",
+    ),
+    "SEC-VOLUME-TYPE": (
+        lambda o, r: pod(o, "web")["volumes"].append({"name": "share", "nfs": {"server": "nas", "path": "/x"}}),
+        "Deployment",
+        "web",
+    ),
+    "SEC-SERVICE-TYPE": (lambda o, r: o[("Service", "web")]["spec"].update(type="NodePort"), "Service", "web"),
 }
 
 
@@ -299,3 +335,28 @@ def test_a_rule_that_raises_is_a_finding_and_the_other_rules_still_report(monkey
     found = {(f.rule, f.path) for f in findings_of(resources)}
     assert ("GATE-CHECK-FAILED", "tests/unit/test_rules.py") in found
     assert ("SEC-WRITABLE-ROOT-FS", "gitops-repo/shop/app.yaml") in found
+
+
+def test_a_container_overriding_the_pods_run_as_non_root_is_reported_at_its_field() -> None:
+    resources = shop_resources()
+    pod(by_name(resources), "web")["initContainers"] = [
+        {"name": "setup", "image": "registry.example.org/shop/setup:1.0.0", "securityContext": {"runAsNonRoot": False}}
+    ]
+    found = [f for f in findings_of(resources) if f.rule == "SEC-RUN-AS-ROOT"]
+    assert [f.message for f in found] == [
+        "init container `setup` sets runAsNonRoot: false, overriding the pod's true; remove it"
+    ]
+
+
+def test_a_replication_controller_gets_every_workload_rule() -> None:
+    resources = shop_resources()
+    web = by_name(resources)[("Deployment", "web")]
+    controller = {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "legacy", "namespace": "shop"},
+        "spec": {"selector": {"app": "legacy"}, "template": copy.deepcopy(web["spec"]["template"])},
+    }
+    controller["spec"]["template"]["spec"]["hostNetwork"] = True
+    resources.append(Resource(controller, "gitops-repo/shop", "gitops-repo/shop/legacy.yaml", 1, None))
+    assert ("SEC-HOST-NAMESPACE", "legacy") in {(f.rule, f.resource.name) for f in findings_of(resources)}

@@ -24,6 +24,7 @@ POD_TEMPLATE_PATHS: dict[str, Path] = {
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
     "Rollout": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
     "Pod": (),
 }
 
@@ -74,12 +75,13 @@ class PodTemplate:
         return self.resource.ref.name
 
     def containers(self, include_init: bool = True) -> Iterator[Container]:
-        fields = ("initContainers", "containers") if include_init else ("containers",)
+        # Pod Security admission visits ephemeral containers too; they count as "init" (not long-running) here.
+        fields = ("initContainers", "containers", "ephemeralContainers") if include_init else ("containers",)
         for field in fields:
             items = self.spec.get(field)
             for index, body in enumerate(items if isinstance(items, list) else []):
                 if isinstance(body, dict):
-                    yield Container(body, (*self.path, field, index), field == "initContainers")
+                    yield Container(body, (*self.path, field, index), field != "containers")
 
     @property
     def security_context(self) -> Mapping[str, Any]:

@@ -4,6 +4,7 @@ every pod template and reports on the workload that declares it, at the offendin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,14 +23,25 @@ def _context(container: Container) -> dict[str, Any]:
     return context if isinstance(context, dict) else {}
 
 
+_CONTAINER_FIELDS = {"initContainers": "init container", "ephemeralContainers": "ephemeral container"}
+
+
 def _where(container: Container) -> str:
-    return f"{'init container' if container.is_init else 'container'} `{container.name}`"
+    return f"{_CONTAINER_FIELDS.get(str(container.path[-2]), 'container')} `{container.name}`"
 
 
 def check_run_as_non_root(index: ResourceIndex) -> Iterator[Finding]:
     for pod in index.pods:
         containers = list(pod.containers())
         pod_context = pod.security_context
+        overriding = [c for c in containers if _context(c).get("runAsNonRoot", True) is not True]
+        for container in overriding if pod_context.get("runAsNonRoot") is True else ():
+            yield pod.resource.finding(
+                "SEC-RUN-AS-ROOT",
+                f"{_where(container)} sets runAsNonRoot: {json.dumps(_context(container).get('runAsNonRoot'))}, "
+                "overriding the pod's true; remove it",
+                (*container.path, "securityContext", "runAsNonRoot"),
+            )
         if pod_context.get("runAsNonRoot") is not True and not all(
             _context(container).get("runAsNonRoot") is True for container in containers
         ):
