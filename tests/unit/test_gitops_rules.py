@@ -101,6 +101,25 @@ def _duplicate(s: Scene) -> None:
 
 
 GITOPS_PLANTED: dict[str, tuple[Callable[[Scene], object], str, str]] = {
+    "GITOPS-SYNC-WAVE-VALUE": (
+        lambda s: s.obj("Application", "widget-operator")["metadata"]["annotations"].update(
+            {"argocd.argoproj.io/sync-wave": " -5"}
+        ),
+        "Application",
+        "widget-operator",
+    ),
+    "GITOPS-SYNC-OPTION": (
+        lambda s: s.obj("Application", "widget-operator")["spec"]["syncPolicy"].update(
+            syncOptions=["ServerSideApply=true", "PruneLasts=true"]
+        ),
+        "Application",
+        "widget-operator",
+    ),
+    "GITOPS-DESTINATION-FORM": (
+        lambda s: s.obj("Application", "widget-operator")["spec"]["destination"].update(name="in-cluster"),
+        "Application",
+        "widget-operator",
+    ),
     "GITOPS-PROJECT": (lambda s: s.obj("Application", "shop")["spec"].update(project="default"), "Application", "shop"),
     "GITOPS-SOURCE-NOT-ALLOWED": (
         lambda s: s.obj("Application", "widget-operator")["spec"]["sources"][0].update(

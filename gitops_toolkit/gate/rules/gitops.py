@@ -214,12 +214,84 @@ def check_project_wildcards(index: ResourceIndex) -> Iterator[Finding]:
                 )
 
 
+# Argo CD reads a wave with Go's strconv.Atoi: an optional sign and ASCII digits, nothing else (no spaces,
+# no "1.0", no "٣"); whatever it cannot read is wave 0.
+_ATOI = re.compile(r"[+-]?[0-9]{1,18}")
+
+
 def _wave(resource: Resource) -> int:
     value = resource.annotation(_WAVE)
-    try:
-        return int(value) if value is not None else 0
-    except ValueError:
-        return 0
+    return int(value) if value is not None and _ATOI.fullmatch(value) else 0
+
+
+# Sync options Argo CD 3.5 knows, with the values it acts on (None: any value).
+_SYNC_OPTION_VALUES: dict[str, set[str] | None] = {
+    "Prune": {"false", "confirm"},
+    "Delete": {"false", "confirm"},
+    "Validate": {"false", "true"},
+    "SkipDryRunOnMissingResource": {"true"},
+    "Replace": {"true", "false"},
+    "Force": {"true"},
+    "ServerSideApply": {"true", "false"},
+    "ClientSideApplyMigration": {"true", "false"},
+    "PruneLast": {"true"},
+    "CreateNamespace": {"true"},
+    "ApplyOutOfSyncOnly": {"true"},
+    "RespectIgnoreDifferences": {"true"},
+    "FailOnSharedResource": {"true"},
+    "PrunePropagationPolicy": {"foreground", "background", "orphan"},
+}
+
+
+def check_sync_wave_values(index: ResourceIndex) -> Iterator[Finding]:
+    for resource in index.resources:
+        value = resource.annotation(_WAVE)
+        if value is not None and not _ATOI.fullmatch(value):
+            yield resource.finding(
+                "GITOPS-SYNC-WAVE-VALUE",
+                f"Argo CD cannot read {_WAVE} `{value}` as an integer and syncs this in wave 0; write a plain "
+                'integer such as "-5"',
+                ("metadata", "annotations", _WAVE),
+            )
+
+
+def _unknown_options(options: list[str]) -> Iterator[tuple[int, str]]:
+    for position, option in enumerate(options):
+        key, _, value = option.strip().partition("=")
+        allowed = _SYNC_OPTION_VALUES.get(key, set())
+        if key not in _SYNC_OPTION_VALUES or (allowed is not None and value not in allowed):
+            yield position, option
+
+
+def check_sync_options(index: ResourceIndex) -> Iterator[Finding]:
+    known = ", ".join(sorted(_SYNC_OPTION_VALUES))
+    for resource in index.resources:
+        annotation = resource.annotation(_SYNC_OPTIONS)
+        for _, option in _unknown_options(annotation.split(",") if annotation else []):
+            yield resource.finding(
+                "GITOPS-SYNC-OPTION",
+                f"Argo CD ignores the sync option `{option.strip()}`; the options it knows are {known}",
+                ("metadata", "annotations", _SYNC_OPTIONS),
+            )
+    for application in _applications(index):
+        options = get_path(application.obj, ("spec", "syncPolicy", "syncOptions"))
+        for position, option in _unknown_options([str(o) for o in options] if isinstance(options, list) else []):
+            yield application.finding(
+                "GITOPS-SYNC-OPTION",
+                f"Argo CD ignores the sync option `{option}`; the options it knows are {known}",
+                ("spec", "syncPolicy", "syncOptions", position),
+            )
+
+
+def check_destination_form(index: ResourceIndex) -> Iterator[Finding]:
+    for application in _applications(index):
+        destination = get_path(application.obj, ("spec", "destination")) or {}
+        if isinstance(destination, dict) and destination.get("server") and destination.get("name"):
+            yield application.finding(
+                "GITOPS-DESTINATION-FORM",
+                "the destination names both `server` and `name`; Argo CD refuses the Application: keep one",
+                ("spec", "destination", "name"),
+            )
 
 
 def _entries(application: Resource, url: str) -> set[str]:
