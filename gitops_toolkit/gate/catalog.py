@@ -105,6 +105,7 @@ RESOURCE_RULES: dict[str, Severity] = {
     "SECRET-IN-CONFIGMAP": Severity.ERROR,
     "SECRET-IN-ENV": Severity.ERROR,
     "SECRET-IN-ANNOTATION": Severity.ERROR,
+    "SECRET-IN-APPLICATION": Severity.ERROR,
     # GitOps: Applications and AppProjects
     "GITOPS-PROJECT": Severity.ERROR,
     "GITOPS-SOURCE-NOT-ALLOWED": Severity.ERROR,

@@ -25,8 +25,8 @@ SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
 CREDENTIAL_NAME = re.compile(
     r"(?i)(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credentials?|auth)$"
 )
-# ...unless they only point at where the credential lives.
-REFERENCE_NAME = re.compile(r"(?i)[-_.](file|path|dir|name|ref|url[-_]file|secret[-_]?name)$")
+# ...unless they only point at where the credential lives (`password_file`, `existingSecret` in Helm values).
+REFERENCE_NAME = re.compile(r"(?i)[-_.](file|path|dir|name|ref|url[-_]file|secret[-_]?name)$|^existing")
 
 
 def secrets_in(text: str) -> Iterator[str]:

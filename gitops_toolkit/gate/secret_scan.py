@@ -7,12 +7,13 @@ reports line numbers of its transformed text). Results are cached by file conten
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from gitops_toolkit.tools.git import committable_files
 from gitops_toolkit.yaml_safety import UNSAFE_RULES, YamlRejected
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
 _CHUNK_LINES = 4096  # lines handed to the detectors at once
 _MAX_LINE_CHARS = 64 * 1024  # a longer line is scanned in pieces (a minified or binary file)
 _SKIPPED_DIRECTORIES = {
@@ -121,7 +122,8 @@ def _detector_hits(path: Path) -> list[tuple[int, str]]:
     from detect_secrets.settings import get_filters, get_settings, transient_settings
 
     hits: set[tuple[int, str]] = set()
-    keyword_file = path.suffix in _KEYWORD_FILES
+    env_file = path.name == ".env" or path.name.startswith(".env.") or path.suffix == ".env"
+    keyword_file = path.suffix in _KEYWORD_FILES or env_file
     context = _judged_as(path)
     with transient_settings({"plugins_used": [{"name": name} for name in _DETECTORS]}):
         # Its regex is quadratic in the line length (30 ms a line of 1,000 characters): a crafted file would
@@ -131,6 +133,8 @@ def _detector_hits(path: Path) -> list[tuple[int, str]]:
         for chunk in _chunks(path):
             text = dict(chunk)
             hits.update(_pattern_hits(chunk))
+            if env_file:
+                hits.update(_env_assignments(chunk))
             unknown = [(number, line) for number, line in chunk if (context, line) not in _CLEAN_LINES]
             flagged: set[int] = set()
             for secret in _process_line_based_plugins(unknown, str(path)):
@@ -175,6 +179,21 @@ def _cached_hits(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+_ENV_ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)")
+
+
+def _env_assignments(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """`NAME=value` lines of a .env file whose name is a credential's and whose value is written out
+    (detect-secrets misses unquoted ones)."""
+    for number, line in lines:
+        assignment = _ENV_ASSIGNMENT.fullmatch(line)
+        if assignment is None or ALLOWLIST_PRAGMA in line:
+            continue
+        name, value = assignment.group(1), assignment.group(2).strip().strip("'\"")
+        if is_credential_name(name) and value and not value.startswith(("${", "$(")):
+            yield number, "credential in a .env file"
+
+
 def _pattern_hits(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
     for number, line in lines:
         if ALLOWLIST_PRAGMA not in line:
@@ -191,35 +210,99 @@ def _sealed_lines(tree: SourceFiles, path: Path) -> set[int]:
     return lines
 
 
-def _yaml_findings(tree: SourceFiles, path: Path) -> Iterator[Finding]:
-    relative = tree.relative(path)
-    for document in tree.documents(path):
-        data: Any = document.data
-        if not isinstance(data, dict):
-            continue
-        metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
-        if data.get("kind") == "Secret" and (data.get("data") or data.get("stringData")):
-            ref = ResourceRef("Secret", str(metadata.get("namespace", "") or ""), str(metadata.get("name", "")))
-            yield Finding(
-                relative,
-                document.line,
-                "SECRET-PLAINTEXT",
-                "a Secret with data is committed in plain text (base64 is not encryption); seal it with "
-                "kubeseal and commit the SealedSecret instead",
-                ref,
-            )
-        if data.get("kind") == "Config" and isinstance(data.get("users"), list):
-            for position, user in enumerate(data["users"]):
-                fields = (user or {}).get("user") if isinstance(user, dict) else None
-                for field in _KUBECONFIG_SECRETS:
-                    if isinstance(fields, dict) and fields.get(field):
-                        yield Finding(
-                            relative,
-                            document.line_of(["users", position, "user", field]),
-                            "SECRET-IN-FILE",
-                            f"kubeconfig user credential `{field}` is committed; remove the kubeconfig from git and "
-                            "rotate the credential",
-                        )
+LineOf = Callable[[Sequence[str | int]], int]
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{60,}={0,2}")
+_MAX_JSON_BYTES = 1024 * 1024
+
+
+def _manifests(tree: SourceFiles, path: Path) -> list[tuple[Any, LineOf]]:
+    """The objects of a YAML file (through the guard: bounded) or a JSON file, `List` items unpacked, each
+    with how to find the line of a field (JSON: line 1)."""
+    documents: list[tuple[Any, LineOf]]
+    if is_yaml(path):
+        documents = [(document.data, document.line_of) for document in tree.documents(path)]
+    elif path.suffix == ".json" and path.stat().st_size <= _MAX_JSON_BYTES:
+        try:
+            data = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            return []
+        documents = [(item, _first_line) for item in (data if isinstance(data, list) else [data])]
+    else:
+        return []
+    unpacked: list[tuple[Any, LineOf]] = []
+    for data, line_of in documents:
+        items = data.get("items") if isinstance(data, dict) and str(data.get("kind", "")).endswith("List") else None
+        if isinstance(items, list):
+            unpacked += [(item, _within(line_of, ["items", i])) for i, item in enumerate(items)]
+        else:
+            unpacked.append((data, line_of))
+    return unpacked
+
+
+def _first_line(_: Sequence[str | int]) -> int:
+    return 1
+
+
+def _within(line_of: LineOf, prefix: list[str | int]) -> LineOf:
+    return lambda path: line_of([*prefix, *path])
+
+
+def _manifest_findings(relative: str, data: Any, line_of: LineOf) -> Iterator[Finding]:
+    if not isinstance(data, dict):
+        return
+    metadata: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+    if data.get("kind") == "Secret" and (data.get("data") or data.get("stringData")):
+        ref = ResourceRef("Secret", str(metadata.get("namespace", "") or ""), str(metadata.get("name", "")))
+        yield Finding(
+            relative,
+            line_of([]),
+            "SECRET-PLAINTEXT",
+            "a Secret with data is committed in plain text (base64 is not encryption); seal it with "
+            "kubeseal and commit the SealedSecret instead",
+            ref,
+        )
+    if data.get("kind") == "Config" and isinstance(data.get("users"), list):
+        for position, user in enumerate(data["users"]):
+            fields = (user or {}).get("user") if isinstance(user, dict) else None
+            for field in _KUBECONFIG_SECRETS:
+                if isinstance(fields, dict) and fields.get(field):
+                    yield Finding(
+                        relative,
+                        line_of(["users", position, "user", field]),
+                        "SECRET-IN-FILE",
+                        f"kubeconfig user credential `{field}` is committed; remove the kubeconfig from git and "
+                        "rotate the credential",
+                    )
+    if data.get("kind") != "SealedSecret":
+        yield from _encoded_secrets(relative, data, line_of)
+
+
+def _encoded_secrets(relative: str, data: Any, line_of: LineOf) -> Iterator[Finding]:
+    """Long base64 values (binaryData, a Secret's data, a CI variable) decoded and scanned: a kubeconfig or a
+    key does not stop being one when encoded."""
+    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((child, [*path, str(key)]) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, [*path, position]) for position, child in enumerate(value))
+        elif isinstance(value, str) and _BASE64.fullmatch(compact := "".join(value.split())):
+            try:
+                decoded = base64.b64decode(compact, validate=True).decode("utf-8", errors="replace")
+            except ValueError:
+                continue
+            kinds = sorted(set(secrets_in(decoded)))
+            if "users:" in decoded and any(f"{field}:" in decoded for field in _KUBECONFIG_SECRETS):
+                kinds.append("kubeconfig with user credentials")
+            for kind in kinds:
+                yield Finding(
+                    relative,
+                    line_of(path),
+                    "SECRET-IN-FILE",
+                    f"a base64-encoded {kind} is committed (encoding is not encryption); remove it, rotate it and "
+                    "deliver it as a SealedSecret",
+                )
 
 
 def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
@@ -232,7 +315,8 @@ def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
             findings.append(rejection_finding(relative, loaded))
         ciphertext = _sealed_lines(tree, path)
         hits = [(line, kind) for line, kind in hits if kind != "Secret Keyword" or line not in ciphertext]
-        findings.extend(_yaml_findings(tree, path))
+    for data, line_of in _manifests(tree, path):
+        findings.extend(_manifest_findings(relative, data, line_of))
     findings += [
         Finding(
             relative,

@@ -115,6 +115,14 @@ GITOPS_PLANTED: dict[str, tuple[Callable[[Scene], object], str, str]] = {
         "Application",
         "widget-operator",
     ),
+    "SECRET-IN-APPLICATION": (
+        lambda s: s.obj("Application", "widget-operator")["spec"]["sources"][0]["helm"].update(
+            parameters=[{"name": "adminPassword", "value": "hunter2-but-longer"}],
+            valuesObject={"auth": {"existingSecret": "widget-admin"}},
+        ),
+        "Application",
+        "widget-operator",
+    ),
     "GITOPS-DESTINATION-FORM": (
         lambda s: s.obj("Application", "widget-operator")["spec"]["destination"].update(name="in-cluster"),
         "Application",
@@ -200,3 +208,12 @@ def test_a_missing_project_and_a_negated_source_are_refused() -> None:
     messages = {f.rule: f.message for f in s.findings()}
     assert "project `tools` is not rendered" in messages["GITOPS-PROJECT"]
     assert "is not in the sourceRepos of project apps" in messages["GITOPS-SOURCE-NOT-ALLOWED"]
+
+
+def test_helm_values_that_only_name_a_secret_are_not_credentials() -> None:
+    s = scene()
+    GITOPS_PLANTED["SECRET-IN-APPLICATION"][0](s)
+    found = [f for f in s.findings() if f.rule == "SECRET-IN-APPLICATION"]
+    assert [f.message.split(";")[0] for f in found] == [
+        "Helm value `adminPassword` is named like a credential and has a literal value"
+    ]

@@ -140,3 +140,40 @@ def test_in_a_git_work_tree_ignored_files_are_skipped_and_untracked_ones_scanned
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     assert [path.name for path in files_to_scan(root)] == [".gitignore", "new-file.yaml"]
     assert {path for _, path, _ in scan(root)} == {"new-file.yaml"}
+
+
+def kubeconfig_with_key() -> str:
+    return (
+        "apiVersion: v1\nkind: Config\nusers:\n  - name: admin\n    user:\n"
+        "      client-key-data: " + "LS0t" + "QUJD" * 10 + "\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({".env": "DB_HOST=db\nDB_PASSWORD=" + "s3cr" + "et-value\n"}, {("SECRET-IN-FILE", ".env", 2)}),
+        ({"deploy/.env.production": "API_TOKEN=${FROM_VAULT}\nLOG_LEVEL=debug\n"}, set()),
+        (
+            {
+                "ci/variables.yaml": "KUBECONFIG_B64: "
+                + base64.b64encode(kubeconfig_with_key().encode()).decode()
+                + "\n"
+            },
+            {("SECRET-IN-FILE", "ci/variables.yaml", 1)},
+        ),
+        (
+            {
+                "secret.json": json.dumps(
+                    {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "data": {"p": "eA=="}}
+                )
+            },
+            {("SECRET-PLAINTEXT", "secret.json", 1)},
+        ),
+        ({"values.yaml": "auth:\n  existingSecret: grafana-admin\n  existingSecretPasswordKey: password\n"}, set()),
+    ],
+)
+def test_secrets_however_written_and_names_that_only_point_at_one(
+    write_tree: Tree, files: dict[str, str | bytes], expected: set[tuple[str, str, int]]
+) -> None:
+    assert scan(write_tree(files)) == expected

@@ -65,6 +65,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     secrets.check_config_maps,
     secrets.check_env_values,
     secrets.check_annotations,
+    secrets.check_application_values,
     gitops.check_projects,
     gitops.check_sources_allowed,
     gitops.check_destination_allowed,

@@ -5,9 +5,11 @@ gitops_toolkit.gate.secret_scan, over every tracked file."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
+from gitops_toolkit.gate.applications import sources
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.gate.secret_patterns import is_credential_name, secrets_in
@@ -39,15 +41,65 @@ def check_generated_secrets(index: ResourceIndex) -> Iterator[Finding]:
             )
 
 
+def _decoded(value: Any) -> str:
+    try:
+        return base64.b64decode(str(value), validate=True).decode("utf-8", errors="replace")
+    except ValueError:
+        return ""
+
+
 def check_config_maps(index: ResourceIndex) -> Iterator[Finding]:
     for config_map in index.of_kind("ConfigMap"):
-        for key, value in (config_map.obj.get("data") or {}).items():
-            why = _leak(str(key), value)
+        entries = [("data", key, value, str(key)) for key, value in (config_map.obj.get("data") or {}).items()]
+        entries += [
+            ("binaryData", key, _decoded(value), "") for key, value in (config_map.obj.get("binaryData") or {}).items()
+        ]
+        for field, key, value, name in entries:
+            why = _leak(name, value)
             if why:
                 yield config_map.finding(
                     "SECRET-IN-CONFIGMAP",
                     f"key `{key}` {why}; move it to a SealedSecret and mount that",
-                    ("data", str(key)),
+                    (field, str(key)),
+                )
+
+
+def _values_leaks(values: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """(path, key, why) of every credential written into Helm values given inline."""
+    stack: list[tuple[Any, tuple[str | int, ...], str]] = [(values, path, "")]
+    while stack:
+        value, where, key = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((child, (*where, str(name)), str(name)) for name, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, (*where, position), key) for position, child in enumerate(value))
+        elif (why := _leak(key, value)) is not None:
+            yield where, key, why
+
+
+def check_application_values(index: ResourceIndex) -> Iterator[Finding]:
+    """Helm parameters, `valuesObject` and inline `values` of an Application live in git like any manifest."""
+    for application in index.of_kind("Application"):
+        for source in sources(application):
+            helm = source.body.get("helm")
+            helm = helm if isinstance(helm, dict) else {}
+            leaks = list(_values_leaks(helm.get("valuesObject"), (*source.path_in_manifest, "helm", "valuesObject")))
+            for position, parameter in enumerate(helm.get("parameters") or []):
+                if isinstance(parameter, dict) and (
+                    why := _leak(str(parameter.get("name", "")), parameter.get("value"))
+                ):
+                    path = (*source.path_in_manifest, "helm", "parameters", position, "value")
+                    leaks.append((path, str(parameter.get("name")), why))
+            for line in str(helm.get("values") or "").splitlines():
+                name, _, value = line.partition(":")
+                if why := _leak(name.strip(), value.strip().strip("'\"")):
+                    leaks.append(((*source.path_in_manifest, "helm", "values"), name.strip(), why))
+            for path, key, why in leaks:
+                yield application.finding(
+                    "SECRET-IN-APPLICATION",
+                    f"Helm value `{key}` {why}; point the chart at a Secret (most charts take `existingSecret`) "
+                    "delivered as a SealedSecret",
+                    path,
                 )
 
 
