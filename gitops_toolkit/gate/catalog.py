@@ -143,6 +143,7 @@ RULES.update(
         "OBS-DASHBOARD-PROMQL": Severity.ERROR,
         "OBS-PROMTOOL-MISSING": Severity.WARNING,
         "OBS-DATASOURCE-DEFAULT": Severity.ERROR,
+        "OBS-DATASOURCE-INVALID": Severity.ERROR,
         # suppressions
         "GATE-SUPPRESSED": Severity.INFO,
         "GATE-SUPPRESSION-NO-REASON": Severity.ERROR,

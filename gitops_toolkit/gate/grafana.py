@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.yaml_safety import YamlRejected, load_yaml_text
 
 DATASOURCE_LABEL = "grafana_datasource"
 
@@ -22,6 +21,29 @@ class Datasource:
     is_default: bool
     where: str  # the file that provisions it
     line: int = 1
+
+
+# Grafana reads `isDefault` as a boolean value that may be a string (Go's strconv.ParseBool forms).
+_TRUE = {"1", "t", "T", "true", "TRUE", "True"}
+
+
+def grafana_bool(value: Any) -> bool:
+    return value is True or (isinstance(value, str | int) and not isinstance(value, bool) and str(value) in _TRUE)
+
+
+def provisioning_documents(resource: Resource) -> Iterator[tuple[str, Any]]:
+    """(key, parsed YAML or the rejection) of every file of a datasource provisioning ConfigMap."""
+    for key, text in (resource.obj.get("data") or {}).items():
+        try:
+            documents = load_yaml_text(str(text))
+        except YamlRejected as rejected:
+            yield str(key), rejected
+            continue
+        yield str(key), documents[0].data if documents else {}
+
+
+def is_datasource_config_map(resource: Resource) -> bool:
+    return resource.kind == "ConfigMap" and DATASOURCE_LABEL in (resource.metadata.get("labels") or {})
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,29 +73,24 @@ def from_kube_prometheus_stack(
     for position, extra in enumerate(grafana.get("additionalDataSources") or []):
         if isinstance(extra, dict):
             name, uid, kind = str(extra.get("name", "")), str(extra.get("uid", "")), str(extra.get("type", ""))
-            datasources.append(Datasource(name, uid, kind, extra.get("isDefault") is True, where, line_of(position)))
+            is_default = grafana_bool(extra.get("isDefault"))
+            datasources.append(Datasource(name, uid, kind, is_default, where, line_of(position)))
     return datasources
 
 
 def from_config_maps(resources: Iterable[Resource]) -> list[Datasource]:
     datasources = []
-    for resource in resources:
-        labels = resource.metadata.get("labels") or {}
-        if resource.kind != "ConfigMap" or DATASOURCE_LABEL not in labels:
-            continue
-        for text in (resource.obj.get("data") or {}).values():
-            try:
-                provisioning = yaml.safe_load(str(text)) or {}
-            except yaml.YAMLError:
-                continue
-            for item in provisioning.get("datasources") or [] if isinstance(provisioning, dict) else []:
+    for resource in filter(is_datasource_config_map, resources):
+        for _, provisioning in provisioning_documents(resource):
+            items = provisioning.get("datasources") if isinstance(provisioning, dict) else None
+            for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict):
                     datasources.append(
                         Datasource(
                             str(item.get("name", "")),
                             str(item.get("uid", "")),
                             str(item.get("type", "")),
-                            item.get("isDefault") is True,
+                            grafana_bool(item.get("isDefault")),
                             resource.path,
                         )
                     )

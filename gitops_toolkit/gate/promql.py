@@ -51,8 +51,10 @@ def dashboards(resources: list[Resource]) -> Iterator[tuple[Resource, str, Any]]
 
 
 def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every panel, those inside rows included."""
-    for panel in dashboard.get("panels") or []:
+    """Every panel: top-level, inside collapsed rows, and inside the legacy `rows` of old dashboard schemas
+    (which Grafana still migrates on load)."""
+    rows = [row for row in dashboard.get("rows") or [] if isinstance(row, dict)]
+    for panel in [*(dashboard.get("panels") or []), *(panel for row in rows for panel in row.get("panels") or [])]:
         if isinstance(panel, dict):
             yield panel
             yield from (inner for inner in panel.get("panels") or [] if isinstance(inner, dict))

@@ -12,7 +12,7 @@ import pytest
 
 from gitops_toolkit.gate.config import GateConfig
 from gitops_toolkit.gate.findings import Finding
-from gitops_toolkit.gate.grafana import Datasource
+from gitops_toolkit.gate.grafana import Datasource, from_config_maps
 from gitops_toolkit.gate.promql import check_promql
 from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
@@ -102,3 +102,43 @@ def test_without_promtool_the_gate_warns_instead_of_passing_silently(monkeypatch
     alert(objects).update(expr="this is ( not PromQL")
     [finding] = findings(objects)
     assert (finding.rule, str(finding.severity)) == ("OBS-PROMTOOL-MISSING", "warning")
+
+
+def test_two_alerts_with_one_name_in_one_rule_file_are_reported() -> None:
+    objects = resources()
+    rules = objects[0].obj["spec"]["groups"][0]["rules"]
+    rules.append(copy.deepcopy(rules[0]))
+    assert [f.rule for f in findings(objects)] == ["OBS-ALERT-CONVENTIONS"]
+
+
+def test_panels_in_legacy_rows_are_checked() -> None:
+    objects = resources()
+
+    def to_rows(board: dict[str, Any]) -> None:
+        board["rows"] = [{"title": "old", "panels": board.pop("panels")}]
+        board["rows"][0]["panels"][0]["targets"][0]["expr"] = "sum(rate("
+
+    edit_dashboard(objects, to_rows)
+    assert [f.rule for f in findings(objects)] == ["OBS-DASHBOARD-PROMQL"]
+
+
+def provisioning(text: str) -> Resource:
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "loki-datasource", "namespace": "monitoring", "labels": {"grafana_datasource": "1"}},
+        "data": {"loki.yaml": text},
+    }
+    return Resource(config_map, "observability", "observability/datasources.yaml", 1, None)
+
+
+@pytest.mark.parametrize("is_default", ['"true"', "'1'", "True", "true"])
+def test_every_form_grafana_reads_as_true_counts_as_a_default(is_default: str) -> None:
+    text = f"apiVersion: 1\ndatasources:\n  - name: Loki\n    type: loki\n    uid: loki\n    isDefault: {is_default}\n"
+    assert from_config_maps([provisioning(text)])[0].is_default
+
+
+def test_a_provisioning_file_grafana_cannot_read_is_reported() -> None:
+    objects = [*resources(), provisioning("apiVersion: 1\ndatasources:\n  - name: [Loki\n")]
+    assert [f.rule for f in findings(objects)] == ["OBS-DATASOURCE-INVALID"]
+    assert findings([*resources(), provisioning("apiVersion: 1\ndatasources: []\n")]) == []

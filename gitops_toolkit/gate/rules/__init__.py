@@ -85,6 +85,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     gitops.check_retired_components,
     observability.check_alert_conventions,
     observability.check_dashboards,
+    observability.check_datasource_files,
     observability.check_default_datasources,
 )
 

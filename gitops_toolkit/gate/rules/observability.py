@@ -9,9 +9,11 @@ from json import JSONDecodeError
 from typing import Any
 
 from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.grafana import is_datasource_config_map, provisioning_documents
 from gitops_toolkit.gate.promql import dashboards, panels, prometheus_rules
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules.index import ResourceIndex
+from gitops_toolkit.yaml_safety import YamlRejected
 
 SEVERITIES = ("critical", "warning")
 ANNOTATIONS = ("summary", "description", "runbook_url")
@@ -42,13 +44,13 @@ def _problems(alert: dict[str, Any], runbooks: frozenset[str]) -> list[str]:
 
 
 def check_alert_conventions(index: ResourceIndex) -> Iterator[Finding]:
-    seen: dict[str, Resource] = {}
+    seen: dict[str, tuple[Resource, tuple[str | int, ...]]] = {}
     for rule in prometheus_rules(index.resources):
         for alert, path in _alerts(rule):
             name = str(alert["alert"])
             problems = _problems(alert, index.repository.runbooks)
-            first = seen.setdefault(name, rule)
-            if first is not rule:
+            first, first_path = seen.setdefault(name, (rule, path))
+            if (first, first_path) != (rule, path):
                 problems.append(f"another alert is also named {name} (PrometheusRule {first.ref.name})")
             if problems:
                 yield rule.finding("OBS-ALERT-CONVENTIONS", f"alert {name}: {'; '.join(problems)}", (*path, "alert"))
@@ -90,6 +92,23 @@ def check_dashboards(index: ResourceIndex) -> Iterator[Finding]:
                         f"provisioned with (known: {', '.join(sorted(known))})",
                         where,
                     )
+
+
+def check_datasource_files(index: ResourceIndex) -> Iterator[Finding]:
+    """Grafana skips a provisioning file it cannot read, with only a log line."""
+    for resource in filter(is_datasource_config_map, index.resources):
+        for key, provisioning in provisioning_documents(resource):
+            if isinstance(provisioning, YamlRejected):
+                problem = provisioning.message
+            elif not isinstance(provisioning, dict) or not isinstance(provisioning.get("datasources", []), list):
+                problem = "it is not a mapping with a `datasources:` list"
+            else:
+                continue
+            yield resource.finding(
+                "OBS-DATASOURCE-INVALID",
+                f"{key} cannot be read as Grafana datasource provisioning ({problem}); Grafana skips it",
+                ("data", key),
+            )
 
 
 def check_default_datasources(index: ResourceIndex) -> Iterator[Finding]:
