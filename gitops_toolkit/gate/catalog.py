@@ -144,6 +144,8 @@ RULES.update(
         "OBS-PROMTOOL-MISSING": Severity.WARNING,
         "OBS-DATASOURCE-DEFAULT": Severity.ERROR,
         "OBS-DATASOURCE-INVALID": Severity.ERROR,
+        "OBS-ALERTMANAGER-CONFIG": Severity.ERROR,
+        "OBS-AMTOOL-MISSING": Severity.WARNING,
         # suppressions
         "GATE-SUPPRESSED": Severity.INFO,
         "GATE-SUPPRESSION-NO-REASON": Severity.ERROR,

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from gitops_toolkit.crds.lock import VENDORED_DIRECTORY
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate import repository_facts
+from gitops_toolkit.gate.alertmanager import check_alertmanager
 from gitops_toolkit.gate.applications import (
     Source,
     embedded_objects,
@@ -175,6 +176,7 @@ class _Gate:
             self.findings += schema_findings
             for deployed in deployed_sets(self.resources, self.config.repository_url, self.root, self.tree):
                 self.findings += run_rules(deployed.resources, self.config, broken, facts)
+        self.findings += contained("observability", "the Alertmanager check", self.alertmanager_findings)
         with _timed(self.seconds, "promql"):
             self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)
         self.findings += secret_scan.result()
@@ -265,29 +267,42 @@ class _Gate:
             for embedded in embedded_objects(self.tree, path, application)
         ]
 
-    def grafana_datasources(self) -> tuple[Datasource, ...]:
-        """Datasources of kube-prometheus-stack's Grafana (its values files merged as Helm merges them) and of
-        datasource ConfigMaps."""
-        found: list[Datasource] = []
+    def chart_values(self, chart: str, key: str) -> Iterator[tuple[dict[str, Any], str, YamlDocument | None]]:
+        """For each Application source of `chart`: its values files merged as Helm merges them, the file that
+        sets `key` last (else the Application's), and that file's document (for line look-ups)."""
         for application in filter(is_application, self.resources):
             for source in sources(application):
-                if source.chart != "kube-prometheus-stack":
+                if source.chart != chart:
                     continue
                 merged: dict[str, Any] = {}
-                where, grafana_document = application.path, None
+                where, document = application.path, None
                 for path in self.existing_values_files(source):
                     documents = self.tree.documents(path)
                     if documents and isinstance(documents[0].data, dict):
                         merged = deep_merge(merged, documents[0].data)
-                        if "grafana" in documents[0].data:
-                            where, grafana_document = self.tree.relative(path), documents[0]
+                        if key in documents[0].data:
+                            where, document = self.tree.relative(path), documents[0]
+                yield merged, where, document
 
-                def line_of(position: int, document: YamlDocument | None = grafana_document) -> int:
-                    path: list[str | int] = ["grafana", "additionalDataSources", position, "isDefault"]
-                    return document.line_of(path) if document is not None else 1
+    def grafana_datasources(self) -> tuple[Datasource, ...]:
+        """Datasources of kube-prometheus-stack's Grafana and of datasource ConfigMaps."""
+        found: list[Datasource] = []
+        for merged, where, grafana_document in self.chart_values("kube-prometheus-stack", "grafana"):
 
-                found += from_kube_prometheus_stack(merged, where, line_of)
+            def line_of(position: int, document: YamlDocument | None = grafana_document) -> int:
+                path: list[str | int] = ["grafana", "additionalDataSources", position, "isDefault"]
+                return document.line_of(path) if document is not None else 1
+
+            found += from_kube_prometheus_stack(merged, where, line_of)
         return (*found, *from_config_maps(self.resources))
+
+    def alertmanager_findings(self) -> list[Finding]:
+        """kube-prometheus-stack's Alertmanager configuration, as the pod will load it."""
+        return [
+            finding
+            for merged, where, document in self.chart_values("kube-prometheus-stack", "alertmanager")
+            for finding in check_alertmanager(merged, where, document)
+        ]
 
     def values_files(self) -> list[str]:
         """Repository-relative values files the Applications name that exist."""

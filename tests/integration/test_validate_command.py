@@ -132,6 +132,20 @@ PLANTED = {
         "API-SELECTOR",
         f"{APP}/base/frontend.yaml",
     ),
+    "an Alertmanager route to a receiver that does not exist": (
+        replace(
+            "observability/alertmanager/values.yaml",
+            "        - receiver: slack-critical\n",
+            "        - receiver: slack-criticl\n",
+        ),
+        "OBS-ALERTMANAGER-CONFIG",
+        "observability/alertmanager/values.yaml",
+    ),
+    "an Alertmanager setting amtool refuses": (
+        replace("observability/alertmanager/values.yaml", "      group_wait: 30s\n", "      group_wait: 30 seconds\n"),
+        "OBS-ALERTMANAGER-CONFIG",
+        "observability/alertmanager/values.yaml",
+    ),
     "an overlay that includes itself": (
         replace(f"{APP}/overlays/dev/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - .\n"),
         "GUARD-KUSTOMIZATION-CYCLE",
