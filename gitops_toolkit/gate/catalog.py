@@ -20,6 +20,7 @@ RULES: dict[str, Severity] = {
     "GUARD-MISSING-FILE": Severity.ERROR,
     "GUARD-HELM-INFLATION": Severity.ERROR,
     "GUARD-KUSTOMIZATION-CYCLE": Severity.ERROR,
+    "SOURCE-DUPLICATE": Severity.ERROR,
     "GUARD-FILE-TOO-LARGE": Severity.ERROR,
     "GUARD-NOT-UTF8": Severity.ERROR,
     "GUARD-YAML-SYNTAX": Severity.ERROR,

@@ -45,6 +45,8 @@ class GuardResult:
     blocked: set[Path] = field(default_factory=set)
     # every kustomization each entry point uses, the entry's own first
     closures: dict[Path, list[Kustomization]] = field(default_factory=dict)
+    # the files kustomize loads as objects (resources, patches, components' files)
+    object_files: set[Path] = field(default_factory=set)
 
 
 @dataclass
@@ -193,6 +195,7 @@ def guard(
         result.closures[entry], problems = checker.closure(entry)
         if problems or any(kustomization.directory.resolve() in cyclic for kustomization in result.closures[entry]):
             result.blocked.add(entry)
+    result.object_files = {path for path, role in checker.file_findings if role is FileRole.OBJECTS and is_yaml(path)}
     findings = [finding for finding in checker.file_findings.values() if finding is not None]
     for kustomization_findings, _ in checker.kustomization_results.values():
         findings.extend(kustomization_findings)

@@ -42,6 +42,7 @@ from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules import run_rules
 from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
 from gitops_toolkit.gate.secret_scan import scan_repository
+from gitops_toolkit.gate.source_duplicates import source_duplicates
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.vendored_crds import verify_vendored_crds
 from gitops_toolkit.versions import KUBERNETES_VERSION
@@ -187,6 +188,7 @@ class _Gate:
         """Guard, render and parse kustomization entry points."""
         with _timed(self.seconds, "guard"):
             guarded = guard(self.tree, self.kustomizations, scan_roots, entries, self.cyclic)
+            self.findings += source_duplicates(self.tree, guarded.object_files)
         self.findings += guarded.findings
         self.entries += entries
         for entry in sorted(guarded.blocked):

@@ -146,6 +146,16 @@ PLANTED = {
         "OBS-ALERTMANAGER-CONFIG",
         "observability/alertmanager/values.yaml",
     ),
+    "a duplicate env variable a patch would merge away": (
+        replace(
+            f"{APP}/base/cartservice.yaml",
+            "            - name: REDIS_ADDR\n              value: redis-cart:6379\n",
+            "            - name: REDIS_ADDR\n              value: redis-cart:6379\n"
+            "            - name: REDIS_ADDR\n              value: redis-cart:6380\n",
+        ),
+        "SOURCE-DUPLICATE",
+        f"{APP}/base/cartservice.yaml",
+    ),
     "an overlay that includes itself": (
         replace(f"{APP}/overlays/dev/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - .\n"),
         "GUARD-KUSTOMIZATION-CYCLE",

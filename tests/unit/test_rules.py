@@ -360,3 +360,22 @@ def test_a_replication_controller_gets_every_workload_rule() -> None:
     controller["spec"]["template"]["spec"]["hostNetwork"] = True
     resources.append(Resource(controller, "gitops-repo/shop", "gitops-repo/shop/legacy.yaml", 1, None))
     assert ("SEC-HOST-NAMESPACE", "legacy") in {(f.rule, f.resource.name) for f in findings_of(resources)}
+
+
+@pytest.mark.parametrize(("min_available", "blocks"), [("50%", False), ("60%", True), ("100%", True), (1, False)])
+def test_a_percentage_budget_is_scaled_as_the_disruption_controller_scales_it(
+    min_available: object, blocks: bool
+) -> None:
+    resources = shop_resources()  # the api Deployment runs 2 replicas
+    by_name(resources)[("PodDisruptionBudget", "api")]["spec"]["minAvailable"] = min_available
+    found = [f for f in findings_of(resources) if f.rule == "XREF-PDB-BLOCKS-DRAIN"]
+    assert bool(found) is blocks
+
+
+def test_addresses_supplied_through_env_from_are_checked() -> None:
+    resources = shop_resources()
+    objects = by_name(resources)
+    objects[("ConfigMap", "settings")]["data"]["CART_ADDR"] = "cart:7070"  # no Service named cart
+    container(objects, "web")["envFrom"] = [{"configMapRef": {"name": "settings"}}]
+    found = [f for f in findings_of(resources) if f.rule == "XREF-ADDRESS"]
+    assert [(f.resource.name, f.message.split(":")[0]) for f in found] == [("web", "CART_ADDR=cart")]

@@ -41,7 +41,8 @@ class Address:
 
 
 def env_values(index: ResourceIndex, container: Container, namespace: str) -> Iterator[EnvValue]:
-    """Literal env values, and values taken from a ConfigMap key that is rendered alongside."""
+    """Literal env values, and values taken from ConfigMaps rendered alongside (one key, or all of them
+    through envFrom)."""
     env = container.body.get("env")
     for position, item in enumerate(env if isinstance(env, list) else []):
         if not isinstance(item, dict):
@@ -57,6 +58,15 @@ def env_values(index: ResourceIndex, container: Container, namespace: str) -> It
             value = data.get(str(reference.get("key")))
             if isinstance(value, str):
                 yield EnvValue(str(item.get("name")), value, path)
+    env_from = container.body.get("envFrom")
+    for position, source in enumerate(env_from if isinstance(env_from, list) else []):
+        reference = source.get("configMapRef") if isinstance(source, dict) else None
+        config_map = (
+            index.get("ConfigMap", namespace, str(reference.get("name"))) if isinstance(reference, dict) else None
+        )
+        for key, value in ((config_map.obj.get("data") or {}) if config_map else {}).items():
+            if isinstance(value, str):  # every key becomes a variable, behind the optional prefix
+                yield EnvValue(f"{source.get('prefix') or ''}{key}", value, (*container.path, "envFrom", position))
 
 
 def _service_and_namespace(host: str, namespace: str) -> tuple[str, str] | None:

@@ -4,6 +4,7 @@ dangling-horizontalpodautoscaler; Polaris' PDB checks; Argo CD's HPA guidance)."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -208,6 +209,14 @@ def _percentage(value: Any) -> int | None:
     return int(value[:-1]) if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit() else None
 
 
+def _desired_healthy(min_available: Any, replicas: int) -> int:
+    """Pods a PDB's minAvailable keeps, as the disruption controller scales it (a percentage rounds up)."""
+    if isinstance(min_available, int) and not isinstance(min_available, bool):
+        return min_available
+    percentage = _percentage(min_available)
+    return math.ceil(percentage * replicas / 100) if percentage is not None else 0
+
+
 def check_pod_disruption_budgets(index: ResourceIndex) -> Iterator[Finding]:
     minimums = _hpa_minimums(index)
     for pdb in index.of_kind("PodDisruptionBudget"):
@@ -218,11 +227,7 @@ def check_pod_disruption_budgets(index: ResourceIndex) -> Iterator[Finding]:
             continue
         replicas = _expected_replicas(pods, minimums)
         max_unavailable, min_available = spec.get("maxUnavailable"), spec.get("minAvailable")
-        blocks = (
-            max_unavailable in (0, "0%")
-            or (isinstance(min_available, int) and min_available >= replicas)
-            or _percentage(min_available) == 100
-        )
+        blocks = max_unavailable in (0, "0%") or _desired_healthy(min_available, replicas) >= replicas
         if blocks:
             field = "maxUnavailable" if "maxUnavailable" in spec else "minAvailable"
             yield pdb.finding(
