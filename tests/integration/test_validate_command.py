@@ -59,6 +59,7 @@ def latin1_byte(root: Path) -> None:
 
 
 ROUTE = f"{APP}/components/gateway-route/httproute.yaml"
+METALLB_APP = "gitops-repo/platform/metallb/application.yaml"
 BUDGETS = f"{APP}/components/autoscaling/pod-disruption-budgets.yaml"
 BOMB = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\ndata:\n  a0: &a0 lol\n" + "".join(
     f"  a{n}: &a{n} [" + ",".join([f"*a{n - 1}"] * 9) + "]\n" for n in range(1, 9)
@@ -155,6 +156,56 @@ PLANTED = {
         ),
         "SOURCE-DUPLICATE",
         f"{APP}/base/cartservice.yaml",
+    ),
+    "a sync wave Argo CD reads as 0": (
+        replace(METALLB_APP, 'sync-wave: "-7"', 'sync-wave: "-7.0"'),
+        "GITOPS-SYNC-WAVE-VALUE",
+        METALLB_APP,
+    ),
+    "a destination with both server and name": (
+        replace(
+            METALLB_APP,
+            "    server: https://kubernetes.default.svc\n",
+            "    server: https://kubernetes.default.svc\n    name: in-cluster\n",
+        ),
+        "GITOPS-DESTINATION-FORM",
+        METALLB_APP,
+    ),
+    "a Helm parameter holding a password": (
+        replace(
+            METALLB_APP,
+            "        releaseName: metallb\n",
+            "        releaseName: metallb\n"
+            "        parameters:\n          - {name: adminPassword, value: hunter2hunter2}\n",
+        ),
+        "SECRET-IN-APPLICATION",
+        METALLB_APP,
+    ),
+    "a second default datasource written as a string": (
+        replace(
+            "gitops-repo/platform/kube-prometheus-stack/values.yaml",
+            "      isDefault: false\n",
+            '      isDefault: "true"\n',
+        ),
+        "OBS-DATASOURCE-DEFAULT",
+        "gitops-repo/platform/kube-prometheus-stack/values.yaml",
+    ),
+    "two alerts with one name in one file": (
+        replace(
+            "observability/rules/workloads.yaml", "        - alert: PodNotReady\n", "        - alert: PodCrashLooping\n"
+        ),
+        "OBS-ALERT-CONVENTIONS",
+        "observability/rules/workloads.yaml",
+    ),
+    "a committed .env file with a password": (
+        lambda root: (root / "docs" / ".env").write_text("DB_PASSWORD=" + "hunter2" * 3 + "\n", encoding="utf-8"),
+        "SECRET-IN-FILE",
+        "docs/.env",
+    ),
+    "a NodePort Service": (
+        replace(f"{APP}/base/adservice.yaml", "  type: ClusterIP\n", "  type: NodePort\n"),
+        "SEC-SERVICE-TYPE",
+        f"{APP}/base/adservice.yaml",
     ),
     "an overlay that includes itself": (
         replace(f"{APP}/overlays/dev/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - .\n"),
