@@ -207,6 +207,15 @@ PLANTED = {
         "SEC-SERVICE-TYPE",
         f"{APP}/base/adservice.yaml",
     ),
+    "a percentage budget that allows no eviction at two replicas": (
+        replace(
+            BUDGETS,
+            "  name: adservice\nspec:\n  maxUnavailable: 1\n",
+            '  name: adservice\nspec:\n  minAvailable: "60%"\n',
+        ),
+        "XREF-PDB-BLOCKS-DRAIN",
+        BUDGETS,
+    ),
     "an overlay that includes itself": (
         replace(f"{APP}/overlays/dev/kustomization.yaml", "  - ../../base\n", "  - ../../base\n  - .\n"),
         "GUARD-KUSTOMIZATION-CYCLE",
