@@ -14,7 +14,7 @@ from croniter import croniter
 from gitops_toolkit.gate import api_formats
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules.index import POD_TEMPLATE_PATHS, get_path
+from gitops_toolkit.gate.rules.index import dict_items, get_path, pod_spec
 
 Path = tuple[str | int, ...]
 NameCheck = Callable[[str], str | None]
@@ -98,22 +98,8 @@ def _object_size(resource: Resource) -> Iterator[Finding]:
         )
 
 
-def _pod(resource: Resource) -> tuple[Mapping[str, Any], Path] | None:
-    template_path = POD_TEMPLATE_PATHS.get(resource.kind)
-    if template_path is None:
-        return None
-    template = get_path(resource.obj, template_path) if template_path else resource.obj
-    spec = template.get("spec") if isinstance(template, dict) else None
-    return (spec, (*template_path, "spec")) if isinstance(spec, dict) else None
-
-
-def _items(spec: Mapping[str, Any], field: str) -> list[tuple[int, dict[str, Any]]]:
-    items = spec.get(field)
-    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
-
-
 def _pod_spec(resource: Resource) -> Iterator[Finding]:
-    found = _pod(resource)
+    found = pod_spec(resource.obj)
     if found is None:
         return
     spec, path = found
@@ -124,12 +110,12 @@ def _pod_spec(resource: Resource) -> Iterator[Finding]:
             get_path(resource.obj, (*template_path, "metadata", "labels")),
             (*template_path, "metadata", "labels"),
         )
-    volumes = {str(volume.get("name")) for _, volume in _items(spec, "volumes")}
+    volumes = {str(volume.get("name")) for _, volume in dict_items(spec, "volumes")}
     yield from _duplicates(resource, spec, path, "volumes", "name", "volume")
     containers = [
         (field, position, container)
         for field in ("initContainers", "containers", "ephemeralContainers")
-        for position, container in _items(spec, field)
+        for position, container in dict_items(spec, field)
     ]
     seen_containers: set[str] = set()
     for field, position, container in containers:
@@ -143,7 +129,7 @@ def _pod_spec(resource: Resource) -> Iterator[Finding]:
         seen_containers.add(name)
         if problem := api_formats.dns1123_label(name):
             yield resource.finding("API-NAME", f"container name `{name}` {problem}", (*where, "name"))
-        for port_position, port in _items(container, "ports"):
+        for port_position, port in dict_items(container, "ports"):
             port_name = port.get("name")
             if port_name is None:
                 continue
@@ -154,7 +140,7 @@ def _pod_spec(resource: Resource) -> Iterator[Finding]:
                 yield resource.finding("API-PORT", f"port name `{port_name}` is used twice in the container", port_path)
             seen_ports.add(str(port_name))
         yield from _duplicates(resource, container, where, "volumeMounts", "mountPath", "mount path")
-        for mount_position, mount in _items(container, "volumeMounts"):
+        for mount_position, mount in dict_items(container, "volumeMounts"):
             if str(mount.get("name")) not in volumes:
                 yield resource.finding(
                     "API-DUPLICATE",
@@ -168,7 +154,7 @@ def _duplicates(
     resource: Resource, body: Mapping[str, Any], path: Path, field: str, key: str, what: str
 ) -> Iterator[Finding]:
     seen: set[str] = set()
-    for position, item in _items(body, field):
+    for position, item in dict_items(body, field):
         value = str(item.get(key, ""))
         if value in seen:
             yield resource.finding(
@@ -208,7 +194,7 @@ def _quantities(resource: Resource, container: Mapping[str, Any], path: Path) ->
 def _service(resource: Resource) -> Iterator[Finding]:
     if resource.kind != "Service":
         return
-    ports = _items(resource.obj.get("spec") or {}, "ports")
+    ports = dict_items(resource.obj.get("spec") or {}, "ports")
     seen: set[tuple[str, str]] = set()
     names: set[str] = set()
     for position, port in ports:

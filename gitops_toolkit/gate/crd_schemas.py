@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -180,9 +180,10 @@ class CrdSchemas:
         self._schemas.update(schemas)
         self.kinds_by_digest[digest] = {(group, kind) for group, _, kind in schemas}
 
-    def _load_pending(self, wanted: Callable[[tuple[str, str]], bool]) -> None:
-        for key in [key for key in self._pending if wanted(key)]:
-            for path, raw, digest in self._pending.pop(key):
+    def _load_pending(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Convert the files that define these (group, kind) and have not been read yet."""
+        for key in list(keys):
+            for path, raw, digest in self._pending.pop(key, []):
                 self._load(path, raw, digest)
 
     def add_crd(self, crd: dict[str, Any]) -> None:
@@ -190,18 +191,18 @@ class CrdSchemas:
             self._schemas.setdefault(key, schema)
 
     def kinds(self) -> set[CrdKey]:
-        self._load_pending(lambda _: True)
+        self._load_pending(self._pending)
         return set(self._schemas)
 
     def kinds_in_group(self, group: str) -> set[tuple[str, str]]:
         """(version, kind) of every custom resource the known CRDs define in `group`."""
-        self._load_pending(lambda key: key[0] == group)
+        self._load_pending(key for key in self._pending if key[0] == group)
         return {(version, kind) for known_group, version, kind in self._schemas if known_group == group}
 
     def validator(self, api_version: str, kind: str) -> Draft202012Validator | None:
         group, version = split_api_version(api_version)
         key = (group, version, kind)
-        self._load_pending(lambda pending: pending == (group, kind))
+        self._load_pending([(group, kind)])
         if key not in self._validators:
             schema = self._schemas.get(key)
             if schema is None:

@@ -8,7 +8,6 @@ sense among objects that live in one cluster at once:
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_toolkit.gate.applications import (
@@ -23,12 +22,6 @@ from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.source_files import SourceFiles
 
 
-@dataclass
-class DeployedSet:
-    name: str  # "the cluster", or the entry point checked on its own
-    resources: list[Resource] = field(default_factory=list)
-
-
 def in_namespace(resource: Resource, namespace: str) -> Resource:
     """The resource as Argo CD applies it into `namespace`: unchanged when it names one or is cluster-scoped."""
     if not namespace or resource.kind in CLUSTER_SCOPED or resource.metadata.get("namespace"):
@@ -37,11 +30,14 @@ def in_namespace(resource: Resource, namespace: str) -> Resource:
     return dataclasses.replace(resource, obj=placed)
 
 
-def deployed_sets(resources: list[Resource], repository_url: str, root: Path, tree: SourceFiles) -> list[DeployedSet]:
+def deployed_sets(
+    resources: list[Resource], repository_url: str, root: Path, tree: SourceFiles
+) -> list[list[Resource]]:
+    """The cluster's resources (when any), then each undeployed entry point's."""
     by_entry: dict[str, list[Resource]] = {}
     for resource in resources:
         by_entry.setdefault(resource.entry, []).append(resource)
-    cluster = DeployedSet("the cluster")
+    cluster: list[Resource] = []
     deployed: set[str] = set()  # entries an Application deploys
     deploying: set[str] = set()  # entries holding such Applications
     for application in filter(is_application, resources):
@@ -51,11 +47,11 @@ def deployed_sets(resources: list[Resource], repository_url: str, root: Path, tr
                 deployed.add(entry)
                 deploying.add(application.entry)
                 namespace = destination_namespace(application)
-                cluster.resources += [in_namespace(resource, namespace) for resource in by_entry.get(entry, [])]
-    alone: list[DeployedSet] = []
+                cluster += [in_namespace(resource, namespace) for resource in by_entry.get(entry, [])]
+    alone: list[list[Resource]] = []
     for entry, entry_resources in sorted(by_entry.items()):
         if entry.endswith(EMBEDDED_SUFFIX) or (entry in deploying and entry not in deployed):
-            cluster.resources += entry_resources  # embedded by a deployed chart's values, or applied by hand
+            cluster += entry_resources  # embedded by a deployed chart's values, or applied by hand
         elif entry not in deployed and entry not in deploying:
-            alone.append(DeployedSet(entry, entry_resources))
-    return ([cluster] if cluster.resources else []) + alone
+            alone.append(entry_resources)
+    return ([cluster] if cluster else []) + alone

@@ -176,7 +176,7 @@ class _Gate:
         with _timed(self.seconds, "rules"):
             self.findings += schema_findings
             for deployed in deployed_sets(self.resources, self.config.repository_url, self.root, self.tree):
-                self.findings += run_rules(deployed.resources, self.config, broken, facts)
+                self.findings += run_rules(deployed, self.config, broken, facts)
         self.findings += contained("observability", "the Alertmanager check", self.alertmanager_findings)
         with _timed(self.seconds, "promql"):
             self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.gate.findings import Finding
-from gitops_toolkit.gate.rules.index import POD_TEMPLATE_PATHS, get_path
+from gitops_toolkit.gate.rules.index import dict_items, pod_spec
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.yaml_safety import YamlDocument
 
@@ -29,17 +29,12 @@ _CONTAINER_LISTS = (
 _QUALIFIERS = {"containerPort": ("protocol", "TCP")}
 
 
-def _entries(body: Any, field: str) -> list[tuple[int, Any]]:
-    items = body.get(field) if isinstance(body, dict) else None
-    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
-
-
 def _repeats(
     document: YamlDocument, body: Any, path: FieldPath, lists: Iterable[tuple[str, str, str]]
 ) -> Iterator[tuple[int, str]]:
     for field, key, what in lists:
         seen: set[str] = set()
-        for position, item in _entries(body, field):
+        for position, item in dict_items(body, field):
             value = str(item.get(key))
             if key in _QUALIFIERS:
                 qualifier, default = _QUALIFIERS[key]
@@ -50,15 +45,13 @@ def _repeats(
 
 
 def _pod_spec_repeats(document: YamlDocument) -> Iterator[tuple[int, str]]:
-    data = document.data
-    template_path = POD_TEMPLATE_PATHS.get(str(data.get("kind", ""))) if isinstance(data, dict) else None
-    if template_path is None:
+    found = pod_spec(document.data)
+    if found is None:
         return
-    spec_path: FieldPath = (*template_path, "spec")
-    spec = get_path(data, spec_path)
+    spec, spec_path = found
     yield from _repeats(document, spec, spec_path, _POD_LISTS)
     for field in ("initContainers", "containers"):
-        for position, container in _entries(spec, field):
+        for position, container in dict_items(spec, field):
             yield from _repeats(document, container, (*spec_path, field, position), _CONTAINER_LISTS)
 
 

@@ -109,20 +109,31 @@ def get_path(obj: Any, path: Sequence[str | int]) -> Any:
     return obj
 
 
+def pod_spec(obj: Any) -> tuple[dict[str, Any], Path] | None:
+    """The pod spec of a pod-bearing object (a Deployment, a CronJob, a Pod...) and its path inside it."""
+    template_path = POD_TEMPLATE_PATHS.get(str(obj.get("kind", ""))) if isinstance(obj, dict) else None
+    if template_path is None:
+        return None
+    spec_path: Path = (*template_path, "spec")
+    spec = get_path(obj, spec_path)
+    return (spec, spec_path) if isinstance(spec, dict) else None
+
+
+def dict_items(body: Any, field: str) -> list[tuple[int, dict[str, Any]]]:
+    """(position, entry) of the mapping entries of the list `field` of `body`."""
+    items = body.get(field) if isinstance(body, dict) else None
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def _pod_template(resource: Resource) -> PodTemplate | None:
     if resource.kind == "Rollout" and not resource.api_version.startswith("argoproj.io/"):
         return None
-    template_path = POD_TEMPLATE_PATHS.get(resource.kind)
-    if template_path is None:
+    found = pod_spec(resource.obj)
+    if found is None:
         return None
-    template = get_path(resource.obj, template_path) if template_path else resource.obj
-    if not isinstance(template, dict):
-        return None
-    spec = template.get("spec")
-    labels = get_path(template, ("metadata", "labels"))
-    if not isinstance(spec, dict):
-        return None
-    return PodTemplate(resource, spec, labels if isinstance(labels, dict) else {}, (*template_path, "spec"))
+    spec, path = found
+    labels = get_path(resource.obj, (*path[:-1], "metadata", "labels"))
+    return PodTemplate(resource, spec, labels if isinstance(labels, dict) else {}, path)
 
 
 def selector_matches(selector: Any, labels: Mapping[str, str], *, empty_matches_all: bool = True) -> bool:
