@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_toolkit.crds.lock import LOCK_FILE, LockedCrd, sha256_of
+from gitops_toolkit.crds.lock import LOCK_FILE, LockedCrd
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.files import write_atomic
+from gitops_toolkit.lock_files import sha256_of
 
 _MAX_BYTES = 16 * 1024 * 1024
 

@@ -92,6 +92,12 @@ def destination_namespace(application: Resource) -> str:
 
 
 EMBEDDED_SUFFIX = "#extraObjects"
+CHART_ENTRY_PREFIX = "Application "
+
+
+def chart_entry(application: Resource, source: Source) -> str:
+    """The entry point a chart's output is filed under: which Application renders which chart."""
+    return f"{CHART_ENTRY_PREFIX}{application.ref.name}: chart {source.chart} {source.revision}"
 
 
 def embedded_objects(tree: SourceFiles, values_path: Path, application: Resource) -> list[Resource]:

@@ -57,6 +57,15 @@ RULES: dict[str, Severity] = {
     "CRD-LOCK-INVALID": Severity.ERROR,
     "CRD-LOCK-MISMATCH": Severity.ERROR,
     "CRD-NOT-LOCKED": Severity.WARNING,
+    # the Helm charts the repository carries, rendered as Argo CD renders them
+    "CHART-LOCK-INVALID": Severity.ERROR,
+    "CHART-LOCK-MISMATCH": Severity.ERROR,
+    "CHART-NOT-LOCKED": Severity.ERROR,
+    "CHART-RENDER-FAILED": Severity.ERROR,
+    "RENDER-NONDETERMINISTIC": Severity.ERROR,
+    "CHART-VALUES-UNKNOWN-KEY": Severity.ERROR,
+    "CHART-VALUES-SCHEMA": Severity.ERROR,
+    "CHART-VALUES-UNUSED": Severity.WARNING,
 }
 
 # Stage 6, the rules over the rendered resources. These may be suppressed per resource.

@@ -106,6 +106,23 @@ _NAMES_KIND = re.compile(
 )
 
 
+_VERSION_NAME = re.compile(r"^(?:  - |    )name:[ \t]*['\"]?([a-z0-9]+)['\"]?[ \t]*$", re.MULTILINE)
+
+
+def served_api_versions(text: str) -> set[str]:
+    """`group/version` of every CRD version in the text (its usual layout; a version that is not served is rare
+    enough to count), what a cluster with these CRDs lists as API versions. Templated CRDs count too."""
+    versions: set[str] = set()
+    for document in _DOCUMENT_START.split(text):
+        if not _CRD_KIND.search(document):
+            continue
+        groups = _SPEC_GROUP.findall(document)
+        versions_block = document.partition("\n  versions:")[2]
+        if len(groups) == 1 and versions_block:
+            versions |= {f"{groups[0]}/{name}" for name in _VERSION_NAME.findall(versions_block)}
+    return versions
+
+
 def defined_kinds(text: str) -> set[tuple[str, str]] | None:
     """(group, kind) of every CRD in the text, or None when its layout is not the usual one (then parse it)."""
     kinds: set[tuple[str, str]] = set()

@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from gitops_toolkit.gate.applications import (
+    CHART_ENTRY_PREFIX,
     EMBEDDED_SUFFIX,
     destination_namespace,
     is_application,
@@ -50,8 +51,10 @@ def deployed_sets(
                 cluster += [in_namespace(resource, namespace) for resource in by_entry.get(entry, [])]
     alone: list[list[Resource]] = []
     for entry, entry_resources in sorted(by_entry.items()):
-        if entry.endswith(EMBEDDED_SUFFIX) or (entry in deploying and entry not in deployed):
-            cluster += entry_resources  # embedded by a deployed chart's values, or applied by hand
+        if entry.endswith(EMBEDDED_SUFFIX) or entry.startswith(CHART_ENTRY_PREFIX):
+            cluster += entry_resources  # a chart an Application installs, or manifests its values embed
+        elif entry in deploying and entry not in deployed:
+            cluster += entry_resources  # applied by hand
         elif entry not in deployed and entry not in deploying:
             alone.append(entry_resources)
     return ([cluster] if cluster else []) + alone

@@ -23,6 +23,7 @@ from gitops_toolkit.gate.applications import (
     values_file,
 )
 from gitops_toolkit.gate.catalog import Severity
+from gitops_toolkit.gate.charts import ChartRelease, api_versions_served, chart_releases, render_releases
 from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.coverage import flux_objects, nothing_found
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
@@ -44,7 +45,9 @@ from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
 from gitops_toolkit.gate.secret_scan import scan_repository
 from gitops_toolkit.gate.source_duplicates import source_duplicates
 from gitops_toolkit.gate.source_files import SourceFiles
+from gitops_toolkit.gate.vendored_charts import VendoredCharts, verify_vendored_charts
 from gitops_toolkit.gate.vendored_crds import verify_vendored_crds
+from gitops_toolkit.tools.helm import HelmError, chart_facts
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlDocument, YamlLimits
 
@@ -64,6 +67,7 @@ class GateOptions:
     render: RenderLimits = field(default_factory=RenderLimits)
     yaml: YamlLimits = DEFAULT_LIMITS
     kubernetes_version: str = KUBERNETES_VERSION
+    helm_binary: Path | None = None  # None: Helm's engine in-process (helm-python-sdk)
 
 
 @dataclass
@@ -122,6 +126,8 @@ class _Gate:
         self.resources: list[Resource] = []
         self.entries: list[Path] = []
         self.path_status: dict[str, str] = {}
+        self.releases: list[ChartRelease] = []
+        self.charts = VendoredCharts()
         self.cyclic: frozenset[Path] = frozenset()
 
     def entry_file(self, entry: Path) -> str:
@@ -141,9 +147,12 @@ class _Gate:
                 raise ToolError(f"--crd-dir {directory}: no such directory")
         with _timed(self.seconds, "discover"):
             vendored = verify_vendored_crds(self.root)
-            self.tree.trusted = frozenset(vendored.verified)
+            self.charts = verify_vendored_charts(self.root)
+            self.tree.trusted = frozenset(vendored.verified) | {
+                (self.root / entry.path).resolve() for entry in self.charts.verified
+            }
             discovery = discover(self.tree, self.kustomizations, self.roots)
-        self.findings += vendored.findings + discovery.findings
+        self.findings += vendored.findings + self.charts.findings + discovery.findings
         self.cyclic = frozenset(discovery.cyclic)
         # While kubectl renders: the secret scan reads every committable file, and the schemas load (converting
         # the CRDs costs about a second when the cache is empty).
@@ -154,6 +163,7 @@ class _Gate:
             )
             self.render(discovery.entries, scan_roots=self.roots)
             self.follow_applications()
+            self.render_charts(sorted(vendored.verified))
         catalog = schemas.result()
         self.progress.stage("checking")
         self.findings += flux_objects(self.resources)
@@ -250,8 +260,34 @@ class _Gate:
                     self.findings += problems
                     self.path_status[relative] = repository_facts.RENDERED
             self.resources += self.embedded(applications)
+            releases, findings = chart_releases(applications, self.charts, self.tree, self.root)
+            self.releases += releases
+            self.findings += findings
             if new_entries:
                 self.render(sorted(new_entries), scan_roots=[])
+
+    def render_charts(self, locked_crd_files: list[Path]) -> None:
+        """Render every chart release, serving the API versions of every CRD the repository installs."""
+        if not self.releases:
+            return
+        self.progress.stage("rendering charts", total=len(self.releases))
+        with _timed(self.seconds, "charts"):
+            texts = [path.read_text(encoding="utf-8", errors="replace") for path in locked_crd_files]
+            for release in self.releases:
+                try:
+                    texts += chart_facts(release.archive).crd_texts
+                except HelmError as error:
+                    self.findings.append(release.finding("CHART-RENDER-FAILED", str(error)))
+            versions = api_versions_served(iter(texts))
+            output = render_releases(
+                self.releases,
+                self.options.kubernetes_version,
+                versions,
+                self.options.helm_binary,
+                self.options.render.jobs,
+            )
+        self.resources += output.resources
+        self.findings += output.findings
 
     def existing_values_files(self, source: Source) -> Iterator[Path]:
         """The repository values files a source names that exist, in the order Helm merges them."""

@@ -8,8 +8,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_toolkit.crds.lock import LOCK_FILE, VENDORED_DIRECTORY, LockedCrd, LockError, read_lock, sha256_of
+from gitops_toolkit.crds.lock import LOCK_FILE, VENDORED_DIRECTORY, LockedCrd, read_lock
 from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.lock_files import LockError, sha256_of
 
 
 @dataclass

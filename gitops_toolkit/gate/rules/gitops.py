@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
-from gitops_toolkit.gate.applications import VALUES_PREFIX, is_application, same_repository, sources
+from gitops_toolkit.gate.applications import VALUES_PREFIX, chart_entry, is_application, same_repository, sources
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kubernetes_schemas import split_api_version
 from gitops_toolkit.gate.repository_facts import HELM_CHART, RENDERED
@@ -300,6 +300,8 @@ def _entries(application: Resource, url: str) -> set[str]:
     for source in sources(application):
         if same_repository(source.repo_url, url) and source.path and not source.chart:
             entries.add(_relative(source.path))
+        if source.chart:
+            entries.add(chart_entry(application, source))
         for value_file in source.value_files():
             if value_file.startswith(VALUES_PREFIX):
                 entries.add(f"{_relative(value_file.removeprefix(VALUES_PREFIX))}#extraObjects")

@@ -1,0 +1,278 @@
+"""Stage 3, Helm: render every chart an Application pins, from the vendored archive, as Argo CD renders it:
+values files merged in the Application's order, then `values`, `valuesObject` and `parameters`; its release
+name and destination namespace; Kubernetes at the gate's version serving every CRD the repository installs
+(Argo CD renders again on every refresh, so once the earlier waves have synced the cluster serves them all);
+the chart's CRDs unless the Application skips them. Every chart is rendered twice: output that differs between
+two renders of the same input makes Argo CD see the Application OutOfSync on every refresh."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops_toolkit.charts.lock import LOCK_FILE, LockedChart
+from gitops_toolkit.gate.applications import Source, chart_entry, destination_namespace, sources, values_file
+from gitops_toolkit.gate.crd_schemas import served_api_versions
+from gitops_toolkit.gate.deployment import in_namespace
+from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.gate.grafana import deep_merge
+from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.gate.source_files import SourceFiles
+from gitops_toolkit.gate.vendored_charts import VendoredCharts
+from gitops_toolkit.tools.helm import HelmError, RenderRequest, parse_set, render
+from gitops_toolkit.yaml_safety import YamlDocument, load_trusted_yaml
+
+_MAX_DIFFERENCES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class ValuesLayer:
+    """One input of a chart's values, in merge order: a values file, or a field of the Application."""
+
+    where: str  # repository-relative file
+    data: dict[str, Any]
+    document: YamlDocument | None  # for line numbers
+    path_in_document: tuple[str | int, ...] = ()
+
+    def line_of(self, key_path: tuple[str | int, ...]) -> int:
+        if self.document is None:
+            return 1
+        return self.document.line_of([*self.path_in_document, *key_path])
+
+    def sets(self, key_path: tuple[str | int, ...]) -> bool:
+        value: Any = self.data
+        for part in key_path:
+            if not isinstance(value, dict) or part not in value:
+                return False
+            value = value[part]
+        return True
+
+
+@dataclass(frozen=True)
+class ChartRelease:
+    """One Application source that installs a chart, with everything its render needs."""
+
+    application: Resource
+    source: Source
+    locked: LockedChart
+    archive: Path
+    layers: tuple[ValuesLayer, ...]
+
+    @property
+    def entry(self) -> str:
+        return chart_entry(self.application, self.source)
+
+    @property
+    def release_name(self) -> str:
+        return str((self.source.body.get("helm") or {}).get("releaseName") or self.application.ref.name)
+
+    @property
+    def namespace(self) -> str:
+        return destination_namespace(self.application) or "default"
+
+    @property
+    def include_crds(self) -> bool:
+        return (self.source.body.get("helm") or {}).get("skipCrds") is not True
+
+    @property
+    def values(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for layer in self.layers:
+            merged = deep_merge(merged, copy.deepcopy(layer.data))
+        return merged
+
+    def where(self, key_path: tuple[str | int, ...]) -> tuple[str, int]:
+        """The file and line that set `key_path` last, else the Application's chart source."""
+        for layer in reversed(self.layers):
+            if layer.sets(key_path):
+                return layer.where, layer.line_of(key_path)
+        return self.application.path, self.application.line_at((*self.source.path_in_manifest, "chart"))
+
+    def finding(self, rule: str, message: str, key_path: tuple[str | int, ...] = ()) -> Finding:
+        path, line = self.where(key_path) if key_path else self.where(("\0",))
+        return Finding(path, line, rule, message, self.application.ref)
+
+
+def values_layers(source: Source, tree: SourceFiles, root: Path) -> tuple[ValuesLayer, ...]:
+    """The values a source passes to Helm, lowest precedence first, as Argo CD orders them."""
+    helm = source.body.get("helm") or {}
+    application = source.application
+    layers: list[ValuesLayer] = []
+    for name in source.value_files():
+        path = values_file(source, name, root)
+        if path is None or not path.is_file():
+            continue  # GITOPS-VALUES-FILE reports it
+        documents = tree.documents(path)
+        if documents and isinstance(documents[0].data, dict):
+            layers.append(ValuesLayer(tree.relative(path), documents[0].data, documents[0]))
+    inline = helm.get("values")
+    if isinstance(inline, str) and inline.strip():
+        try:
+            parsed = yaml.safe_load(inline)
+        except yaml.YAMLError:
+            parsed = None
+        if isinstance(parsed, dict):
+            layers.append(ValuesLayer(application.path, parsed, None))
+    if isinstance(helm.get("valuesObject"), dict):
+        path_in_manifest = (*source.path_in_manifest, "helm", "valuesObject")
+        layers.append(ValuesLayer(application.path, helm["valuesObject"], application.source, path_in_manifest))
+    parameters: dict[str, Any] = {}
+    for parameter in helm.get("parameters") or []:
+        if isinstance(parameter, dict) and parameter.get("name"):
+            parameters = deep_merge(parameters, _parameter_values(parameter))
+    if parameters:
+        path_in_manifest = (*source.path_in_manifest, "helm", "parameters")
+        layers.append(ValuesLayer(application.path, parameters, application.source, path_in_manifest))
+    return tuple(layers)
+
+
+def _parameter_values(parameter: dict[str, Any]) -> dict[str, Any]:
+    """A `--set` (or `--set-string` when forceString) parameter as a values tree."""
+    return parse_set(str(parameter["name"]), str(parameter.get("value", "")), parameter.get("forceString") is True)
+
+
+@dataclass
+class ChartOutput:
+    resources: list[Resource] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def api_versions_served(crd_texts: Iterator[str]) -> tuple[str, ...]:
+    versions: set[str] = set()
+    for text in crd_texts:
+        versions |= served_api_versions(text)
+    return tuple(sorted(versions))
+
+
+def render_releases(
+    releases: list[ChartRelease],
+    kube_version: str,
+    api_versions: tuple[str, ...],
+    helm_binary: Path | None,
+    jobs: int,
+) -> ChartOutput:
+    """Render every release twice (in parallel; the engine runs outside the GIL) and parse the output."""
+
+    def request(release: ChartRelease) -> RenderRequest:
+        return RenderRequest(
+            release.archive,
+            release.values,
+            release.release_name,
+            release.namespace,
+            kube_version,
+            api_versions,
+            release.include_crds,
+        )
+
+    def twice(release: ChartRelease) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | HelmError:
+        try:
+            return render(request(release), helm_binary), render(request(release), helm_binary)
+        except HelmError as error:
+            return error
+
+    output = ChartOutput()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for release, rendered in zip(releases, pool.map(twice, releases), strict=True):
+            if isinstance(rendered, HelmError):
+                output.findings.append(
+                    release.finding(
+                        "CHART-RENDER-FAILED",
+                        f"chart {release.locked.name} {release.locked.version} does not render with these "
+                        f"values: {rendered}",
+                    )
+                )
+                continue
+            first, second = rendered
+            output.findings += _differences(release, first, second)
+            resources, findings = _parse(release, first)
+            output.resources += resources
+            output.findings += findings
+    return output
+
+
+def _differences(release: ChartRelease, first: list[tuple[str, str]], second: list[tuple[str, str]]) -> list[Finding]:
+    """RENDER-NONDETERMINISTIC for every template whose two renders differ."""
+    again = dict(second)
+    findings = []
+    for template, text in first:
+        if again.get(template) == text:
+            continue
+        changed = [
+            line[1:].strip()
+            for line in difflib.unified_diff(text.splitlines(), again.get(template, "").splitlines(), n=0)
+            if line.startswith("-") and not line.startswith("---")
+        ][:_MAX_DIFFERENCES_SHOWN]
+        findings.append(
+            release.finding(
+                "RENDER-NONDETERMINISTIC",
+                f"{template} renders differently each time ({'; '.join(changed) or 'content changes'}): a random "
+                "or time-based value (randAlphaNum, now, uuid, genCA) changes on every Argo CD refresh, so the "
+                "Application never stays in sync; set the value in the values (for a secret: an existingSecret)",
+            )
+        )
+    return findings
+
+
+def _parse(release: ChartRelease, rendered: list[tuple[str, str]]) -> tuple[list[Resource], list[Finding]]:
+    path, line = release.where(("\0",))
+    resources: list[Resource] = []
+    findings: list[Finding] = []
+    for template, text in rendered:
+        try:
+            objects = load_trusted_yaml(text)
+        except yaml.YAMLError as error:
+            problem = " ".join(str(error).split())[:300]
+            findings.append(release.finding("CHART-RENDER-FAILED", f"{template} is not YAML: {problem}"))
+            continue
+        for obj in objects:
+            if not isinstance(obj, dict):
+                findings.append(release.finding("CHART-RENDER-FAILED", f"{template} holds a non-object document"))
+                continue
+            if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
+                items = [item for item in obj["items"] if isinstance(item, dict)]
+            else:
+                items = [obj]
+            for item in items:
+                resource = Resource(item, release.entry, path, line)
+                resources.append(in_namespace(resource, release.namespace))
+    return resources, findings
+
+
+def chart_releases(
+    applications: list[Resource], vendored: VendoredCharts, tree: SourceFiles, root: Path
+) -> tuple[list[ChartRelease], list[Finding]]:
+    """Every Application source that installs a chart, paired with its verified archive and values."""
+    releases: list[ChartRelease] = []
+    findings: list[Finding] = []
+    for application in applications:
+        for source in sources(application):
+            if not source.chart:
+                continue
+            locked = vendored.locked(source.repo_url, source.chart, source.revision)
+            if locked is None:
+                findings.append(
+                    application.finding(
+                        "CHART-NOT-LOCKED",
+                        f"chart {source.chart} {source.revision} from {source.repo_url} is not in {LOCK_FILE}, so "
+                        "what it deploys is neither rendered nor checked; run `invoke charts.fetch` to vendor it",
+                        (*source.path_in_manifest, "chart"),
+                    )
+                )
+                continue
+            if locked not in vendored.verified:
+                continue  # CHART-LOCK-MISMATCH says why
+            try:
+                layers = values_layers(source, tree, root)
+            except HelmError as error:
+                where = (*source.path_in_manifest, "helm", "parameters")
+                findings.append(application.finding("CHART-RENDER-FAILED", str(error), where))
+                continue
+            releases.append(ChartRelease(application, source, locked, root / locked.path, layers))
+    return releases, findings
