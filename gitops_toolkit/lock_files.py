@@ -46,8 +46,11 @@ def read_entries(root: Path, lock_file: Path, key: str, fields: tuple[str, ...])
         line = document.line_of([key, position])
         values = {name: str(entry.get(name, "")) for name in fields} if isinstance(entry, dict) else {}
         if not values or not all(values.values()) or ("sha256" in values and not SHA256.match(values["sha256"])):
-            raise LockError(lock_file, line, f"each entry needs {', '.join(fields)}" + (
-                " (sha256: 64 lower-case hex digits)" if "sha256" in fields else ""
-            ))
+            raise LockError(
+                lock_file,
+                line,
+                f"each entry needs {', '.join(fields)}"
+                + (" (sha256: 64 lower-case hex digits)" if "sha256" in fields else ""),
+            )
         found.append((values, line))
     return found

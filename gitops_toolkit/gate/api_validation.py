@@ -111,6 +111,12 @@ def _pod_spec(resource: Resource) -> Iterator[Finding]:
             (*template_path, "metadata", "labels"),
         )
     volumes = {str(volume.get("name")) for _, volume in dict_items(spec, "volumes")}
+    # A StatefulSet's claim templates are volumes of its pods too.
+    volumes |= {
+        str((claim.get("metadata") or {}).get("name"))
+        for _, claim in dict_items(resource.obj.get("spec") or {}, "volumeClaimTemplates")
+        if resource.kind == "StatefulSet"
+    }
     yield from _duplicates(resource, spec, path, "volumes", "name", "volume")
     containers = [
         (field, position, container)

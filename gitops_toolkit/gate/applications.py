@@ -5,6 +5,7 @@ manifests their values files embed (`extraObjects`); the GitOps rules judge the 
 from __future__ import annotations
 
 import copy
+import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,21 @@ CHART_ENTRY_PREFIX = "Application "
 def chart_entry(application: Resource, source: Source) -> str:
     """The entry point a chart's output is filed under: which Application renders which chart."""
     return f"{CHART_ENTRY_PREFIX}{application.ref.name}: chart {source.chart} {source.revision}"
+
+
+def deployed_entries(application: Resource, url: str) -> set[str]:
+    """The rendered entries that hold this Application's resources: the repository paths it deploys, the charts
+    it installs, and the manifests its values files embed."""
+    entries = set()
+    for source in sources(application):
+        if same_repository(source.repo_url, url) and source.path and not source.chart:
+            entries.add(posixpath.normpath(source.path.strip("/")))
+        if source.chart:
+            entries.add(chart_entry(application, source))
+        for value_file in source.value_files():
+            if value_file.startswith(VALUES_PREFIX):
+                entries.add(posixpath.normpath(value_file.removeprefix(VALUES_PREFIX).strip("/")) + EMBEDDED_SUFFIX)
+    return entries
 
 
 def embedded_objects(tree: SourceFiles, values_path: Path, application: Resource) -> list[Resource]:

@@ -220,8 +220,27 @@ def _differences(release: ChartRelease, first: list[tuple[str, str]], second: li
     return findings
 
 
+def _written_objects(release: ChartRelease) -> dict[tuple[str, str], tuple[str, YamlDocument]]:
+    """Manifests the values carry under `extraObjects` (charts render them as they are), by kind and name,
+    with their file and document: output that matches one was written in this repository."""
+    written: dict[tuple[str, str], tuple[str, YamlDocument]] = {}
+    for layer in release.layers:
+        items = layer.data.get("extraObjects")
+        for position, item in enumerate(items if isinstance(items, list) else []):
+            document = (
+                layer.document.sub_document([*layer.path_in_document, "extraObjects", position])
+                if (layer.document is not None)
+                else None
+            )
+            if isinstance(item, dict) and document is not None:
+                name = str((item.get("metadata") or {}).get("name", ""))
+                written[(str(item.get("kind", "")), name)] = (layer.where, document)
+    return written
+
+
 def _parse(release: ChartRelease, rendered: list[tuple[str, str]]) -> tuple[list[Resource], list[Finding]]:
     path, line = release.where(("\0",))
+    written = _written_objects(release)
     resources: list[Resource] = []
     findings: list[Finding] = []
     for template, text in rendered:
@@ -240,7 +259,12 @@ def _parse(release: ChartRelease, rendered: list[tuple[str, str]]) -> tuple[list
             else:
                 items = [obj]
             for item in items:
-                resource = Resource(item, release.entry, path, line)
+                key = (str(item.get("kind", "")), str((item.get("metadata") or {}).get("name", "")))
+                if key in written:
+                    where, document = written[key]
+                    resource = Resource(item, release.entry, where, document.line, document)
+                else:
+                    resource = Resource(item, release.entry, path, line, third_party=True)
                 resources.append(in_namespace(resource, release.namespace))
     return resources, findings
 

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gitops_toolkit.crds.lock import VENDORED_DIRECTORY
+from gitops_toolkit.crds.lock import VENDORED_DIRECTORY, LockedCrd
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate import repository_facts
 from gitops_toolkit.gate.alertmanager import check_alertmanager
 from gitops_toolkit.gate.applications import (
     Source,
+    deployed_entries,
     embedded_objects,
     is_application,
     repository_paths,
@@ -45,6 +46,7 @@ from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
 from gitops_toolkit.gate.secret_scan import scan_repository
 from gitops_toolkit.gate.source_duplicates import source_duplicates
 from gitops_toolkit.gate.source_files import SourceFiles
+from gitops_toolkit.gate.upstream_objects import upstream_owners
 from gitops_toolkit.gate.vendored_charts import VendoredCharts, verify_vendored_charts
 from gitops_toolkit.gate.vendored_crds import verify_vendored_crds
 from gitops_toolkit.tools.helm import HelmError, chart_facts
@@ -171,15 +173,20 @@ class _Gate:
             self.findings.append(nothing_found(self.tree.relative(self.roots[0])))
         with _timed(self.seconds, "schema"):
             schema_findings, broken = check_schemas(self.resources, catalog)
+        applications = [resource for resource in self.resources if is_application(resource)]
+        owners: dict[str, tuple[str, ...]] = {}
+        for application in applications:
+            for entry in deployed_entries(application, self.config.repository_url):
+                owners[entry] = (*owners.get(entry, ()), application.ref.name)
         facts = RepositoryFacts(
             url=self.config.repository_url,
             path_status=self.path_status,
             existing_files=frozenset(self.values_files()),
-            providers={
-                (group, kind): entry.application
-                for entry in vendored.lock
-                for group, kind in catalog.crds.kinds_by_digest.get(entry.sha256, ())
-            },
+            providers=self.providers(vendored.lock, catalog.crds.kinds_by_digest, owners),
+            owners=owners,
+            upstream_owners=upstream_owners(
+                self.root, list(vendored.verified.values()), applications, self.config.repository_url
+            ),
             datasources=self.grafana_datasources(),
             runbooks=frozenset(path.stem for path in (self.root / "docs" / "runbooks").glob("*.md")),
         )
@@ -259,12 +266,29 @@ class _Gate:
                     self.resources += loaded
                     self.findings += problems
                     self.path_status[relative] = repository_facts.RENDERED
-            self.resources += self.embedded(applications)
             releases, findings = chart_releases(applications, self.charts, self.tree, self.root)
             self.releases += releases
             self.findings += findings
+            rendered = {id(release.source.body) for release in releases}
+            self.resources += self.embedded(applications, skipped=rendered)
             if new_entries:
                 self.render(sorted(new_entries), scan_roots=[])
+
+    def providers(
+        self,
+        lock: list[LockedCrd],
+        kinds_by_digest: dict[str, set[tuple[str, str]]],
+        owners: dict[str, tuple[str, ...]],
+    ) -> dict[tuple[str, str], str]:
+        """Which Application installs each custom resource kind: CRDs in the lock, and those Applications render."""
+        found = {
+            (group, kind): entry.application for entry in lock for group, kind in kinds_by_digest.get(entry.sha256, ())
+        }
+        for crd in self.resources:
+            spec = crd.obj.get("spec") if crd.kind == "CustomResourceDefinition" else None
+            if isinstance(spec, dict) and isinstance(spec.get("names"), dict) and owners.get(crd.entry):
+                found.setdefault((str(spec.get("group")), str(spec["names"].get("kind"))), owners[crd.entry][0])
+        return found
 
     def render_charts(self, locked_crd_files: list[Path]) -> None:
         """Render every chart release, serving the API versions of every CRD the repository installs."""
@@ -296,11 +320,13 @@ class _Gate:
             if path is not None and path.is_file():
                 yield path
 
-    def embedded(self, applications: list[Resource]) -> list[Resource]:
+    def embedded(self, applications: list[Resource], skipped: set[int]) -> list[Resource]:
+        """Manifests the values files of charts the gate does not render embed (`extraObjects`)."""
         return [
             embedded
             for application in applications
             for source in sources(application)
+            if id(source.body) not in skipped
             for path in self.existing_values_files(source)
             for embedded in embedded_objects(self.tree, path, application)
         ]
@@ -323,9 +349,13 @@ class _Gate:
                 yield merged, where, document
 
     def grafana_datasources(self) -> tuple[Datasource, ...]:
-        """Datasources of kube-prometheus-stack's Grafana and of datasource ConfigMaps."""
+        """Datasources of the datasource ConfigMaps, and of kube-prometheus-stack's values when the gate could not
+        render the chart (its rendered ConfigMaps say the same)."""
         found: list[Datasource] = []
+        rendered = {release.source.chart for release in self.releases}
         for merged, where, grafana_document in self.chart_values("kube-prometheus-stack", "grafana"):
+            if "kube-prometheus-stack" in rendered:
+                break
 
             def line_of(position: int, document: YamlDocument | None = grafana_document) -> int:
                 path: list[str | int] = ["grafana", "additionalDataSources", position, "isDefault"]

@@ -25,3 +25,9 @@ class RepositoryFacts:
     providers: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (group, kind) -> Application
     datasources: tuple[Datasource, ...] = ()  # what Grafana is provisioned with
     runbooks: frozenset[str] = frozenset()  # alert names with a page in docs/runbooks/
+    owners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # rendered entry -> Applications
+    # (API group, kind, namespace, name) -> the Application that deploys it from another git repository
+    upstream_owners: Mapping[tuple[str, str, str, str], str] = field(default_factory=dict)
+
+    def applications_of(self, entry: str) -> tuple[str, ...]:
+        return self.owners.get(entry, ())

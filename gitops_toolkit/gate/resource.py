@@ -19,6 +19,8 @@ class Resource:
     path: str
     line: int
     source: YamlDocument | None = None
+    # Rendered from a chart's templates: written upstream, not in this repository (see rules.AUTHORED_ONLY).
+    third_party: bool = False
 
     @property
     def api_version(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from gitops_toolkit.gate.config import GateConfig
-from gitops_toolkit.gate.findings import Finding, contained
+from gitops_toolkit.gate.findings import Finding, contained, unique_sorted
 from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules import (
@@ -19,7 +19,7 @@ from gitops_toolkit.gate.rules import (
     secrets,
     workload_security,
 )
-from gitops_toolkit.gate.rules.index import ResourceIndex
+from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
 from gitops_toolkit.gate.rules.suppressions import apply_suppressions
 
 Rule = Callable[[ResourceIndex], Iterator[Finding]]
@@ -75,6 +75,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     gitops.check_external_revisions,
     gitops.check_project_wildcards,
     gitops.check_sync_waves,
+    gitops.check_shared_resources,
     gitops.check_sync_wave_values,
     gitops.check_sync_options,
     gitops.check_destination_form,
@@ -90,20 +91,90 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
 )
 
 
+# How this repository writes its own workloads, beyond what the API server enforces (hardening, probes and
+# resources, network-policy coverage, our alert conventions, Secrets in git): upstream chart templates are not
+# ours to rewrite, so their workloads are judged by Pod Security at the level their namespace enforces instead.
+AUTHORED_ONLY: frozenset[Rule] = frozenset(
+    {
+        workload_security.check_read_only_root_filesystem,
+        workload_security.check_resources,
+        workload_security.check_probes_present,
+        workload_security.check_probe_ports,
+        workload_security.check_service_account,
+        workload_security.check_service_account_token,
+        pod_security.check_service_types,
+        network_policies.check_default_deny,
+        network_policies.check_pods_selected,
+        network_policies.check_calls_allowed,
+        network_policies.check_dns_allowed,
+        secrets.check_generated_secrets,
+        observability.check_alert_conventions,
+    }
+)
+# Pod Security Standards controls, by the lowest level that enforces them.
+BASELINE: frozenset[Rule] = frozenset(
+    {
+        workload_security.check_privileged,
+        workload_security.check_host_namespaces,
+        workload_security.check_host_path,
+        workload_security.check_host_port,
+        pod_security.check_apparmor,
+        pod_security.check_selinux,
+        pod_security.check_sysctls,
+        pod_security.check_proc_mount,
+        pod_security.check_host_process,
+        pod_security.check_probe_hosts,
+    }
+)
+RESTRICTED: frozenset[Rule] = BASELINE | {
+    workload_security.check_run_as_non_root,
+    workload_security.check_privilege_escalation,
+    workload_security.check_capabilities,
+    workload_security.check_seccomp,
+    pod_security.check_volume_types,
+}
+_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+
+
 def run_rules(
     resources: Iterable[Resource],
     config: GateConfig,
     broken: Iterable[Resource] = (),
     repository: RepositoryFacts | None = None,
 ) -> list[Finding]:
-    """Every rule over the resources; those in `broken` (failed their schema) are looked up, not checked."""
-    index = ResourceIndex(resources, config, broken, repository)
+    """Every rule over the resources; those in `broken` (failed their schema) are looked up, not checked.
+    Chart output is checked by the rules outside AUTHORED_ONLY, and by the Pod Security rules of the level
+    its namespace enforces."""
+    resources, broken = list(resources), list(broken)
+    everything = ResourceIndex(resources, config, broken, repository)
+    authored = [resource for resource in resources if not resource.third_party]
+    third_party = [resource for resource in resources if resource.third_party]
+
+    def checking(checked: list[Resource]) -> ResourceIndex:
+        """An index that sees every resource and checks only `checked`."""
+        chosen = {id(resource) for resource in checked}
+        return ResourceIndex(resources, config, [*broken, *(r for r in resources if id(r) not in chosen)], repository)
+
+    def enforcing(*levels: str) -> list[Resource]:
+        return [r for r in third_party if everything.namespace_labels(namespace_of(r)).get(_ENFORCE_LABEL) in levels]
+
+    ours = AUTHORED_ONLY | RESTRICTED
+    plan: list[tuple[ResourceIndex, list[Rule]]] = [
+        (checking(authored) if third_party else everything, [rule for rule in RULE_FUNCTIONS if rule in ours]),
+        (everything, [rule for rule in RULE_FUNCTIONS if rule not in ours]),
+    ]
+    if third_party:
+        plan += [
+            (checking(enforcing("baseline", "restricted")), [rule for rule in RULE_FUNCTIONS if rule in BASELINE]),
+            (checking(enforcing("restricted")), [rule for rule in RULE_FUNCTIONS if rule in RESTRICTED - BASELINE]),
+        ]
     findings = [
         finding
-        for rule in RULE_FUNCTIONS
+        for index, rules in plan
+        for rule in rules
         for finding in contained(_module_file(rule), f"rule {rule.__name__}", rule, index)
     ]
-    return apply_suppressions(findings, index)
+    return apply_suppressions(unique_sorted(findings), everything)
 
 
 def _module_file(rule: Rule) -> str:

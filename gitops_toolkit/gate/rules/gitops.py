@@ -9,12 +9,18 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
-from gitops_toolkit.gate.applications import VALUES_PREFIX, chart_entry, is_application, same_repository, sources
+from gitops_toolkit.gate.applications import (
+    VALUES_PREFIX,
+    deployed_entries,
+    is_application,
+    same_repository,
+    sources,
+)
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kubernetes_schemas import split_api_version
 from gitops_toolkit.gate.repository_facts import HELM_CHART, RENDERED
 from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules.index import ResourceIndex, get_path
+from gitops_toolkit.gate.rules.index import ResourceIndex, get_path, namespace_of
 
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -294,25 +300,11 @@ def check_destination_form(index: ResourceIndex) -> Iterator[Finding]:
             )
 
 
-def _entries(application: Resource, url: str) -> set[str]:
-    """The rendered entries that hold this Application's resources."""
-    entries = set()
-    for source in sources(application):
-        if same_repository(source.repo_url, url) and source.path and not source.chart:
-            entries.add(_relative(source.path))
-        if source.chart:
-            entries.add(chart_entry(application, source))
-        for value_file in source.value_files():
-            if value_file.startswith(VALUES_PREFIX):
-                entries.add(f"{_relative(value_file.removeprefix(VALUES_PREFIX))}#extraObjects")
-    return entries
-
-
 def check_sync_waves(index: ResourceIndex) -> Iterator[Finding]:
     facts = index.repository
     applications = {application.ref.name: application for application in _applications(index)}
     for application in applications.values():
-        entries = _entries(application, facts.url)
+        entries = deployed_entries(application, facts.url)
         needed: dict[str, str] = {}
         for resource in index.resources:
             if resource.entry in entries:
@@ -394,7 +386,7 @@ def _ignores_replicas(application: Resource, kind: str, name: str) -> bool:
 def check_ignored_replicas(index: ResourceIndex) -> Iterator[Finding]:
     """An HPA owns spec.replicas of its target: the Application must ignore that field, and respect it."""
     for application in _applications(index):
-        entries = _entries(application, index.repository.url)
+        entries = deployed_entries(application, index.repository.url)
         options = get_path(application.obj, ("spec", "syncPolicy", "syncOptions")) or []
         for hpa in index.of_kind("HorizontalPodAutoscaler"):
             if hpa.entry not in entries:
@@ -424,4 +416,35 @@ def check_retired_components(index: ResourceIndex) -> Iterator[Finding]:
         if retired:
             yield pod.resource.finding(
                 "GITOPS-RETIRED-COMPONENT", f"image {image}: {RETIRED[retired]}", (*container.path, "image")
+            )
+
+
+def check_shared_resources(index: ResourceIndex) -> Iterator[Finding]:
+    """One cluster object deployed by two Applications: each sync rewrites Argo CD's tracking annotation, so
+    with self-heal they overwrite each other forever, and pruning one deletes what the other expects."""
+    facts = index.repository
+    by_identity: dict[tuple[str, str, str, str], list[Resource]] = {}
+    for resource in index.resources:
+        identity = (resource.api_group, resource.kind, namespace_of(resource), resource.ref.name)
+        by_identity.setdefault(identity, []).append(resource)
+    for identity, resources in by_identity.items():
+        owners: dict[str, Resource | None] = {}
+        if identity in facts.upstream_owners:
+            owners[facts.upstream_owners[identity]] = None
+        for resource in resources:
+            for application in facts.applications_of(resource.entry):
+                owners.setdefault(application, resource)
+        if len(owners) < 2:
+            continue
+        names = sorted(owners)
+        # Reported on every copy but one: the upstream owner's (not rendered here), else the first by name.
+        keeper = next((name for name in names if owners[name] is None), names[0])
+        for application, copy in owners.items():
+            if copy is None or application == keeper:
+                continue
+            yield copy.finding(
+                "GITOPS-SHARED-RESOURCE",
+                f"{copy.kind} {identity[2] or '(cluster)'}/{identity[3]} is deployed by Applications "
+                f"{' and '.join(names)}: each sync takes it from the other (endless OutOfSync with self-heal, and "
+                f"pruning one deletes it from the other); keep it in one Application and disable it in {application}",
             )

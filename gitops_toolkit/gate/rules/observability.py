@@ -56,8 +56,13 @@ def check_alert_conventions(index: ResourceIndex) -> Iterator[Finding]:
                 yield rule.finding("OBS-ALERT-CONVENTIONS", f"alert {name}: {'; '.join(problems)}", (*path, "alert"))
 
 
+# Grafana's own pseudo-datasources: every Grafana has them.
+_BUILT_IN_DATASOURCES = {"-- Mixed --", "-- Grafana --", "-- Dashboard --", "grafana", "datasource"}
+
+
 def check_dashboards(index: ResourceIndex) -> Iterator[Finding]:
     known = {d.uid for d in index.repository.datasources} | {d.name for d in index.repository.datasources}
+    known |= _BUILT_IN_DATASOURCES
     uids: dict[str, str] = {}
     for resource, key, board in dashboards(index.resources):
         where = ("data", key)
@@ -89,7 +94,7 @@ def check_dashboards(index: ResourceIndex) -> Iterator[Finding]:
                     yield resource.finding(
                         "OBS-DASHBOARD-DATASOURCE",
                         f"{key}, panel `{panel.get('title', '')}` uses datasource {reference}, which Grafana is not "
-                        f"provisioned with (known: {', '.join(sorted(known))})",
+                        f"provisioned with (known: {', '.join(sorted(known - _BUILT_IN_DATASOURCES))})",
                         where,
                     )
 

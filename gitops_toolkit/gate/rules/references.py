@@ -11,6 +11,7 @@ from typing import Any
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules.addresses import addresses, service_port
+from gitops_toolkit.gate.rules.controller_pods import selects_controller_pods
 from gitops_toolkit.gate.rules.index import PodTemplate, ResourceIndex, get_path, namespace_of
 
 _SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "Rollout")
@@ -21,6 +22,8 @@ def check_service_selectors(index: ResourceIndex) -> Iterator[Finding]:
         spec = service.obj.get("spec") or {}
         selector = spec.get("selector")
         if spec.get("type") == "ExternalName" or not selector:
+            continue
+        if selects_controller_pods(index, namespace_of(service), selector):
             continue
         if not index.pods_selected(namespace_of(service), selector, empty_matches_all=False):
             labels = ", ".join(f"{key}={value}" for key, value in selector.items())
@@ -222,6 +225,8 @@ def check_pod_disruption_budgets(index: ResourceIndex) -> Iterator[Finding]:
     for pdb in index.of_kind("PodDisruptionBudget"):
         spec = pdb.obj.get("spec") or {}
         pods = index.pods_selected(namespace_of(pdb), spec.get("selector"), empty_matches_all=True)
+        if not pods and selects_controller_pods(index, namespace_of(pdb), spec.get("selector")):
+            continue
         if not pods:
             yield pdb.finding("XREF-PDB-SELECTOR", "selector matches no pod; fix the selector", ("spec", "selector"))
             continue
@@ -257,6 +262,8 @@ def check_duplicate_resources(index: ResourceIndex) -> Iterator[Finding]:
         first = duplicates[0]
         if first.kind == "Application":
             continue  # GITOPS-APP-NAME says it for Applications
+        if len({app for resource in duplicates for app in index.repository.applications_of(resource.entry)}) > 1:
+            continue  # GITOPS-SHARED-RESOURCE says it for objects of two Applications
         for other in duplicates[1:]:
             sources = (
                 f"twice from {first.entry}" if other.entry == first.entry else f"from {first.entry} and {other.entry}"

@@ -1,0 +1,80 @@
+"""What the Applications that deploy another project's git repository own (gateway-api-crds, argo-cd-crds),
+read from the files the CRD lock pins for them: each object's API group, kind, namespace and name, taken from
+the text (upstream files are machine-written), so that the large CRDs need not be parsed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from gitops_toolkit.crds.lock import LockedCrd
+from gitops_toolkit.gate.applications import destination_namespace, same_repository, sources
+from gitops_toolkit.gate.kinds import CLUSTER_SCOPED
+from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.yaml_safety import load_trusted_yaml
+
+Identity = tuple[str, str, str, str]  # API group, kind, namespace ("" when cluster-scoped), name
+
+_DOCUMENT_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_TOP = r"^{}:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*(?:#.*)?$"
+_API_VERSION = re.compile(_TOP.format("apiVersion"), re.MULTILINE)
+_KIND = re.compile(_TOP.format("kind"), re.MULTILINE)
+_METADATA = re.compile(r"^metadata:[ \t]*\n((?:(?:[ \t].*)?\n)*)", re.MULTILINE)
+_NAME = re.compile(r"^  name:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*$", re.MULTILINE)
+_NAMESPACE = re.compile(r"^  namespace:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*$", re.MULTILINE)
+
+
+def _identity(document: str, namespace: str) -> Identity | None:
+    api_version, kind = _API_VERSION.findall(document), _KIND.findall(document)
+    metadata = _METADATA.search(document)
+    names = _NAME.findall(metadata.group(1)) if metadata else []
+    if len(api_version) != 1 or len(kind) != 1 or len(names) != 1:
+        return None
+    namespaces = _NAMESPACE.findall(metadata.group(1)) if metadata else []
+    scope = "" if kind[0] in CLUSTER_SCOPED else (namespaces[0] if namespaces else namespace)
+    return (api_version[0].rpartition("/")[0], kind[0], scope, names[0])
+
+
+def _parsed_identities(document: str, namespace: str) -> list[Identity]:
+    """The slow way, for a document whose layout the patterns do not know."""
+    try:
+        objects = load_trusted_yaml(document)
+    except yaml.YAMLError:
+        return []
+    found = []
+    for obj in objects:
+        if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
+            kind = str(obj.get("kind", ""))
+            scope = "" if kind in CLUSTER_SCOPED else str(obj["metadata"].get("namespace") or namespace)
+            found.append(
+                (str(obj.get("apiVersion", "")).rpartition("/")[0], kind, scope, str(obj["metadata"].get("name")))
+            )
+    return found
+
+
+def upstream_owners(
+    root: Path, verified: list[LockedCrd], applications: list[Resource], repository_url: str
+) -> dict[Identity, str]:
+    """Identity of every object in the locked files of an Application that deploys another git repository,
+    with that Application's name."""
+    upstream = {
+        application.ref.name: application
+        for application in applications
+        if any(s.path and not s.chart and not same_repository(s.repo_url, repository_url) for s in sources(application))
+    }
+    owners: dict[Identity, str] = {}
+    for entry in verified:
+        application = upstream.get(entry.application)
+        if application is None:
+            continue
+        namespace = destination_namespace(application)
+        text = (root / entry.path).read_text(encoding="utf-8", errors="replace")
+        for document in _DOCUMENT_START.split(text):
+            if not document.strip():
+                continue
+            identity = _identity(document, namespace)
+            for found in [identity] if identity else _parsed_identities(document, namespace):
+                owners[found] = entry.application
+    return owners
