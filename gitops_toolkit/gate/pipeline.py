@@ -33,6 +33,7 @@ from gitops_toolkit.gate.discover import discover
 from gitops_toolkit.gate.findings import Finding, contained, unique_sorted
 from gitops_toolkit.gate.grafana import Datasource, deep_merge, from_config_maps, from_kube_prometheus_stack
 from gitops_toolkit.gate.guard import guard
+from gitops_toolkit.gate.kubeadm_config import opened_components
 from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.kustomization import KustomizationIndex, kustomization_file
 from gitops_toolkit.gate.parse import load_plain_directory, parse_rendering
@@ -184,6 +185,7 @@ class _Gate:
             existing_files=frozenset(self.values_files()),
             providers=self.providers(vendored.lock, catalog.crds.kinds_by_digest, owners),
             owners=owners,
+            kubeadm_opened=opened_components(self.tree, self.root),
             upstream_owners=upstream_owners(
                 self.root, list(vendored.verified.values()), applications, self.config.repository_url
             ),

@@ -86,6 +86,8 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     gitops.check_retired_components,
     observability.check_alert_conventions,
     observability.check_dashboards,
+    observability.check_metrics_scraped,
+    observability.check_scrape_reachable,
     observability.check_datasource_files,
     observability.check_default_datasources,
 )

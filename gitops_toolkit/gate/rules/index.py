@@ -200,6 +200,10 @@ class ResourceIndex:
     def of_kind(self, *kinds: str) -> list[Resource]:
         return [resource for resource in self.resources if resource.kind in kinds]
 
+    def all_of_kind(self, *kinds: str) -> list[Resource]:
+        """Resources of these kinds, checked or not: for look-ups."""
+        return [resource for resource in self._all if resource.kind in kinds]
+
     @cached_property
     def _all_pods(self) -> list[PodTemplate]:
         return [pod for pod in map(_pod_template, self._all) if pod is not None]

@@ -10,9 +10,19 @@ from typing import Any
 
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.grafana import is_datasource_config_map, provisioning_documents
-from gitops_toolkit.gate.promql import dashboards, panels, prometheus_rules
+from gitops_toolkit.gate.metric_sources import (
+    EXPORTERS,
+    MONITOR_KINDS,
+    metric_names,
+    prefix_of,
+    recorded_metrics,
+    scraped_words,
+    unscraped,
+)
+from gitops_toolkit.gate.promql import dashboards, panels, prometheus_rules, queries
 from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules.index import ResourceIndex
+from gitops_toolkit.gate.rules.controller_pods import kubeadm_component
+from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
 from gitops_toolkit.yaml_safety import YamlRejected
 
 SEVERITIES = ("critical", "warning")
@@ -125,4 +135,66 @@ def check_default_datasources(index: ResourceIndex) -> Iterator[Finding]:
             "OBS-DATASOURCE-DEFAULT",
             f"datasource {extra.name} is marked default besides {defaults[0].name}; Grafana refuses to start with two "
             "defaults: set isDefault: false",
+        )
+
+
+def check_metrics_scraped(index: ResourceIndex) -> Iterator[Finding]:
+    """An alert or dashboard on metrics nothing scrapes never fires and stays empty."""
+    monitors = index.all_of_kind(*MONITOR_KINDS)
+    if not monitors:
+        return  # the repository does not define its scraping here: nothing to compare with
+    words = scraped_words(monitors)
+    rules = prometheus_rules(index.all_of_kind("PrometheusRule"))
+    recorded = recorded_metrics(rules)
+    for rule in prometheus_rules(index.resources):
+        for g, group in enumerate((rule.obj.get("spec") or {}).get("groups") or []):
+            for r, body in enumerate(group.get("rules") or [] if isinstance(group, dict) else []):
+                if not isinstance(body, dict) or not body.get("expr"):
+                    continue
+                missing = unscraped(metric_names(str(body["expr"])), words, recorded)
+                if missing:
+                    what = f"alert {body['alert']}" if body.get("alert") else f"recording rule {body.get('record')}"
+                    yield rule.finding(
+                        "OBS-METRIC-UNSCRAPED",
+                        f"{what} needs {', '.join(missing)}, which nothing in the repository scrapes (no "
+                        f"ServiceMonitor, PodMonitor, Probe or ScrapeConfig names {_exporters(missing)}), so it "
+                        "never fires: add a monitor for that exporter (or enable the chart's)",
+                        ("spec", "groups", g, "rules", r, "expr"),
+                    )
+    by_dashboard: dict[tuple[int, str], tuple[Resource, set[str]]] = {}
+    for query in queries(index.resources):
+        missing = unscraped(metric_names(query.expr), words, recorded)
+        if missing:
+            by_dashboard.setdefault((id(query.dashboard), query.key), (query.dashboard, set()))[1].update(missing)
+    for (_, key), (dashboard, missing_metrics) in by_dashboard.items():
+        missing = sorted(missing_metrics)
+        yield dashboard.finding(
+            "OBS-METRIC-UNSCRAPED",
+            f"{key} queries {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}, which nothing in the "
+            f"repository scrapes (no monitor names {_exporters(missing)}), so its panels stay empty: add a monitor "
+            "for that exporter (or enable the chart's)",
+            ("data", key),
+        )
+
+
+def _exporters(metrics: list[str]) -> str:
+    prefixes = sorted({prefix_of(metric) for metric in metrics})
+    return " or ".join(sorted({word for prefix in prefixes for word in EXPORTERS.get(prefix, (prefix,))}))
+
+
+def check_scrape_reachable(index: ResourceIndex) -> Iterator[Finding]:
+    """kubeadm binds etcd's, the controller-manager's, the scheduler's and kube-proxy's metrics to 127.0.0.1:
+    a Service exposing them for scraping gets targets that are down forever, and critical alerts with them."""
+    opened = index.repository.kubeadm_opened
+    for service in index.of_kind("Service"):
+        component = kubeadm_component(namespace_of(service), (service.obj.get("spec") or {}).get("selector"))
+        if component is None or component.metrics_port is None or component.name in opened:
+            continue
+        yield service.finding(
+            "OBS-SCRAPE-UNREACHABLE",
+            f"scrapes {component.name} on port {component.metrics_port}, which kubeadm binds to 127.0.0.1, so "
+            "the target is down and its alerts fire forever; set "
+            f"{component.opened_by} in the bootstrap's kubeadm configuration (platform/), or stop scraping it "
+            "(kube-prometheus-stack: the component's `enabled: false`)",
+            ("spec", "selector"),
         )
