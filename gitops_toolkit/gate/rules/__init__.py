@@ -10,6 +10,7 @@ from gitops_toolkit.gate.findings import Finding, contained, unique_sorted
 from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules import (
+    collectors,
     gitops,
     images,
     network_policies,
@@ -76,6 +77,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     gitops.check_project_wildcards,
     gitops.check_sync_waves,
     gitops.check_shared_resources,
+    gitops.check_notification_once_per,
     gitops.check_sync_wave_values,
     gitops.check_sync_options,
     gitops.check_destination_form,
@@ -88,6 +90,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     observability.check_dashboards,
     observability.check_metrics_scraped,
     observability.check_scrape_reachable,
+    collectors.check_daemonset_collectors,
     observability.check_datasource_files,
     observability.check_default_datasources,
 )

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
+import yaml
+
 from gitops_toolkit.gate.applications import (
     VALUES_PREFIX,
     deployed_entries,
@@ -448,3 +450,34 @@ def check_shared_resources(index: ResourceIndex) -> Iterator[Finding]:
                 f"{' and '.join(names)}: each sync takes it from the other (endless OutOfSync with self-heal, and "
                 f"pruning one deletes it from the other); keep it in one Application and disable it in {application}",
             )
+
+
+# `oncePer` on a single revision: Argo CD fills only `revisions` (plural) for Applications with several sources.
+_SINGLE_REVISION = re.compile(r"\b(?:sync|syncResult)\.revision\b(?!s)")
+
+
+def check_notification_once_per(index: ResourceIndex) -> Iterator[Finding]:
+    """A notification trigger whose `oncePer` is empty for multi-source Applications: notifications-engine turns
+    the missing value into one constant key, so the trigger notifies once per Application, ever."""
+    multi_source = sorted(a.ref.name for a in _applications(index) if (a.obj.get("spec") or {}).get("sources"))
+    if not multi_source:
+        return
+    for config_map in index.of_kind("ConfigMap"):
+        for key, text in (config_map.obj.get("data") or {}).items():
+            if not str(key).startswith("trigger.") or not isinstance(text, str):
+                continue
+            try:
+                conditions = yaml.safe_load(text)
+            except yaml.YAMLError:
+                continue
+            for condition in conditions if isinstance(conditions, list) else []:
+                once_per = str(condition.get("oncePer", "")) if isinstance(condition, dict) else ""
+                if _SINGLE_REVISION.search(once_per):
+                    yield config_map.finding(
+                        "GITOPS-NOTIFICATION-ONCE-PER",
+                        f"{key}: oncePer `{once_per}` is empty for Applications with several sources "
+                        f"({', '.join(multi_source[:3])}{' …' if len(multi_source) > 3 else ''}), so the trigger "
+                        "notifies once per Application, ever; use `app.status.operationState?.finishedAt` (once per "
+                        "operation), `app.status.sync.revisions`, or drop oncePer",
+                        ("data", key),
+                    )
