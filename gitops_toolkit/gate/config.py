@@ -24,6 +24,11 @@ class GateConfig:
     external_services: tuple[str, ...] = ()
     # ConfigMaps, Secrets and PVCs created outside git, as "Kind/namespace/name".
     external_references: tuple[str, ...] = ()
+    # Helm values a chart reads as a whole map (any key goes), as "chart:dotted.path".
+    free_form_values: tuple[str, ...] = ()
+
+    def free_form(self, chart: str) -> frozenset[str]:
+        return frozenset(entry.partition(":")[2] for entry in self.free_form_values if entry.partition(":")[0] == chart)
 
 
 def load_config(root: Path) -> GateConfig:

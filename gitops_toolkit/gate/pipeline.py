@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,12 +25,13 @@ from gitops_toolkit.gate.applications import (
     values_file,
 )
 from gitops_toolkit.gate.catalog import Severity
+from gitops_toolkit.gate.chart_values import check_values, schema_finding
 from gitops_toolkit.gate.charts import ChartRelease, api_versions_served, chart_releases, render_releases
 from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.coverage import flux_objects, nothing_found
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.deployment import deployed_sets
-from gitops_toolkit.gate.discover import discover
+from gitops_toolkit.gate.discover import discover, walk_tree
 from gitops_toolkit.gate.findings import Finding, contained, unique_sorted
 from gitops_toolkit.gate.grafana import Datasource, deep_merge, from_config_maps, from_kube_prometheus_stack
 from gitops_toolkit.gate.guard import guard
@@ -50,7 +52,7 @@ from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.upstream_objects import upstream_owners
 from gitops_toolkit.gate.vendored_charts import VendoredCharts, verify_vendored_charts
 from gitops_toolkit.gate.vendored_crds import verify_vendored_crds
-from gitops_toolkit.tools.helm import HelmError, chart_facts
+from gitops_toolkit.tools.helm import HelmError, chart_facts, schema_violation
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlDocument, YamlLimits
 
@@ -61,6 +63,7 @@ R = TypeVar("R")
 SCAN_ROOTS = ("gitops-repo", "observability")
 # Applications may name paths that name Applications: follow them this many times at most.
 _MAX_APPLICATION_ROUNDS = 5
+_VALUES_FILE = re.compile(r"(?:[\w.-]*[-_.])?values(?:[-_.][\w.-]*)?\.ya?ml")
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,7 @@ class _Gate:
         self.findings += contained("observability", "the Alertmanager check", self.alertmanager_findings)
         with _timed(self.seconds, "promql"):
             self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)
+        self.findings += self.unused_values_files()
         self.findings += secret_scan.result()
         entries = [self.tree.relative(entry) for entry in self.entries]
         return GateResult(unique_sorted(self.findings), entries, self.resources, self.seconds)
@@ -301,9 +305,15 @@ class _Gate:
             texts = [path.read_text(encoding="utf-8", errors="replace") for path in locked_crd_files]
             for release in self.releases:
                 try:
-                    texts += chart_facts(release.archive).crd_texts
+                    facts = chart_facts(release.archive)
+                    violation = schema_violation(release.archive, release.values) if facts.schema else None
                 except HelmError as error:
                     self.findings.append(release.finding("CHART-RENDER-FAILED", str(error)))
+                    continue
+                texts += facts.crd_texts
+                self.findings += check_values(release, facts, self.config.free_form(facts.name))
+                if violation:
+                    self.findings.append(schema_finding(release, violation))
             versions = api_versions_served(iter(texts))
             output = render_releases(
                 self.releases,
@@ -372,6 +382,22 @@ class _Gate:
             finding
             for merged, where, document in self.chart_values("kube-prometheus-stack", "alertmanager")
             for finding in check_alertmanager(merged, where, document)
+        ]
+
+    def unused_values_files(self) -> list[Finding]:
+        """Values files (named like values.yaml, *-values.yaml) that no Application names."""
+        used = set(self.values_files())
+        return [
+            Finding(
+                relative,
+                1,
+                "CHART-VALUES-UNUSED",
+                "no Application names this values file, so nothing reads it; add it to an Application's "
+                "helm.valueFiles or delete it",
+            )
+            for directory, _, files in walk_tree(self.roots, self.tree.excluded)
+            for name in files
+            if _VALUES_FILE.fullmatch(name) and (relative := self.tree.relative(directory / name)) not in used
         ]
 
     def values_files(self) -> list[str]:

@@ -71,11 +71,22 @@ def chart_facts(archive: Path) -> ChartFacts:
                 if isinstance(dependency, dict)
             )
             crds = tuple(crd["data"] for crd in chart.crds)
+            # Coalesced with its subcharts' defaults; coalescing drops keys whose default is null: keep them.
+            defaults = _with_missing_keys(chart.merge_values({}), chart.values)
             return ChartFacts(
-                str(metadata.get("name")), str(metadata.get("version")), chart.values, chart.schema, names, crds
+                str(metadata.get("name")), str(metadata.get("version")), defaults, chart.schema, names, crds
             )
     except helm_python.HelmError as error:
         raise HelmError(f"cannot load {archive.name}: {_one_line(error)}") from None
+
+
+def _with_missing_keys(merged: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    for key, value in raw.items():
+        if key not in merged:
+            merged[key] = value
+        elif isinstance(value, dict) and isinstance(merged[key], dict):
+            _with_missing_keys(merged[key], value)
+    return merged
 
 
 def schema_violation(archive: Path, values: dict[str, Any]) -> str | None:
