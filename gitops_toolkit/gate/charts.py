@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +157,7 @@ def render_releases(
     api_versions: tuple[str, ...],
     helm_binary: Path | None,
     jobs: int,
+    capability_gated: Mapping[Path, frozenset[str]],
 ) -> ChartOutput:
     """Render every release twice (in parallel; the engine runs outside the GIL) and parse the output."""
 
@@ -191,7 +192,7 @@ def render_releases(
                 continue
             first, second = rendered
             output.findings += _differences(release, first, second)
-            resources, findings = _parse(release, first)
+            resources, findings = _parse(release, first, capability_gated.get(release.archive, frozenset()))
             output.resources += resources
             output.findings += findings
     return output
@@ -238,7 +239,9 @@ def _written_objects(release: ChartRelease) -> dict[tuple[str, str], tuple[str, 
     return written
 
 
-def _parse(release: ChartRelease, rendered: list[tuple[str, str]]) -> tuple[list[Resource], list[Finding]]:
+def _parse(
+    release: ChartRelease, rendered: list[tuple[str, str]], gated: frozenset[str]
+) -> tuple[list[Resource], list[Finding]]:
     path, line = release.where(("\0",))
     written = _written_objects(release)
     resources: list[Resource] = []
@@ -264,7 +267,9 @@ def _parse(release: ChartRelease, rendered: list[tuple[str, str]]) -> tuple[list
                     where, document = written[key]
                     resource = Resource(item, release.entry, where, document.line, document)
                 else:
-                    resource = Resource(item, release.entry, path, line, third_party=True)
+                    resource = Resource(
+                        item, release.entry, path, line, third_party=True, rendered_when_served=template in gated
+                    )
                 resources.append(in_namespace(resource, release.namespace))
     return resources, findings
 

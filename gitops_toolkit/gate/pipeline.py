@@ -303,6 +303,7 @@ class _Gate:
         self.progress.stage("rendering charts", total=len(self.releases))
         with _timed(self.seconds, "charts"):
             texts = [path.read_text(encoding="utf-8", errors="replace") for path in locked_crd_files]
+            gated: dict[Path, frozenset[str]] = {}
             for release in self.releases:
                 try:
                     facts = chart_facts(release.archive)
@@ -311,6 +312,7 @@ class _Gate:
                     self.findings.append(release.finding("CHART-RENDER-FAILED", str(error)))
                     continue
                 texts += facts.crd_texts
+                gated[release.archive] = facts.capability_gated
                 self.findings += check_values(release, facts, self.config.free_form(facts.name))
                 if violation:
                     self.findings.append(schema_finding(release, violation))
@@ -321,6 +323,7 @@ class _Gate:
                 versions,
                 self.options.helm_binary,
                 self.options.render.jobs,
+                gated,
             )
         self.resources += output.resources
         self.findings += output.findings

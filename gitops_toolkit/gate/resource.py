@@ -21,6 +21,8 @@ class Resource:
     source: YamlDocument | None = None
     # Rendered from a chart's templates: written upstream, not in this repository (see rules.AUTHORED_ONLY).
     third_party: bool = False
+    # A chart template that renders it only once the cluster serves its API (`.Capabilities.APIVersions.Has`).
+    rendered_when_served: bool = False
 
     @property
     def api_version(self) -> str:

@@ -40,8 +40,9 @@ class ChartFacts:
     version: str
     defaults: dict[str, Any]
     schema: dict[str, Any] | None
-    dependencies: tuple[str, ...] = field(default=())  # names (or aliases) of its subcharts
     crd_texts: tuple[str, ...] = field(default=())  # its crds/ files and its subcharts'
+    # Templates (as the render names them) that render only for API versions the cluster serves.
+    capability_gated: frozenset[str] = field(default=frozenset())
 
 
 def _one_line(error: Exception) -> str:
@@ -65,17 +66,16 @@ def chart_facts(archive: Path) -> ChartFacts:
     try:
         with helm_python.Chart.load(archive) as chart:
             metadata = chart.metadata
-            names = tuple(
-                str(dependency.get("alias") or dependency.get("name"))
-                for dependency in metadata.get("dependencies") or []
-                if isinstance(dependency, dict)
-            )
-            crds = tuple(crd["data"] for crd in chart.crds)
             # Coalesced with its subcharts' defaults; coalescing drops keys whose default is null: keep them.
             defaults = _with_missing_keys(chart.merge_values({}), chart.values)
-            return ChartFacts(
-                str(metadata.get("name")), str(metadata.get("version")), defaults, chart.schema, names, crds
+            name, version = str(metadata.get("name")), str(metadata.get("version"))
+            gated = frozenset(
+                f"{name}/{template['name']}"
+                for template in chart.templates
+                if ".Capabilities.APIVersions.Has" in template.get("data", "")
             )
+            crds = tuple(crd["data"] for crd in chart.crds)
+            return ChartFacts(name, version, defaults, chart.schema, crds, gated)
     except helm_python.HelmError as error:
         raise HelmError(f"cannot load {archive.name}: {_one_line(error)}") from None
 

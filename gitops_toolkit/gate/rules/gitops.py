@@ -309,7 +309,8 @@ def check_sync_waves(index: ResourceIndex) -> Iterator[Finding]:
         entries = deployed_entries(application, facts.url)
         needed: dict[str, str] = {}
         for resource in index.resources:
-            if resource.entry in entries:
+            # A chart template that waits for its API (Capabilities) appears on the refresh after that API exists.
+            if resource.entry in entries and not resource.rendered_when_served:
                 group, _ = split_api_version(resource.api_version)
                 provider = facts.providers.get((group, resource.kind))
                 if provider and provider != application.ref.name and provider in applications:
