@@ -4,7 +4,6 @@ do not have is a typo Helm ignores silently; merged values must pass the chart's
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +12,6 @@ from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.tools.helm import ChartFacts
 
 KeyPath = tuple[str, ...]
-# Where the schema message names the offending value: "at '/a/b'".
-_SCHEMA_PATH = re.compile(r"at '(/[^']*)'")
 
 
 def _schema_properties(schema: Any) -> dict[str, Any]:
@@ -59,18 +56,3 @@ def check_values(release: ChartRelease, facts: ChartFacts, free_form: frozenset[
                 )
             )
     return findings
-
-
-def schema_finding(release: ChartRelease, violation: str) -> Finding:
-    """CHART-VALUES-SCHEMA at the file and line that set the first value the schema names."""
-    match = _SCHEMA_PATH.search(violation)
-    key_path = tuple(part for part in match.group(1).split("/") if part) if match else ()
-    layer_where = release.where(key_path) if key_path else None
-    path, line = layer_where or release.where(("\0",))
-    return Finding(
-        path,
-        line,
-        "CHART-VALUES-SCHEMA",
-        f"values break the values.schema.json of chart {release.locked.name} {release.locked.version}: {violation}",
-        release.application.ref,
-    )

@@ -8,7 +8,7 @@ two renders of the same input makes Argo CD see the Application OutOfSync on eve
 from __future__ import annotations
 
 import copy
-import difflib
+import re
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +19,7 @@ import yaml
 
 from gitops_toolkit.charts.lock import LOCK_FILE, LockedChart
 from gitops_toolkit.gate.applications import Source, chart_entry, destination_namespace, sources, values_file
+from gitops_toolkit.gate.chart_renders import RenderOutcome, outcome_of
 from gitops_toolkit.gate.crd_schemas import served_api_versions
 from gitops_toolkit.gate.deployment import in_namespace
 from gitops_toolkit.gate.findings import Finding
@@ -26,10 +27,8 @@ from gitops_toolkit.gate.grafana import deep_merge
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.vendored_charts import VendoredCharts
-from gitops_toolkit.tools.helm import HelmError, RenderRequest, parse_set, render
-from gitops_toolkit.yaml_safety import YamlDocument, load_trusted_yaml
-
-_MAX_DIFFERENCES_SHOWN = 3
+from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, parse_set
+from gitops_toolkit.yaml_safety import YamlDocument
 
 
 @dataclass(frozen=True)
@@ -138,6 +137,10 @@ def _parameter_values(parameter: dict[str, Any]) -> dict[str, Any]:
     return parse_set(str(parameter["name"]), str(parameter.get("value", "")), parameter.get("forceString") is True)
 
 
+# Where Helm's schema message names the offending value: "at '/a/b'".
+_SCHEMA_PATH = re.compile(r"at '(/[^']*)'")
+
+
 @dataclass
 class ChartOutput:
     resources: list[Resource] = field(default_factory=list)
@@ -157,12 +160,13 @@ def render_releases(
     api_versions: tuple[str, ...],
     helm_binary: Path | None,
     jobs: int,
-    capability_gated: Mapping[Path, frozenset[str]],
+    facts: Mapping[Path, ChartFacts],
 ) -> ChartOutput:
-    """Render every release twice (in parallel; the engine runs outside the GIL) and parse the output."""
+    """Render every release twice and check its values against the chart's schema, releases in parallel (the
+    engine runs outside the GIL), then parse the output."""
 
-    def request(release: ChartRelease) -> RenderRequest:
-        return RenderRequest(
+    def outcome(release: ChartRelease) -> RenderOutcome:
+        request = RenderRequest(
             release.archive,
             release.values,
             release.release_name,
@@ -171,54 +175,36 @@ def render_releases(
             api_versions,
             release.include_crds,
         )
-
-    def twice(release: ChartRelease) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | HelmError:
-        try:
-            return render(request(release), helm_binary), render(request(release), helm_binary)
-        except HelmError as error:
-            return error
+        return outcome_of(request, release.locked.sha256, helm_binary, facts[release.archive].schema is not None)
 
     output = ChartOutput()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for release, rendered in zip(releases, pool.map(twice, releases), strict=True):
-            if isinstance(rendered, HelmError):
+        for release, result in zip(releases, pool.map(outcome, releases), strict=True):
+            if result.error is not None:
                 output.findings.append(
                     release.finding(
                         "CHART-RENDER-FAILED",
                         f"chart {release.locked.name} {release.locked.version} does not render with these "
-                        f"values: {rendered}",
+                        f"values: {result.error}",
                     )
                 )
                 continue
-            first, second = rendered
-            output.findings += _differences(release, first, second)
-            resources, findings = _parse(release, first, capability_gated.get(release.archive, frozenset()))
+            if result.schema_violation:
+                output.findings.append(schema_finding(release, result.schema_violation))
+            output.findings += [
+                release.finding(
+                    "RENDER-NONDETERMINISTIC",
+                    f"{template} renders differently each time ({'; '.join(changed) or 'content changes'}): a "
+                    "random or time-based value (randAlphaNum, now, uuid, genCA) changes on every Argo CD "
+                    "refresh, so the Application never stays in sync; set the value in the values (for a secret: "
+                    "an existingSecret)",
+                )
+                for template, changed in result.differences
+            ]
+            resources, findings = _parse(release, result.rendered, facts[release.archive].capability_gated)
             output.resources += resources
             output.findings += findings
     return output
-
-
-def _differences(release: ChartRelease, first: list[tuple[str, str]], second: list[tuple[str, str]]) -> list[Finding]:
-    """RENDER-NONDETERMINISTIC for every template whose two renders differ."""
-    again = dict(second)
-    findings = []
-    for template, text in first:
-        if again.get(template) == text:
-            continue
-        changed = [
-            line[1:].strip()
-            for line in difflib.unified_diff(text.splitlines(), again.get(template, "").splitlines(), n=0)
-            if line.startswith("-") and not line.startswith("---")
-        ][:_MAX_DIFFERENCES_SHOWN]
-        findings.append(
-            release.finding(
-                "RENDER-NONDETERMINISTIC",
-                f"{template} renders differently each time ({'; '.join(changed) or 'content changes'}): a random "
-                "or time-based value (randAlphaNum, now, uuid, genCA) changes on every Argo CD refresh, so the "
-                "Application never stays in sync; set the value in the values (for a secret: an existingSecret)",
-            )
-        )
-    return findings
 
 
 def _written_objects(release: ChartRelease) -> dict[tuple[str, str], tuple[str, YamlDocument]]:
@@ -240,18 +226,15 @@ def _written_objects(release: ChartRelease) -> dict[tuple[str, str], tuple[str, 
 
 
 def _parse(
-    release: ChartRelease, rendered: list[tuple[str, str]], gated: frozenset[str]
+    release: ChartRelease, rendered: list[tuple[str, list[Any] | str]], gated: frozenset[str]
 ) -> tuple[list[Resource], list[Finding]]:
     path, line = release.where(("\0",))
     written = _written_objects(release)
     resources: list[Resource] = []
     findings: list[Finding] = []
-    for template, text in rendered:
-        try:
-            objects = load_trusted_yaml(text)
-        except yaml.YAMLError as error:
-            problem = " ".join(str(error).split())[:300]
-            findings.append(release.finding("CHART-RENDER-FAILED", f"{template} is not YAML: {problem}"))
+    for template, objects in rendered:
+        if isinstance(objects, str):
+            findings.append(release.finding("CHART-RENDER-FAILED", f"{template} is not YAML: {objects}"))
             continue
         for obj in objects:
             if not isinstance(obj, dict):
@@ -305,3 +288,17 @@ def chart_releases(
                 continue
             releases.append(ChartRelease(application, source, locked, root / locked.path, layers))
     return releases, findings
+
+
+def schema_finding(release: ChartRelease, violation: str) -> Finding:
+    """CHART-VALUES-SCHEMA at the file and line that set the first value the schema names."""
+    match = _SCHEMA_PATH.search(violation)
+    key_path = tuple(part for part in match.group(1).split("/") if part) if match else ()
+    path, line = release.where(key_path or ("\0",))
+    return Finding(
+        path,
+        line,
+        "CHART-VALUES-SCHEMA",
+        f"values break the values.schema.json of chart {release.locked.name} {release.locked.version}: {violation}",
+        release.application.ref,
+    )

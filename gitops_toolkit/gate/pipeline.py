@@ -25,7 +25,8 @@ from gitops_toolkit.gate.applications import (
     values_file,
 )
 from gitops_toolkit.gate.catalog import Severity
-from gitops_toolkit.gate.chart_values import check_values, schema_finding
+from gitops_toolkit.gate.chart_renders import facts_of
+from gitops_toolkit.gate.chart_values import check_values
 from gitops_toolkit.gate.charts import ChartRelease, api_versions_served, chart_releases, render_releases
 from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.coverage import flux_objects, nothing_found
@@ -52,7 +53,7 @@ from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.upstream_objects import upstream_owners
 from gitops_toolkit.gate.vendored_charts import VendoredCharts, verify_vendored_charts
 from gitops_toolkit.gate.vendored_crds import verify_vendored_crds
-from gitops_toolkit.tools.helm import HelmError, chart_facts, schema_violation
+from gitops_toolkit.tools.helm import ChartFacts, HelmError
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlDocument, YamlLimits
 
@@ -303,27 +304,25 @@ class _Gate:
         self.progress.stage("rendering charts", total=len(self.releases))
         with _timed(self.seconds, "charts"):
             texts = [path.read_text(encoding="utf-8", errors="replace") for path in locked_crd_files]
-            gated: dict[Path, frozenset[str]] = {}
+            facts: dict[Path, ChartFacts] = {}
+            releases = []
             for release in self.releases:
                 try:
-                    facts = chart_facts(release.archive)
-                    violation = schema_violation(release.archive, release.values) if facts.schema else None
+                    facts[release.archive] = facts_of(release.archive, release.locked.sha256)
                 except HelmError as error:
                     self.findings.append(release.finding("CHART-RENDER-FAILED", str(error)))
                     continue
-                texts += facts.crd_texts
-                gated[release.archive] = facts.capability_gated
-                self.findings += check_values(release, facts, self.config.free_form(facts.name))
-                if violation:
-                    self.findings.append(schema_finding(release, violation))
-            versions = api_versions_served(iter(texts))
+                releases.append(release)
+                texts += facts[release.archive].crd_texts
+                chart = facts[release.archive].name
+                self.findings += check_values(release, facts[release.archive], self.config.free_form(chart))
             output = render_releases(
-                self.releases,
+                releases,
                 self.options.kubernetes_version,
-                versions,
+                api_versions_served(iter(texts)),
                 self.options.helm_binary,
                 self.options.render.jobs,
-                gated,
+                facts,
             )
         self.resources += output.resources
         self.findings += output.findings

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.resource import Resource
@@ -109,7 +107,7 @@ def check_promql(resources: list[Resource], root: Path | None = None) -> list[Fi
         rule_files = {}
         for position, rule in enumerate(rules):
             path = directory / f"rule-{position}.yaml"
-            path.write_text(yaml.safe_dump(rule.obj.get("spec") or {}), encoding="utf-8")
+            path.write_text(json.dumps(rule.obj.get("spec") or {}), encoding="utf-8")  # JSON is YAML, and quicker
             rule_files[path] = rule
         query_files = {}
         for position, query in enumerate(dashboard_queries):
@@ -122,7 +120,7 @@ def check_promql(resources: list[Resource], root: Path | None = None) -> list[Fi
                     }
                 ]
             }
-            path.write_text(yaml.safe_dump(record), encoding="utf-8")
+            path.write_text(json.dumps(record), encoding="utf-8")
             query_files[path] = query
         try:
             problems = check_rule_files([*rule_files, *query_files])

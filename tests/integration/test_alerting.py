@@ -66,7 +66,12 @@ def test_every_route_case_reaches_its_receivers() -> None:
     valid, report, routes = check_routing(REPOSITORY)
     assert valid, report
     assert routes and all(route.passed for route in routes), [r for r in routes if not r.passed]
-    assert {tuple(route.expected) for route in routes} == {("slack-critical",), ("slack-warnings",), ("heartbeat",)}
+    assert {tuple(route.expected) for route in routes} == {
+        ("slack-critical",),
+        ("slack-warnings",),
+        ("heartbeat",),
+        ("null",),
+    }
 
 
 def test_a_misrouted_alert_fails_the_route_tests(repository_copy: Path) -> None:

@@ -263,7 +263,7 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
             "namespace: online-boutique\n",
             "namespace: online-boutique-dev\n",
         ),
-        "XREF-DUPLICATE-RESOURCE",
+        "GITOPS-SHARED-RESOURCE",
         f"{BASE}/frontend.yaml",
         "frontend",
     ),
