@@ -10,6 +10,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from gitops_toolkit.alerts_command import alerts_test_command
+from gitops_toolkit.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.crds.command import fetch_command
 from gitops_toolkit.gate.command import validate_command
 from gitops_toolkit.site import site_command
@@ -61,6 +62,18 @@ def fetch_crds(c: Context, root: str = "", repin: bool = False) -> None:
     _finish(fetch_command(Path(root) if root else REPOSITORY, repin=repin))
 
 
+@task(
+    name="fetch",
+    help={
+        "root": "repository whose Applications and gitops-repo/charts.lock.yaml to read",
+        "repin": "record the sha256 of what the chart repositories serve now (after a chart was re-published)",
+    },
+)
+def fetch_charts(c: Context, root: str = "", repin: bool = False) -> None:
+    """Vendor and pin every chart version the Applications pin, each checked against its repository and the lock."""
+    _finish(fetch_charts_command(Path(root) if root else REPOSITORY, repin=repin))
+
+
 @task
 def setup(c: Context) -> None:
     """Install the Debian packages the gate and the tests run (promtool, amtool, Prometheus, Alertmanager)
@@ -104,6 +117,7 @@ namespace = Collection(
     validate,
     site,
     Collection("crds", fetch_crds),
+    Collection("charts", fetch_charts),
     Collection("alerts", test_alerts),
     Collection("slack", seal_slack),
 )

@@ -53,3 +53,28 @@ def read_lock(root: Path) -> list[LockedChart]:
             raise LockError(LOCK_FILE, line, f"{chart.name} {chart.version} is listed twice; keep one entry")
         locked.append(chart)
     return locked
+
+
+def render_lock(header: str, entries: list[LockedChart]) -> str:
+    """The lock file's text: its comment header, then one entry per chart version, sorted."""
+    lines = [header.rstrip("\n"), "charts:"] if header.strip() else ["charts:"]
+    for entry in sorted(entries, key=lambda e: (e.name, e.version)):
+        lines += [
+            f"  - name: {entry.name}",
+            f"    version: {entry.version}",
+            f"    repository: {entry.repository}",
+            f"    sha256: {entry.sha256}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def lock_header(root: Path) -> str:
+    """The comment lines above `charts:` in the current lock, kept when the lock is rewritten."""
+    path = root / LOCK_FILE
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return "".join(line for line in text.splitlines(keepends=True)[: _header_length(text)] if line.startswith("#"))
+
+
+def _header_length(text: str) -> int:
+    lines = text.splitlines()
+    return next((position for position, line in enumerate(lines) if line.startswith("charts:")), 0)

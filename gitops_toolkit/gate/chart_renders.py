@@ -97,6 +97,8 @@ def _changed_lines(first: str, second: str) -> list[str]:
 def _render_twice(request: RenderRequest, helm_binary: Path | None, check_schema: bool) -> RenderOutcome:
     try:
         violation = schema_violation(request.archive, request.values) if check_schema else None
+        if violation:
+            return RenderOutcome(schema_violation=violation)  # Helm renders nothing for values its schema refuses
         first = render(request, helm_binary)
         again = dict(render(request, helm_binary))
     except HelmError as error:
@@ -106,7 +108,7 @@ def _render_twice(request: RenderRequest, helm_binary: Path | None, check_schema
         for template, text in first
         if again.get(template) != text
     ]
-    return RenderOutcome([(template, _objects(text)) for template, text in first], differences, violation)
+    return RenderOutcome([(template, _objects(text)) for template, text in first], differences)
 
 
 def _objects(text: str) -> list[Any] | str:

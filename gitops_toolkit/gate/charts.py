@@ -180,6 +180,9 @@ def render_releases(
     output = ChartOutput()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for release, result in zip(releases, pool.map(outcome, releases), strict=True):
+            if result.schema_violation:
+                output.findings.append(schema_finding(release, result.schema_violation))
+                continue
             if result.error is not None:
                 output.findings.append(
                     release.finding(
@@ -189,8 +192,6 @@ def render_releases(
                     )
                 )
                 continue
-            if result.schema_violation:
-                output.findings.append(schema_finding(release, result.schema_violation))
             output.findings += [
                 release.finding(
                     "RENDER-NONDETERMINISTIC",

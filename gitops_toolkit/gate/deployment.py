@@ -43,6 +43,8 @@ def deployed_sets(
     deploying: set[str] = set()  # entries holding such Applications
     for application in filter(is_application, resources):
         for source in sources(application):
+            if source.chart:
+                deploying.add(application.entry)
             if same_repository(source.repo_url, repository_url) and source.path and not source.chart:
                 entry = tree.relative((root / source.path).resolve())
                 deployed.add(entry)

@@ -1,0 +1,329 @@
+"""Every chart rule with a failing and a passing fixture: a small site whose Application installs a small chart
+of our own, vendored and locked, rendered by the real engine inside the real gate."""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from pathlib import Path
+
+import helm_python
+import pytest
+
+from gitops_toolkit.gate.pipeline import GateResult
+from tests.charts import write_chart
+from tests.conftest import gate
+
+REPOSITORY_URL = "https://git.example/site.git"
+CHART_REPOSITORY = "https://charts.example/stable"
+
+_APPLICATION = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {name}
+  namespace: argocd
+spec:
+  project: default
+  sources:
+    - repoURL: {chart_repository}
+      chart: demo
+      targetRevision: {version}
+      helm:
+        releaseName: {release}
+        valueFiles:
+          - $values/gitops-repo/values/{name}-values.yaml
+    - repoURL: {repository}
+      targetRevision: main
+      ref: values
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: {namespace}
+"""
+
+
+def chart_site(
+    root: Path,
+    templates: dict[str, str],
+    defaults: str = "",
+    values: str = "",
+    *,
+    schema: str = "",
+    applications: tuple[tuple[str, str], ...] = (("demo", "demo"),),
+    namespace: str = "demo",
+    pinned_version: str = "1.0.0",
+    files: dict[str, str] | None = None,
+) -> Path:
+    """A repository with chart demo 1.0.0 vendored and locked, and one Application per (name, release name)."""
+    source = write_chart(root / "chart-source", "demo", "1.0.0", templates, defaults)
+    if schema:
+        (source / "values.schema.json").write_text(schema, encoding="utf-8")
+    archive = Path(helm_python.package(source, destination=root / "gitops-repo" / "charts"))
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    tree = {
+        "pyproject.toml": f'[tool.gitops-toolkit.gate]\nrepository-url = "{REPOSITORY_URL}"\n',
+        "gitops-repo/charts.lock.yaml": (
+            f"charts:\n  - name: demo\n    version: 1.0.0\n    repository: {CHART_REPOSITORY}\n    sha256: {digest}\n"
+        ),
+        "gitops-repo/root/kustomization.yaml": "resources:\n"
+        + "".join(f"  - {name}.yaml\n" for name, _ in applications),
+        **{
+            f"gitops-repo/root/{name}.yaml": _APPLICATION.format(
+                name=name,
+                release=release,
+                chart_repository=CHART_REPOSITORY,
+                version=pinned_version,
+                repository=REPOSITORY_URL,
+                namespace=namespace,
+            )
+            for name, release in applications
+        },
+        **{f"gitops-repo/values/{name}-values.yaml": values or "{}\n" for name, _ in applications},
+        **(files or {}),
+    }
+    for relative, content in tree.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content), encoding="utf-8")
+    (root / ".git").mkdir(exist_ok=True)
+    return root
+
+
+def found(result: GateResult, rule: str) -> list[str]:
+    return [f"{finding.path}:{finding.line}: {finding.message}" for finding in result.findings if finding.rule == rule]
+
+
+_CONFIG_MAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-settings
+data:
+  replicas: {{ .Values.replicaCount | quote }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("template", "values", "failing"),
+    [
+        ("password: {{ randAlphaNum 12 | quote }}", "", True),
+        ("password: {{ .Values.password | quote }}", "password: fixed\n", False),
+    ],
+)
+def test_output_that_changes_between_renders(tmp_path: Path, template: str, values: str, failing: bool) -> None:
+    secret = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: login\ndata:\n  {template}\n"
+    result = gate(chart_site(tmp_path, {"login.yaml": secret}, "password: \"\"\n", values))
+    reported = found(result, "RENDER-NONDETERMINISTIC")
+    assert bool(reported) is failing, result.findings
+    if failing:
+        assert reported[0].startswith("gitops-repo/root/demo.yaml:") and "demo/templates/login.yaml" in reported[0]
+
+
+@pytest.mark.parametrize(("key", "failing"), [("replicaCont", True), ("replicaCount", False)])
+def test_a_values_key_the_chart_does_not_have(tmp_path: Path, key: str, failing: bool) -> None:
+    values = f"# replicas\n{key}: 2\nextra:\n  anything: goes\n"
+    result = gate(chart_site(tmp_path, {"cm.yaml": _CONFIG_MAP}, "replicaCount: 1\nextra: {}\n", values))
+    reported = found(result, "CHART-VALUES-UNKNOWN-KEY")
+    assert bool(reported) is failing, result.findings
+    if failing:
+        assert reported == [
+            "gitops-repo/values/demo-values.yaml:2: `replicaCont` is not a value of chart demo 1.0.0, so Helm "
+            "ignores it: did you mean `replicaCount`? (a map the chart reads whole goes in free-form-values as "
+            "`demo:`)"
+        ]
+
+
+@pytest.mark.parametrize(("value", "failing"), [('"two"', True), ("2", False)])
+def test_values_checked_against_the_chart_schema(tmp_path: Path, value: str, failing: bool) -> None:
+    schema = '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}'
+    site = chart_site(tmp_path, {"cm.yaml": _CONFIG_MAP}, "replicaCount: 1\n", f"replicaCount: {value}\n", schema=schema)
+    reported = found(gate(site), "CHART-VALUES-SCHEMA")
+    assert bool(reported) is failing
+    if failing:
+        assert reported[0].startswith("gitops-repo/values/demo-values.yaml:1: ") and "/replicaCount" in reported[0]
+
+
+@pytest.mark.parametrize(("files", "failing"), [({"gitops-repo/values/old-values.yaml": "a: 1\n"}, True), ({}, False)])
+def test_a_values_file_no_application_uses(tmp_path: Path, files: dict[str, str], failing: bool) -> None:
+    result = gate(chart_site(tmp_path, {"cm.yaml": _CONFIG_MAP}, "replicaCount: 1\n", files=files))
+    assert [f.path for f in result.findings if f.rule == "CHART-VALUES-UNUSED"] == (
+        ["gitops-repo/values/old-values.yaml"] if failing else []
+    )
+
+
+@pytest.mark.parametrize(("version", "failing"), [("1.0.1", True), ("1.0.0", False)])
+def test_a_chart_version_the_lock_does_not_pin(tmp_path: Path, version: str, failing: bool) -> None:
+    result = gate(chart_site(tmp_path, {"cm.yaml": _CONFIG_MAP}, "replicaCount: 1\n", pinned_version=version))
+    assert bool(found(result, "CHART-NOT-LOCKED")) is failing
+    assert any(r.kind == "ConfigMap" and r.ref.name == "demo-settings" for r in result.resources) is not failing
+
+
+def test_an_archive_that_differs_from_the_lock_is_not_rendered(tmp_path: Path) -> None:
+    site = chart_site(tmp_path, {"cm.yaml": _CONFIG_MAP}, "replicaCount: 1\n")
+    archive = site / "gitops-repo" / "charts" / "demo-1.0.0.tgz"
+    archive.write_bytes(archive.read_bytes() + b"\0")
+    result = gate(site)
+    assert [f.path for f in result.findings if f.rule == "CHART-LOCK-MISMATCH"] == ["gitops-repo/charts/demo-1.0.0.tgz"]
+    assert not any(r.kind == "ConfigMap" for r in result.resources)
+
+
+def test_a_chart_that_fails_to_render_names_its_template(tmp_path: Path) -> None:
+    broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ required \"set a\" .Values.a }}\n"
+    reported = found(gate(chart_site(tmp_path, {"broken.yaml": broken})), "CHART-RENDER-FAILED")
+    assert len(reported) == 1 and "set a" in reported[0] and "broken.yaml" in reported[0]
+
+
+@pytest.mark.parametrize(("releases", "failing"), [(("same", "same"), True), (("one", "two"), False)])
+def test_one_object_owned_by_two_applications(tmp_path: Path, releases: tuple[str, str], failing: bool) -> None:
+    site = chart_site(
+        tmp_path,
+        {"cm.yaml": _CONFIG_MAP},
+        "replicaCount: 1\n",
+        applications=(("first", releases[0]), ("second", releases[1])),
+    )
+    reported = found(gate(site), "GITOPS-SHARED-RESOURCE")
+    assert bool(reported) is failing
+    if failing:
+        assert reported[0].startswith("gitops-repo/root/second.yaml:") and "Applications first and second" in reported[0]
+
+
+_CONTROL_PLANE_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: etcd-metrics
+spec:
+  clusterIP: None
+  selector:
+    component: etcd
+  ports:
+    - name: metrics
+      port: 2381
+"""
+_KUBEADM_OPENS_ETCD = """\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+etcd:
+  local:
+    extraArgs:
+      - name: listen-metrics-urls
+        value: http://0.0.0.0:2381
+"""
+
+
+@pytest.mark.parametrize(("files", "failing"), [({}, True), ({"platform/kubeadm.yaml": _KUBEADM_OPENS_ETCD}, False)])
+def test_a_scrape_target_kubeadm_binds_to_loopback(tmp_path: Path, files: dict[str, str], failing: bool) -> None:
+    site = chart_site(tmp_path, {"svc.yaml": _CONTROL_PLANE_SERVICE}, namespace="kube-system", files=files)
+    reported = found(gate(site), "OBS-SCRAPE-UNREACHABLE")
+    assert bool(reported) is failing
+    if failing:
+        assert "etcd on port 2381" in reported[0] and "listen-metrics-urls" in reported[0]
+
+
+_COLLECTOR = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: collector
+data:
+  config.alloy: |
+    discovery.kubernetes "pods" {
+      role = "pod"
+    }
+    loki.source.kubernetes "pods" {
+      targets    = discovery.kubernetes.pods.targets
+      forward_to = []
+{{- if .Values.clustering }}
+      clustering {
+        enabled = true
+      }
+{{- end }}
+    }
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: collector
+spec:
+  selector:
+    matchLabels: {app: collector}
+  template:
+    metadata:
+      labels: {app: collector}
+    spec:
+      containers:
+        - name: alloy
+          image: docker.io/grafana/alloy:v1.18.1
+      volumes:
+        - name: config
+          configMap:
+            name: collector
+"""
+
+
+@pytest.mark.parametrize(("clustering", "failing"), [("false", True), ("true", False)])
+def test_a_daemonset_collecting_cluster_wide(tmp_path: Path, clustering: str, failing: bool) -> None:
+    site = chart_site(tmp_path, {"collector.yaml": _COLLECTOR}, "clustering: false\n", f"clustering: {clustering}\n")
+    reported = found(gate(site), "OBS-COLLECTOR-DUPLICATED")
+    assert bool(reported) is failing
+    if failing:
+        assert "loki.source.kubernetes" in reported[0] and reported[0].startswith("gitops-repo/root/demo.yaml:")
+
+
+_TRIGGERS = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argocd-notifications-cm
+data:
+  trigger.on-sync-failed: |
+    - when: app.status.operationState.phase in ['Failed']
+      oncePer: {{ .Values.oncePer }}
+      send: [alert]
+"""
+
+
+@pytest.mark.parametrize(
+    ("once_per", "failing"),
+    [("app.status.sync.revision", True), ("app.status.operationState?.finishedAt", False)],
+)
+def test_a_notification_trigger_whose_once_per_is_empty(tmp_path: Path, once_per: str, failing: bool) -> None:
+    site = chart_site(tmp_path, {"cm.yaml": _TRIGGERS}, "oncePer: x\n", f'oncePer: "{once_per}"\n')
+    reported = found(gate(site), "GITOPS-NOTIFICATION-ONCE-PER")
+    assert bool(reported) is failing
+    if failing:
+        assert "trigger.on-sync-failed" in reported[0] and "demo" in reported[0]
+
+
+_MONITORING = """\
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ .Values.monitored }}
+spec:
+  selector:
+    matchLabels: {app: {{ .Values.monitored }}}
+  endpoints:
+    - port: metrics
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: shop
+spec:
+  groups:
+    - name: shop
+      rules:
+        - alert: ShopErrors
+          expr: rate(shop_requests_failed_total[5m]) > 1  # shop_ comes from the shop's exporter
+          for: 5m
+"""
+
+
+@pytest.mark.parametrize(("monitored", "failing"), [("billing", True), ("shop", False)])
+def test_an_alert_on_metrics_nothing_scrapes(tmp_path: Path, monitored: str, failing: bool) -> None:
+    site = chart_site(tmp_path, {"monitoring.yaml": _MONITORING}, "monitored: x\n", f"monitored: {monitored}\n")
+    reported = found(gate(site), "OBS-METRIC-UNSCRAPED")
+    assert bool(reported) is failing
+    if failing:
+        assert "alert ShopErrors needs shop_requests_failed_total" in reported[0]
