@@ -28,7 +28,11 @@ from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.vendored_charts import VendoredCharts
 from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, parse_set
-from gitops_toolkit.yaml_safety import YamlDocument
+from gitops_toolkit.yaml_safety import YamlDocument, YamlRejected
+
+
+class UnreadableValues(Exception):
+    """A values file the guard rejected (its findings say why): the release is not rendered."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ def values_layers(source: Source, tree: SourceFiles, root: Path) -> tuple[Values
         path = values_file(source, name, root)
         if path is None or not path.is_file():
             continue  # GITOPS-VALUES-FILE reports it
+        if isinstance(tree.load(path), YamlRejected):
+            raise UnreadableValues(tree.relative(path))
         documents = tree.documents(path)
         if documents and isinstance(documents[0].data, dict):
             layers.append(ValuesLayer(tree.relative(path), documents[0].data, documents[0]))
@@ -283,6 +289,10 @@ def chart_releases(
                 continue  # CHART-LOCK-MISMATCH says why
             try:
                 layers = values_layers(source, tree, root)
+            except UnreadableValues as error:
+                message = f"chart {source.chart} is not rendered until the guard findings in {error} are fixed"
+                findings.append(application.finding("RENDER-SKIPPED", message, (*source.path_in_manifest, "chart")))
+                continue
             except HelmError as error:
                 where = (*source.path_in_manifest, "helm", "parameters")
                 findings.append(application.finding("CHART-RENDER-FAILED", str(error), where))

@@ -363,20 +363,17 @@ class _Gate:
                 yield merged, where, document
 
     def grafana_datasources(self) -> tuple[Datasource, ...]:
-        """Datasources of the datasource ConfigMaps, and of kube-prometheus-stack's values when the gate could not
-        render the chart (its rendered ConfigMaps say the same)."""
+        """Datasources of kube-prometheus-stack's Grafana, read from its values (so that findings point at the
+        line that sets them; its rendered ConfigMap says the same), and of the repository's datasource ConfigMaps."""
         found: list[Datasource] = []
-        rendered = {release.source.chart for release in self.releases}
         for merged, where, grafana_document in self.chart_values("kube-prometheus-stack", "grafana"):
-            if "kube-prometheus-stack" in rendered:
-                break
 
             def line_of(position: int, document: YamlDocument | None = grafana_document) -> int:
                 path: list[str | int] = ["grafana", "additionalDataSources", position, "isDefault"]
                 return document.line_of(path) if document is not None else 1
 
             found += from_kube_prometheus_stack(merged, where, line_of)
-        return (*found, *from_config_maps(self.resources))
+        return (*found, *from_config_maps([resource for resource in self.resources if not resource.third_party]))
 
     def alertmanager_findings(self) -> list[Finding]:
         """kube-prometheus-stack's Alertmanager configuration, as the pod will load it."""

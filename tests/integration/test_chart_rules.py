@@ -112,7 +112,7 @@ data:
 )
 def test_output_that_changes_between_renders(tmp_path: Path, template: str, values: str, failing: bool) -> None:
     secret = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: login\ndata:\n  {template}\n"
-    result = gate(chart_site(tmp_path, {"login.yaml": secret}, "password: \"\"\n", values))
+    result = gate(chart_site(tmp_path, {"login.yaml": secret}, 'password: ""\n', values))
     reported = found(result, "RENDER-NONDETERMINISTIC")
     assert bool(reported) is failing, result.findings
     if failing:
@@ -136,7 +136,9 @@ def test_a_values_key_the_chart_does_not_have(tmp_path: Path, key: str, failing:
 @pytest.mark.parametrize(("value", "failing"), [('"two"', True), ("2", False)])
 def test_values_checked_against_the_chart_schema(tmp_path: Path, value: str, failing: bool) -> None:
     schema = '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}'
-    site = chart_site(tmp_path, {"cm.yaml": _CONFIG_MAP}, "replicaCount: 1\n", f"replicaCount: {value}\n", schema=schema)
+    site = chart_site(
+        tmp_path, {"cm.yaml": _CONFIG_MAP}, "replicaCount: 1\n", f"replicaCount: {value}\n", schema=schema
+    )
     reported = found(gate(site), "CHART-VALUES-SCHEMA")
     assert bool(reported) is failing
     if failing:
@@ -168,7 +170,7 @@ def test_an_archive_that_differs_from_the_lock_is_not_rendered(tmp_path: Path) -
 
 
 def test_a_chart_that_fails_to_render_names_its_template(tmp_path: Path) -> None:
-    broken = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ required \"set a\" .Values.a }}\n"
+    broken = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ required "set a" .Values.a }}\n'
     reported = found(gate(chart_site(tmp_path, {"broken.yaml": broken})), "CHART-RENDER-FAILED")
     assert len(reported) == 1 and "set a" in reported[0] and "broken.yaml" in reported[0]
 
@@ -184,7 +186,9 @@ def test_one_object_owned_by_two_applications(tmp_path: Path, releases: tuple[st
     reported = found(gate(site), "GITOPS-SHARED-RESOURCE")
     assert bool(reported) is failing
     if failing:
-        assert reported[0].startswith("gitops-repo/root/second.yaml:") and "Applications first and second" in reported[0]
+        assert (
+            reported[0].startswith("gitops-repo/root/second.yaml:") and "Applications first and second" in reported[0]
+        )
 
 
 _CONTROL_PLANE_SERVICE = """\
@@ -327,3 +331,13 @@ def test_an_alert_on_metrics_nothing_scrapes(tmp_path: Path, monitored: str, fai
     assert bool(reported) is failing
     if failing:
         assert "alert ShopErrors needs shop_requests_failed_total" in reported[0]
+
+
+# Which test above plants each rule's defect in a chart (and its passing twin).
+PLANTED_IN_CHARTS = {
+    "GITOPS-SHARED-RESOURCE": test_one_object_owned_by_two_applications,
+    "GITOPS-NOTIFICATION-ONCE-PER": test_a_notification_trigger_whose_once_per_is_empty,
+    "OBS-METRIC-UNSCRAPED": test_an_alert_on_metrics_nothing_scrapes,
+    "OBS-SCRAPE-UNREACHABLE": test_a_scrape_target_kubeadm_binds_to_loopback,
+    "OBS-COLLECTOR-DUPLICATED": test_a_daemonset_collecting_cluster_wide,
+}

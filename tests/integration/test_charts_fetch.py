@@ -71,9 +71,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 ],
             }
         ).encode()
+        index_digest = registry.index_digest or _digest(registry.http_archive).removeprefix("sha256:")
         index = (
             "apiVersion: v1\nentries:\n  http-demo:\n"
-            f"    - name: http-demo\n      version: 0.1.0\n      digest: {registry.index_digest or _digest(registry.http_archive)[7:]}\n"
+            f"    - name: http-demo\n      version: 0.1.0\n      digest: {index_digest}\n"
             "      urls: [archives/http-demo-0.1.0.tgz]\n"
         ).encode()
         routes = {

@@ -226,7 +226,9 @@ PLANTED = {
 # YAML 1.2 that is valid as written, in files kustomize or Argo CD read and in data files nothing renders.
 VALID = {
     "redefined anchors in a values file": append(
-        "gitops-repo/platform/metallb/values.yaml", "x-first: &shared {a: 1}\nx-one: *shared\nx-next: &shared {b: 2}\n"
+        "gitops-repo/platform/metallb/values.yaml",
+        "controller:\n  nodeSelector: &shared {kubernetes.io/os: linux}\n"
+        "speaker:\n  nodeSelector: *shared\n  podAnnotations: &shared {team: network}\n",
     ),
     "application tags in a CI file": lambda root: (root / "docs" / "ci-example.yml").write_text(
         ".setup:\n  script: [make]\ntest:\n  script: !reference [.setup, script]\n", encoding="utf-8"
@@ -237,8 +239,8 @@ VALID = {
     "a Helm template beside its chart": lambda root: write_files(
         root,
         {
-            "gitops-repo/charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\n",
-            "gitops-repo/charts/web/templates/deployment.yaml": "{{- if .Values.enabled }}\nkind: Deployment\n",
+            "gitops-repo/local-charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+            "gitops-repo/local-charts/web/templates/deployment.yaml": "{{- if .Values.enabled }}\nkind: Deployment\n",
         },
     ),
 }

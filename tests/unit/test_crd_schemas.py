@@ -25,27 +25,26 @@ def test_every_vendored_crd_loads_and_validates_a_minimal_object(schemas: CrdSch
     kinds = schemas.kinds()
     assert ("argoproj.io", "v1alpha1", "Application") in kinds
     assert ("gateway.networking.k8s.io", "v1", "HTTPRoute") in kinds
-    assert ("monitoring.coreos.com", "v1", "PrometheusRule") in kinds
-    rule = {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "PrometheusRule",
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
         "metadata": {"name": "r"},
-        "spec": {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up == 0", "for": "5m"}]}]},
+        "spec": {"parentRefs": [{"name": "gateway"}], "rules": [{"backendRefs": [{"name": "web", "port": 80}]}]},
     }
-    validator = schemas.validator("monitoring.coreos.com/v1", "PrometheusRule")
+    validator = schemas.validator("gateway.networking.k8s.io/v1", "HTTPRoute")
     assert validator is not None
-    assert list(validator.iter_errors(rule)) == []
-    rule["spec"]["groups"][0]["rules"][0]["expr"] = {"not": "a string"}  # IntOrString field: object is wrong
-    assert list(validator.iter_errors(rule))
+    assert list(validator.iter_errors(route)) == []
+    route["spec"]["rules"][0]["backendRefs"][0]["port"] = "eighty"  # an integer field
+    assert list(validator.iter_errors(route))
 
 
 def test_converted_schemas_are_cached_and_reused(schemas: CrdSchemas, tmp_path: Path) -> None:
-    schemas.add_directories([VENDORED_CRDS / "metallb"])
+    schemas.add_directories([VENDORED_CRDS / "argo-cd-crds"])
     assert schemas.kinds()  # converted on first use
     cached = list((tmp_path / "cache" / "gitops-toolkit" / "crd-schemas").glob("*.json"))
-    assert len(cached) == len(list((VENDORED_CRDS / "metallb").glob("*.yaml")))
+    assert len(cached) == len(list((VENDORED_CRDS / "argo-cd-crds").glob("*.yaml")))
     again = CrdSchemas(KubernetesSchemas(KUBERNETES_VERSION))
-    again.add_directories([VENDORED_CRDS / "metallb"])
+    again.add_directories([VENDORED_CRDS / "argo-cd-crds"])
     assert again.kinds() == schemas.kinds()
 
 
@@ -82,8 +81,9 @@ def test_openapi_conversion() -> None:
 
 def test_the_kinds_read_from_each_vendored_crd_text_match_a_full_parse(schemas: CrdSchemas) -> None:
     for path in sorted(VENDORED_CRDS.rglob("*.yaml")):
-        [crd] = load_trusted_yaml(path.read_text(encoding="utf-8"))
-        parsed = {(group, kind) for group, _, kind in crd_versions(crd)}
+        documents = load_trusted_yaml(path.read_text(encoding="utf-8"))
+        crds = [document for document in documents if document.get("kind") == "CustomResourceDefinition"]
+        parsed = {(group, kind) for crd in crds for group, _, kind in crd_versions(crd)}
         assert defined_kinds(path.read_text(encoding="utf-8")) == parsed, path
 
 

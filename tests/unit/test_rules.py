@@ -17,6 +17,7 @@ from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules import run_rules
 from gitops_toolkit.yaml_safety import load_yaml_text
 from tests.conftest import REPOSITORY
+from tests.integration.test_chart_rules import PLANTED_IN_CHARTS
 from tests.unit.test_gitops_rules import GITOPS_PLANTED
 from tests.unit.test_observability_rules import OBS_PLANTED
 
@@ -225,7 +226,7 @@ PLANTED: dict[str, tuple[Plant, str, str]] = {
 
 
 def test_every_resource_rule_has_a_planted_defect() -> None:
-    assert set(PLANTED) | set(GITOPS_PLANTED) | set(OBS_PLANTED) >= set(RESOURCE_RULES)
+    assert set(PLANTED) | set(GITOPS_PLANTED) | set(OBS_PLANTED) | set(PLANTED_IN_CHARTS) >= set(RESOURCE_RULES)
 
 
 @pytest.mark.parametrize("rule", sorted(PLANTED))
