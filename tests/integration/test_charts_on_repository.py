@@ -1,0 +1,147 @@
+"""The repository's own charts through the real gate: every chart an Application pins is rendered and checked;
+each of the problems issue 10 found in chart output, planted back in a copy, is reported at its values file or
+Application; and a misspelled key in any add-on's values file is an error naming it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gitops_toolkit.charts.pinned import pinned_charts
+from gitops_toolkit.gate.applications import CHART_ENTRY_PREFIX
+from tests.conftest import REPOSITORY, gate
+
+PLATFORM = "gitops-repo/platform"
+ALLOY_VALUES = f"{PLATFORM}/alloy/values.yaml"
+Plant = Callable[[Path], None]
+
+
+def replace(path: str, old: str, new: str = "") -> Plant:
+    def plant(root: Path) -> None:
+        target = root / path
+        content = target.read_text(encoding="utf-8")
+        assert old in content, f"{old!r} not in {path}"
+        target.write_text(content.replace(old, new, 1), encoding="utf-8")
+
+    return plant
+
+
+def both(*plants: Plant) -> Plant:
+    def plant(root: Path) -> None:
+        for step in plants:
+            step(root)
+
+    return plant
+
+
+def test_every_pinned_chart_is_rendered_and_checked_clean() -> None:
+    result = gate(REPOSITORY)
+    assert result.findings == []
+    by_entry: dict[str, int] = {}
+    for resource in result.resources:
+        if resource.entry.startswith(CHART_ENTRY_PREFIX):
+            by_entry[resource.entry] = by_entry.get(resource.entry, 0) + 1
+    pinned = {(chart.name, chart.version) for chart in pinned_charts(REPOSITORY)}
+    rendered = {tuple(entry.rsplit(": chart ", 1)[1].split(" ")) for entry in by_entry}
+    assert rendered == pinned and all(count > 0 for count in by_entry.values())
+    assert sum(by_entry.values()) > 250  # what the charts add to the ~220 kustomize resources
+
+
+PROBLEMS: dict[str, tuple[Plant, str, str]] = {
+    "Envoy Gateway's chart renders the Gateway API policy gateway-api-crds owns": (
+        replace(f"{PLATFORM}/envoy-gateway/values.yaml", "crds:\n  enabled: false\n"),
+        "GITOPS-SHARED-RESOURCE",
+        f"{PLATFORM}/envoy-gateway/application.yaml",
+    ),
+    "Argo CD's controller metrics off": (
+        replace(
+            f"{PLATFORM}/argo-cd/values.yaml",
+            "controller:\n  metrics:\n    enabled: true\n    serviceMonitor:\n      enabled: true\n",
+        ),
+        "OBS-METRIC-UNSCRAPED",
+        "observability/rules/argocd.yaml",
+    ),
+    "a notification oncePer on the sync revision": (
+        replace(
+            f"{PLATFORM}/argo-cd/values.yaml",
+            "oncePer: app.status.operationState?.finishedAt",
+            "oncePer: app.status.operationState.syncResult.revision",
+        ),
+        "GITOPS-NOTIFICATION-ONCE-PER",
+        f"{PLATFORM}/argo-cd/application.yaml",
+    ),
+    "nothing scrapes the Envoy proxies": (
+        replace("observability/kustomization.yaml", "  - monitors\n"),
+        "OBS-METRIC-UNSCRAPED",
+        "observability/rules/gateway.yaml",
+    ),
+    "etcd scraped on kubeadm's loopback address": (
+        replace(f"{PLATFORM}/kube-prometheus-stack/values.yaml", "kubeEtcd:\n  enabled: false\n"),
+        "OBS-SCRAPE-UNREACHABLE",
+        f"{PLATFORM}/kube-prometheus-stack/application.yaml",
+    ),
+    "Grafana's admin password generated on every render": (
+        replace(
+            f"{PLATFORM}/kube-prometheus-stack/values.yaml",
+            "  admin:\n    existingSecret: grafana-admin\n    userKey: admin-user\n    passwordKey: admin-password\n",
+        ),
+        "RENDER-NONDETERMINISTIC",
+        f"{PLATFORM}/kube-prometheus-stack/application.yaml",
+    ),
+    "Alloy on every node without clustering": (
+        lambda root: [
+            replace(f"{PLATFORM}/alloy/values.yaml", "  type: deployment\n  replicas: 2\n", "  type: daemonset\n")(
+                root
+            ),
+            replace(f"{PLATFORM}/alloy/values.yaml", "        clustering {\n          enabled = true\n        }\n")(
+                root
+            ),
+        ],
+        "OBS-COLLECTOR-DUPLICATED",
+        f"{PLATFORM}/alloy/application.yaml",
+    ),
+}
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+def test_each_chart_problem_planted_back_is_reported(problem: str, repository_copy: Path) -> None:
+    plant, rule, path = PROBLEMS[problem]
+    plant(repository_copy)
+    result = gate(repository_copy)
+    assert (rule, path) in {(finding.rule, finding.path) for finding in result.findings}, result.findings
+
+
+def _values_files() -> list[str]:
+    """Every repository values file an Application hands to a chart."""
+    files: set[str] = set()
+    for path in sorted((REPOSITORY / PLATFORM).rglob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if isinstance(document, dict) and document.get("kind") == "Application":
+                spec = document.get("spec") or {}
+                for source in [spec.get("source"), *(spec.get("sources") or [])]:
+                    if isinstance(source, dict) and source.get("chart"):
+                        files.update(
+                            f.removeprefix("$values/") for f in (source.get("helm") or {}).get("valueFiles", [])
+                        )
+    return sorted(files)
+
+
+@pytest.mark.parametrize("values_file", _values_files())
+def test_a_misspelled_key_in_any_add_on_values_file_is_an_error(values_file: str, repository_copy: Path) -> None:
+    target = repository_copy / values_file
+    text = target.read_text(encoding="utf-8")
+    key = next(iter(yaml.safe_load(text)))
+    misspelled = key[:-1] + key[-1] * 2  # "deployment" -> "deploymentt"
+    target.write_text(re.sub(rf"^{re.escape(key)}:", f"{misspelled}:", text, count=1, flags=re.MULTILINE))
+    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if text_line.startswith(f"{key}:"))
+    reported = [
+        finding
+        for finding in gate(repository_copy).findings
+        if finding.rule == "CHART-VALUES-UNKNOWN-KEY" and finding.path == values_file
+    ]
+    assert [(finding.line, f"`{misspelled}`" in finding.message) for finding in reported] == [(line, True)]
+    assert f"did you mean `{key}`?" in reported[0].message
