@@ -1,10 +1,13 @@
-"""`nox -s bench`: how close the gate stays to the cost of rendering, on a large synthetic tree.
+"""`nox -s bench`: how close the gate stays to the cost of rendering.
 
-Builds N copies of the prod overlay (each in its own namespace) beside a copy of the Online Boutique
-base and components, then measures in one run:
-  - render only: `kubectl kustomize` of each entry point, one after another;
-  - the full `invoke validate` (a real subprocess, as a person runs it);
-  - our schema stage against the `kubernetes-validate --strict` CLI on the same rendered resources.
+1. A large synthetic tree: N copies of the prod overlay (each in its own namespace) beside a copy of the
+   Online Boutique base and components:
+   - render only: `kubectl kustomize` of each entry point, one after another;
+   - the full `invoke validate` (a real subprocess, as a person runs it);
+   - our schema stage against the `kubernetes-validate --strict` CLI on the same rendered resources.
+2. This repository with every chart its Applications pin: render only (every entry point with kustomize and
+   every chart once with Helm's engine, in parallel as the gate does) against the full `invoke validate`
+   (which renders each chart twice and checks everything), with empty caches and warm.
 It prints ratios; it asserts nothing (timings on shared machines are not test material).
 """
 
@@ -18,18 +21,28 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 from gitops_toolkit.crds.lock import LOCK_FILE, VENDORED_DIRECTORY
+from gitops_toolkit.gate.applications import is_application
+from gitops_toolkit.gate.charts import ChartRelease, api_versions_served, chart_releases
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
-from gitops_toolkit.gate.render import RenderLimits
+from gitops_toolkit.gate.render import RenderLimits, render_all
+from gitops_toolkit.gate.source_files import SourceFiles
+from gitops_toolkit.gate.vendored_charts import verify_vendored_charts
 from gitops_toolkit.kubectl import kustomize_build
+from gitops_toolkit.tools.helm import RenderRequest, chart_facts, render
 from gitops_toolkit.versions import KUBERNETES_VERSION
+from gitops_toolkit.yaml_safety import load_trusted_yaml
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 APP = Path("gitops-repo/apps/online-boutique")
 _TARGET_VALIDATE_RATIO = 1.2
+_TARGET_CHARTS_RATIO = 1.5
+# What a copy of the repository needs for `invoke validate` to run in it.
+_DEPLOYABLE = ("tasks.py", "pyproject.toml", "gitops-repo", "observability", "docs")
 
 
 COLLECTOR = Path("gitops-repo/platform/opentelemetry-collector/manifests")
@@ -130,6 +143,74 @@ def main() -> None:
     print(
         f"kubernetes-validate --strict CLI, same resources:   {cli_seconds:7.2f} s   "
         f"ours is {cli_seconds / schema_seconds:.0f}x faster"
+    )
+    charts_bench()
+
+
+def _copy_repository(destination: Path) -> Path:
+    destination.mkdir(parents=True)
+    for name in _DEPLOYABLE:
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name)
+        elif source.is_file():
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def _render_only(root: Path) -> tuple[float, int, int, int]:
+    """Render every entry point and every chart release once, in parallel as the gate does; returns the
+    seconds that took and the number of entry points, chart releases and chart resources."""
+    result = run_gate(GateOptions(root=root))  # to learn the entry points and the Applications
+    entries = [root / entry for entry in result.entries]
+    applications = [resource for resource in result.resources if is_application(resource)]
+    releases, _ = chart_releases(applications, verify_vendored_charts(root), SourceFiles(root), root)
+    texts = [text for release in releases for text in chart_facts(release.archive).crd_texts] + [
+        path.read_text(encoding="utf-8") for path in sorted((root / VENDORED_DIRECTORY).rglob("*.yaml"))
+    ]
+    versions = api_versions_served(iter(texts))
+    limits = RenderLimits()
+
+    def render_release(release: ChartRelease) -> int:
+        request = RenderRequest(
+            release.archive,
+            release.values,
+            release.release_name,
+            release.namespace,
+            KUBERNETES_VERSION,
+            versions,
+            release.include_crds,
+        )
+        return sum(len(load_trusted_yaml(text)) for _, text in render(request))
+
+    started = time.perf_counter()
+    render_all(entries, limits)
+    with ThreadPoolExecutor(max_workers=limits.jobs) as pool:
+        chart_resources = sum(pool.map(render_release, releases))
+    return time.perf_counter() - started, len(entries), len(releases), chart_resources
+
+
+def charts_bench() -> None:
+    with tempfile.TemporaryDirectory(prefix="gate-bench-charts-") as workspace:
+        root = _copy_repository(Path(workspace) / "repository")
+        render_seconds, entries, releases, chart_resources = _render_only(root)
+        command = [str(Path(sys.executable).parent / "invoke"), "validate", "--root", str(root)]
+        cache = dict(os.environ, XDG_CACHE_HOME=str(Path(workspace) / "cache"))
+        cold_seconds, cold = timed(lambda: subprocess.run(command, capture_output=True, text=True, env=cache))
+        warm_seconds, _ = timed(lambda: subprocess.run(command, capture_output=True, text=True, env=cache))
+    print()
+    print(
+        f"this repository: {entries} entry points and {releases} chart releases ({chart_resources} resources from "
+        f"charts); validate says: {cold.stdout.strip().splitlines()[-1] if cold.stdout.strip() else cold.stderr}"
+    )
+    print(f"render only (kustomize and each chart once, parallel): {render_seconds:7.2f} s")
+    print(
+        f"full invoke validate, empty caches (charts twice):     {cold_seconds:7.2f} s   "
+        f"ratio {cold_seconds / render_seconds:.2f}x (target <= {_TARGET_CHARTS_RATIO}x)"
+    )
+    print(
+        f"full invoke validate, warm:                            {warm_seconds:7.2f} s   "
+        f"ratio {warm_seconds / render_seconds:.2f}x (target <= {_TARGET_CHARTS_RATIO}x)"
     )
 
 

@@ -1,15 +1,20 @@
-"""A chart release rendered twice (to see output that changes between renders), with its values checked against
-the chart's schema; and what the chart declares. Both are pure functions of the archive (pinned by sha256) and
-the inputs, so they are cached by content under $XDG_CACHE_HOME/gitops-toolkit: unchanged charts cost only a
-file read on the next run."""
+"""A chart release rendered (twice when a template or a value calls a random or time function, to see output
+that changes between renders), with its values checked against the chart's schema; and what the chart declares.
+Both are pure functions of the archive (pinned by sha256) and the inputs, so they are cached by content under
+$XDG_CACHE_HOME/gitops-toolkit: unchanged charts cost only a file read on the next run."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import hashlib
 import importlib.metadata
+import io
 import json
+import re
+import tarfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,7 @@ from gitops_toolkit.files import write_atomic
 from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 _MAX_CHANGED_LINES = 3
 
 
@@ -54,12 +59,47 @@ def _store(kind: str, key: str, content: Any) -> None:
         write_atomic(cache_root() / kind / f"{key}-v{_CACHE_FORMAT}.json", json.dumps(content))
 
 
+# Template functions whose result changes from one render to the next (Sprig's random, time and key
+# generators). `lookup` is not among them: offline, as under Argo CD, it is always empty.
+_VARYING = re.compile(
+    r"\b(?:rand(?:AlphaNum|Alpha|Numeric|Ascii|Bytes|Int)|uuidv4|now|date|dateInZone|htpasswd|bcrypt|shuffle"
+    r"|encryptAES|gen(?:CA|CAWithKey|PrivateKey|SelfSignedCert|SelfSignedCertWithKey|SignedCert|SignedCertWithKey))\b"
+)
+_ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_MAX_NESTED_ARCHIVES = 64
+
+
+def calls_varying_function(text: str) -> bool:
+    return any(_VARYING.search(action) for action in _ACTION.findall(text))
+
+
+def _archive_may_vary(data: bytes, budget: list[int]) -> bool:
+    """Whether a template of the chart archive, or of a subchart archive inside it, calls a varying function."""
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as bundle:
+        for member in bundle:
+            extracted = bundle.extractfile(member) if member.isfile() else None
+            if extracted is None:
+                continue
+            if member.name.endswith(".tgz") and budget[0] > 0:
+                budget[0] -= 1
+                if _archive_may_vary(extracted.read(), budget):
+                    return True
+            elif "/templates/" in member.name and calls_varying_function(extracted.read().decode("utf-8", "replace")):
+                return True
+    return False
+
+
 def facts_of(archive: Path, sha256: str) -> ChartFacts:
     cached = _cached("chart-facts", sha256)
     if isinstance(cached, dict):
         with contextlib.suppress(KeyError, TypeError, ValueError):
             return _facts_from(cached)
     facts = chart_facts(archive)
+    try:
+        may_vary = _archive_may_vary(archive.read_bytes(), [_MAX_NESTED_ARCHIVES])
+    except (OSError, tarfile.TarError, EOFError, zlib.error):
+        may_vary = True  # cannot tell: render twice
+    facts = dataclasses.replace(facts, may_vary=may_vary)
     _store(
         "chart-facts",
         sha256,
@@ -70,6 +110,7 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
             "schema": facts.schema,
             "crd_texts": list(facts.crd_texts),
             "capability_gated": sorted(facts.capability_gated),
+            "may_vary": facts.may_vary,
         },
     )
     return facts
@@ -83,6 +124,7 @@ def _facts_from(cached: dict[str, Any]) -> ChartFacts:
         cached["schema"],
         tuple(cached["crd_texts"]),
         frozenset(cached["capability_gated"]),
+        bool(cached["may_vary"]),
     )
 
 
@@ -94,13 +136,14 @@ def _changed_lines(first: str, second: str) -> list[str]:
     ][:_MAX_CHANGED_LINES]
 
 
-def _render_twice(request: RenderRequest, helm_binary: Path | None, check_schema: bool) -> RenderOutcome:
+def _render(request: RenderRequest, helm_binary: Path | None, check_schema: bool, twice: bool) -> RenderOutcome:
+    """Render (twice when the templates or the values call a varying function, and compare)."""
     try:
         violation = schema_violation(request.archive, request.values) if check_schema else None
         if violation:
             return RenderOutcome(schema_violation=violation)  # Helm renders nothing for values its schema refuses
         first = render(request, helm_binary)
-        again = dict(render(request, helm_binary))
+        again = dict(render(request, helm_binary)) if twice else dict(first)
     except HelmError as error:
         return RenderOutcome(error=str(error))
     differences = [
@@ -118,7 +161,7 @@ def _objects(text: str) -> list[Any] | str:
         return " ".join(str(error).split())[:300]
 
 
-def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, check_schema: bool) -> RenderOutcome:
+def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, facts: ChartFacts) -> RenderOutcome:
     inputs = {
         "archive": sha256,
         "values": request.values,
@@ -128,7 +171,7 @@ def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, ch
         "api_versions": list(request.api_versions),
         "include_crds": request.include_crds,
         "engine": str(helm_binary) if helm_binary else f"helm-python-sdk {_engine_version()}",
-        "schema": check_schema,
+        "schema": facts.schema is not None,
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     cached = _cached("chart-renders", key)
@@ -140,7 +183,9 @@ def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, ch
                 cached["schema_violation"],
                 cached["error"],
             )
-    outcome = _render_twice(request, helm_binary, check_schema)
+    # Values reach templates through `tpl` too: a varying function written in them varies as well.
+    twice = facts.may_vary or calls_varying_function(json.dumps(request.values))
+    outcome = _render(request, helm_binary, facts.schema is not None, twice)
     if helm_binary is None:  # a binary can change under the same path: never cache what it renders
         _store("chart-renders", key, asdict(outcome))
     return outcome

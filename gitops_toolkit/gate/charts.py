@@ -2,8 +2,9 @@
 values files merged in the Application's order, then `values`, `valuesObject` and `parameters`; its release
 name and destination namespace; Kubernetes at the gate's version serving every CRD the repository installs
 (Argo CD renders again on every refresh, so once the earlier waves have synced the cluster serves them all);
-the chart's CRDs unless the Application skips them. Every chart is rendered twice: output that differs between
-two renders of the same input makes Argo CD see the Application OutOfSync on every refresh."""
+the chart's CRDs unless the Application skips them. A chart whose templates (or values) call a random or time
+function is rendered twice: output that differs between two renders of the same input makes Argo CD see the
+Application OutOfSync on every refresh."""
 
 from __future__ import annotations
 
@@ -168,8 +169,8 @@ def render_releases(
     jobs: int,
     facts: Mapping[Path, ChartFacts],
 ) -> ChartOutput:
-    """Render every release twice and check its values against the chart's schema, releases in parallel (the
-    engine runs outside the GIL), then parse the output."""
+    """Render every release (twice where it may vary) and check its values against the chart's schema, releases
+    in parallel (the engine runs outside the GIL), then parse the output."""
 
     def outcome(release: ChartRelease) -> RenderOutcome:
         request = RenderRequest(
@@ -181,7 +182,7 @@ def render_releases(
             api_versions,
             release.include_crds,
         )
-        return outcome_of(request, release.locked.sha256, helm_binary, facts[release.archive].schema is not None)
+        return outcome_of(request, release.locked.sha256, helm_binary, facts[release.archive])
 
     output = ChartOutput()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -167,6 +167,7 @@ class CrdSchemas:
         self._schemas: dict[CrdKey, dict[str, Any]] = {}
         self._validators: dict[CrdKey, Draft202012Validator] = {}
         self._pending: dict[tuple[str, str], list[tuple[Path, bytes, str]]] = {}  # (group, kind) -> unread files
+        self._pending_objects: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (group, kind) -> rendered CRDs
         # The kinds each CRD file (by sha256) defines: how the gate knows which Application installs a kind.
         self.kinds_by_digest: dict[str, set[tuple[str, str]]] = {}
 
@@ -198,22 +199,27 @@ class CrdSchemas:
         self.kinds_by_digest[digest] = {(group, kind) for group, _, kind in schemas}
 
     def _load_pending(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Convert the files that define these (group, kind) and have not been read yet."""
+        """Convert the files and rendered CRDs that define these (group, kind) and have not been read yet."""
         for key in list(keys):
             for path, raw, digest in self._pending.pop(key, []):
                 self._load(path, raw, digest)
+            for crd in self._pending_objects.pop(key, []):
+                for version_key, schema in crd_versions(crd).items():
+                    self._schemas.setdefault(version_key, schema)
 
     def add_crd(self, crd: dict[str, Any]) -> None:
-        for key, schema in crd_versions(crd).items():
-            self._schemas.setdefault(key, schema)
+        """A CRD among the rendered resources, converted when a resource first needs its kind."""
+        spec = _mapping(crd.get("spec"))
+        key = (str(spec.get("group", "")), str(_mapping(spec.get("names")).get("kind", "")))
+        self._pending_objects.setdefault(key, []).append(crd)
 
     def kinds(self) -> set[CrdKey]:
-        self._load_pending(self._pending)
+        self._load_pending([*self._pending, *self._pending_objects])
         return set(self._schemas)
 
     def kinds_in_group(self, group: str) -> set[tuple[str, str]]:
         """(version, kind) of every custom resource the known CRDs define in `group`."""
-        self._load_pending(key for key in self._pending if key[0] == group)
+        self._load_pending(key for key in [*self._pending, *self._pending_objects] if key[0] == group)
         return {(version, kind) for known_group, version, kind in self._schemas if known_group == group}
 
     def validator(self, api_version: str, kind: str) -> Draft202012Validator | None:

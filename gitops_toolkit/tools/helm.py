@@ -43,6 +43,8 @@ class ChartFacts:
     crd_texts: tuple[str, ...] = field(default=())  # its crds/ files and its subcharts'
     # Templates (as the render names them) that render only for API versions the cluster serves.
     capability_gated: frozenset[str] = field(default=frozenset())
+    # Whether any template (subcharts' included) calls a function whose result changes between renders.
+    may_vary: bool = True
 
 
 def _one_line(error: Exception) -> str:
