@@ -33,10 +33,17 @@ def _finish(code: int) -> None:
         "output": "write the report to this file instead of standard output",
         "root": "repository to validate (default: the one holding this tasks.py)",
         "jobs": "entry points rendered in parallel (default: one per CPU)",
+        "helm": "render charts with this helm binary instead of Helm's engine in-process (helm-python-sdk)",
     },
 )
 def validate(
-    c: Context, crd_dir: list[str] | None = None, format: str = "text", output: str = "", root: str = "", jobs: int = 0
+    c: Context,
+    crd_dir: list[str] | None = None,
+    format: str = "text",
+    output: str = "",
+    root: str = "",
+    jobs: int = 0,
+    helm: str = "",
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
     _finish(
@@ -46,6 +53,7 @@ def validate(
             output_format=format,
             output=Path(output) if output else None,
             jobs=jobs,
+            helm_binary=Path(helm) if helm else None,
         )
     )
 

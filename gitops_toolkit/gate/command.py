@@ -19,13 +19,21 @@ EXIT_TOOL_FAILED = 2
 
 
 def validate_command(
-    root: Path, crd_dirs: list[Path], output_format: str = "text", output: Path | None = None, jobs: int = 0
+    root: Path,
+    crd_dirs: list[Path],
+    output_format: str = "text",
+    output: Path | None = None,
+    jobs: int = 0,
+    helm_binary: Path | None = None,
 ) -> int:
     try:
         if output_format not in FORMATTERS:
             raise ToolError(f"unknown --format {output_format!r}; choose one of {', '.join(FORMATTERS)}")
+        if helm_binary is not None and not (helm_binary.is_file() and os.access(helm_binary, os.X_OK)):
+            raise ToolError(f"--helm {helm_binary}: not an executable file; give the path of a helm binary")
         limits = RenderLimits(jobs=jobs) if jobs > 0 else RenderLimits()
-        result = run_gate(GateOptions(root=root, crd_dirs=tuple(crd_dirs), render=limits), progress_for_terminal())
+        options = GateOptions(root=root, crd_dirs=tuple(crd_dirs), render=limits, helm_binary=helm_binary)
+        result = run_gate(options, progress_for_terminal())
         report = FORMATTERS[output_format](result.findings)
         if output is not None:
             write_atomic(output, report)

@@ -4,13 +4,16 @@ of our own, vendored and locked, rendered by the real engine inside the real gat
 from __future__ import annotations
 
 import hashlib
+import json
+import sys
 import textwrap
 from pathlib import Path
 
 import helm_python
 import pytest
 
-from gitops_toolkit.gate.pipeline import GateResult
+from gitops_toolkit.gate.pipeline import GateOptions, GateResult, run_gate
+from gitops_toolkit.versions import KUBERNETES_VERSION
 from tests.charts import write_chart
 from tests.conftest import gate
 
@@ -341,3 +344,43 @@ PLANTED_IN_CHARTS = {
     "OBS-SCRAPE-UNREACHABLE": test_a_scrape_target_kubeadm_binds_to_loopback,
     "OBS-COLLECTOR-DUPLICATED": test_a_daemonset_collecting_cluster_wide,
 }
+
+
+_FAKE_HELM = """#!{python}
+# Stands in for a helm binary: `helm template` through Helm's own engine, printed as helm prints it.
+import json, sys
+import helm_python
+import yaml
+
+arguments = sys.argv[1:]
+with open({record!r}, "a") as record:
+    record.write(json.dumps(arguments) + "\\n")
+assert arguments[0] == "template", arguments
+release, archive = arguments[1], arguments[2]
+options = dict(zip(arguments[3::2], arguments[4::2]))
+values = yaml.safe_load(open(options["--values"]))
+with helm_python.Chart.load(archive) as chart:
+    rendered = chart.render(values, name=release, namespace=options["--namespace"])
+for name, text in sorted(rendered.items()):
+    if text.strip() and not name.endswith("NOTES.txt"):
+        print("---\\n# Source: " + name + "\\n" + text)
+"""
+
+
+def test_a_helm_binary_the_user_points_at_renders_instead(tmp_path: Path) -> None:
+    record = tmp_path / "calls.jsonl"
+    helm = tmp_path / "bin" / "helm"
+    helm.parent.mkdir()
+    helm.write_text(_FAKE_HELM.format(python=sys.executable, record=str(record)), encoding="utf-8")
+    helm.chmod(0o755)
+    site = chart_site(tmp_path / "site", {"cm.yaml": _CONFIG_MAP}, "replicaCount: 1\n", "replicaCount: 3\n")
+    result = run_gate(GateOptions(root=site, helm_binary=helm))
+    [config_map] = [r for r in result.resources if r.kind == "ConfigMap"]
+    assert (config_map.ref.namespace, config_map.ref.name, config_map.obj["data"]) == (
+        "demo",
+        "demo-settings",
+        {"replicas": "3"},
+    )
+    [call] = [json.loads(line) for line in record.read_text().splitlines()]
+    assert call[:2] == ["template", "demo"] and call[call.index("--kube-version") + 1] == KUBERNETES_VERSION
+    assert "--include-crds" in call
