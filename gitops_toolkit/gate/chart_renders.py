@@ -23,6 +23,7 @@ import yaml
 
 from gitops_toolkit.cache import cache_root
 from gitops_toolkit.files import write_atomic
+from gitops_toolkit.gate.crd_schemas import DOCUMENT_START, crd_stub
 from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
@@ -154,9 +155,20 @@ def _render(request: RenderRequest, helm_binary: Path | None, check_schema: bool
     return RenderOutcome([(template, _objects(text)) for template, text in first], differences)
 
 
+CRD_TEXT = "$crd-text"  # an object that is a CRD document's text (see Resource.crd_text)
+
+
 def _objects(text: str) -> list[Any] | str:
+    """The objects of a template's output; CRDs (megabytes of YAML in some charts) kept as their text."""
+    objects: list[Any] = []
+    others: list[str] = []
+    for document in DOCUMENT_START.split(text):
+        if crd_stub(document) is not None:
+            objects.append({CRD_TEXT: document})
+        else:
+            others.append(document)
     try:
-        return load_trusted_yaml(text)
+        return objects + load_trusted_yaml("\n---\n".join(others))
     except yaml.YAMLError as error:
         return " ".join(str(error).split())[:300]
 

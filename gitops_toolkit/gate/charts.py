@@ -20,8 +20,8 @@ import yaml
 
 from gitops_toolkit.charts.lock import LOCK_FILE, LockedChart
 from gitops_toolkit.gate.applications import Source, chart_entry, destination_namespace, sources, values_file
-from gitops_toolkit.gate.chart_renders import RenderOutcome, outcome_of
-from gitops_toolkit.gate.crd_schemas import served_api_versions
+from gitops_toolkit.gate.chart_renders import CRD_TEXT, RenderOutcome, outcome_of
+from gitops_toolkit.gate.crd_schemas import crd_stub, served_api_versions
 from gitops_toolkit.gate.deployment import in_namespace
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.grafana import deep_merge
@@ -253,6 +253,11 @@ def _parse(
             else:
                 items = [obj]
             for item in items:
+                if CRD_TEXT in item:
+                    stub = crd_stub(str(item[CRD_TEXT])) or {}
+                    crd = Resource(stub, release.entry, path, line, third_party=True, crd_text=str(item[CRD_TEXT]))
+                    resources.append(crd)
+                    continue
                 key = (str(item.get("kind", "")), str((item.get("metadata") or {}).get("name", "")))
                 if key in written:
                     where, document = written[key]

@@ -98,7 +98,7 @@ def _is_crd(document: Any) -> bool:
 
 # What a CRD file defines, read from its text without parsing it (upstream CRDs are machine-written with this
 # layout): converting every vendored CRD costs about a second, and a run usually needs a few of them.
-_DOCUMENT_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
+DOCUMENT_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _CRD_KIND = re.compile(r"^kind:[ \t]*['\"]?CustomResourceDefinition['\"]?[ \t]*$", re.MULTILINE)
 _SPEC_GROUP = re.compile(r"^  group:[ \t]*['\"]?([A-Za-z0-9.-]+)['\"]?[ \t]*$", re.MULTILINE)
 _NAMES_KIND = re.compile(
@@ -113,7 +113,7 @@ def served_api_versions(text: str) -> set[str]:
     """`group/version` of every CRD version in the text (its usual layout; a version that is not served is rare
     enough to count), what a cluster with these CRDs lists as API versions. Templated CRDs count too."""
     versions: set[str] = set()
-    for document in _DOCUMENT_START.split(text):
+    for document in DOCUMENT_START.split(text):
         if not _CRD_KIND.search(document):
             continue
         groups = _SPEC_GROUP.findall(document)
@@ -123,10 +123,36 @@ def served_api_versions(text: str) -> set[str]:
     return versions
 
 
+_METADATA_NAME = re.compile(
+    r"^metadata:[ \t]*\n(?:(?:  .*|[ \t]*)\n)*?  name:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*$", re.M
+)
+_SCOPE = re.compile(r"^  scope:[ \t]*['\"]?(Namespaced|Cluster)['\"]?[ \t]*$", re.MULTILINE)
+_API_VERSION = re.compile(r"^apiVersion:[ \t]*['\"]?(apiextensions\.k8s\.io/v1(?:beta1)?)['\"]?[ \t]*$", re.MULTILINE)
+
+
+def crd_stub(document: str) -> dict[str, Any] | None:
+    """What the gate needs of one CRD document without parsing it (its identity, group, kind and scope), when
+    it has the usual machine-written layout; else None."""
+    head = document.partition("\n  versions:")[0]  # the schemas that follow are most of a CRD's text
+    if not _CRD_KIND.search(head):
+        return None
+    found = [pattern.findall(head) for pattern in (_API_VERSION, _METADATA_NAME, _SPEC_GROUP, _NAMES_KIND)]
+    if any(len(values) != 1 for values in found):
+        return None
+    (api_version,), (name,), (group,), (kind,) = found
+    scope = _SCOPE.findall(head)
+    return {
+        "apiVersion": api_version,
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": name},
+        "spec": {"group": group, "names": {"kind": kind}, "scope": scope[0] if scope else "Namespaced"},
+    }
+
+
 def defined_kinds(text: str) -> set[tuple[str, str]] | None:
     """(group, kind) of every CRD in the text, or None when its layout is not the usual one (then parse it)."""
     kinds: set[tuple[str, str]] = set()
-    for document in _DOCUMENT_START.split(text):
+    for document in DOCUMENT_START.split(text):
         if not _CRD_KIND.search(document):
             continue
         groups, names = _SPEC_GROUP.findall(document), _NAMES_KIND.findall(document)
@@ -184,14 +210,18 @@ class CrdSchemas:
             raw = path.read_bytes()
             if len(raw) > _MAX_CRD_FILE_BYTES:
                 raise ToolError(f"{path}: CRD file is over {_MAX_CRD_FILE_BYTES} bytes")
-            digest = hashlib.sha256(raw).hexdigest()
-            kinds = defined_kinds(raw.decode("utf-8", errors="replace"))
-            if kinds is None:
-                self._load(path, raw, digest)
-                continue
-            self.kinds_by_digest[digest] = kinds
-            for kind in kinds:
-                self._pending.setdefault(kind, []).append((path, raw, digest))
+            self.add_text(path, raw)
+
+    def add_text(self, origin: Path, raw: bytes) -> None:
+        """CRDs as text (a file, or a chart's rendered CRD), indexed now and converted when first needed."""
+        digest = hashlib.sha256(raw).hexdigest()
+        kinds = defined_kinds(raw.decode("utf-8", errors="replace"))
+        if kinds is None:
+            self._load(origin, raw, digest)
+            return
+        self.kinds_by_digest[digest] = kinds
+        for kind in kinds:
+            self._pending.setdefault(kind, []).append((origin, raw, digest))
 
     def _load(self, path: Path, raw: bytes, digest: str) -> None:
         schemas = _read_crd_file(path, raw, digest)

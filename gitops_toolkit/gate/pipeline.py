@@ -54,7 +54,7 @@ from gitops_toolkit.gate.source_duplicates import source_duplicates
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.upstream_objects import upstream_owners
 from gitops_toolkit.gate.vendored_charts import VendoredCharts, verify_vendored_charts
-from gitops_toolkit.gate.vendored_crds import verify_vendored_crds
+from gitops_toolkit.gate.vendored_crds import VendoredCrds, verify_vendored_crds
 from gitops_toolkit.tools.helm import ChartFacts, HelmError
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlDocument, YamlLimits
@@ -187,6 +187,16 @@ class _Gate:
             self.render_charts(sorted(vendored.verified))
         catalog = schemas.result()
         self.progress.stage("checking")
+        self.check(catalog, vendored)
+        self.findings += contained("observability", "the Alertmanager check", self.alertmanager_findings)
+        with _timed(self.seconds, "promql"):
+            self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)
+        self.findings += secret_scan.result()
+        entries = [self.tree.relative(entry) for entry in self.entries]
+        return GateResult(unique_sorted(self.findings), entries, self.resources, self.seconds)
+
+    def check(self, catalog: SchemaCatalog, vendored: VendoredCrds) -> None:
+        """Stages 5 and 6: schemas, then the rules over each deployed set."""
         self.findings += flux_objects(self.resources)
         if not self.entries and not self.resources:
             self.findings.append(nothing_found(self.tree.relative(self.roots[0])))
@@ -214,13 +224,7 @@ class _Gate:
             self.findings += schema_findings
             for deployed in deployed_sets(self.resources, self.config.repository_url, self.root, self.tree):
                 self.findings += run_rules(deployed, self.config, broken, facts)
-        self.findings += contained("observability", "the Alertmanager check", self.alertmanager_findings)
-        with _timed(self.seconds, "promql"):
-            self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)
         self.findings += self.unused_values_files()
-        self.findings += secret_scan.result()
-        entries = [self.tree.relative(entry) for entry in self.entries]
-        return GateResult(unique_sorted(self.findings), entries, self.resources, self.seconds)
 
     def scan_secrets(self, work: tuple[list[Path], Future[Hits] | None]) -> list[Finding]:
         scanned, detected = work
@@ -328,16 +332,16 @@ class _Gate:
             texts = [path.read_text(encoding="utf-8", errors="replace") for path in locked_crd_files]
             facts: dict[Path, ChartFacts] = {}
             releases = []
-            for release in self.releases:
-                try:
-                    facts[release.archive] = facts_of(release.archive, release.locked.sha256)
-                except HelmError as error:
-                    self.findings.append(release.finding("CHART-RENDER-FAILED", str(error)))
+            with ThreadPoolExecutor(max_workers=self.options.render.jobs) as pool:
+                loaded = list(pool.map(self.chart_facts, self.releases))
+            for release, found in zip(self.releases, loaded, strict=True):
+                if isinstance(found, HelmError):
+                    self.findings.append(release.finding("CHART-RENDER-FAILED", str(found)))
                     continue
+                facts[release.archive] = found
                 releases.append(release)
-                texts += facts[release.archive].crd_texts
-                chart = facts[release.archive].name
-                self.findings += check_values(release, facts[release.archive], self.config.free_form(chart))
+                texts += found.crd_texts
+                self.findings += check_values(release, found, self.config.free_form(found.name))
             output = render_releases(
                 releases,
                 self.options.kubernetes_version,
@@ -348,6 +352,13 @@ class _Gate:
             )
         self.resources += output.resources
         self.findings += output.findings
+
+    @staticmethod
+    def chart_facts(release: ChartRelease) -> ChartFacts | HelmError:
+        try:
+            return facts_of(release.archive, release.locked.sha256)
+        except HelmError as error:
+            return error
 
     def existing_values_files(self, source: Source) -> Iterator[Path]:
         """The repository values files a source names that exist, in the order Helm merges them."""

@@ -23,6 +23,9 @@ class Resource:
     third_party: bool = False
     # A chart template that renders it only once the cluster serves its API (`.Capabilities.APIVersions.Has`).
     rendered_when_served: bool = False
+    # A chart's CustomResourceDefinition kept as its text: only its identity is parsed (`obj`), its schema is
+    # converted when a custom resource needs it. Upstream's, pinned by sha256: not validated field by field.
+    crd_text: str = ""
 
     @property
     def api_version(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
@@ -43,7 +44,7 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
         if resource.kind != "CustomResourceDefinition":
             continue
         first = crds.setdefault(resource.ref.name, resource)
-        if first is not resource and first.obj.get("spec") != resource.obj.get("spec"):
+        if first is not resource and _definition(first) != _definition(resource):
             findings.append(
                 resource.finding(
                     "SCHEMA-CRD-CONFLICT",
@@ -51,9 +52,14 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
                     f"{first.line}; the cluster keeps whichever syncs last: keep one definition",
                 )
             )
-        catalog.crds.add_crd(resource.obj)
+        if resource.crd_text:
+            catalog.crds.add_text(Path(resource.path), resource.crd_text.encode("utf-8"))
+        else:
+            catalog.crds.add_crd(resource.obj)
     broken: list[Resource] = []
     for resource in resources:
+        if resource.crd_text:
+            continue  # a chart's CRD, kept as text: upstream's, pinned with its archive
         resource_findings = _check_resource(resource, catalog)
         if any(finding.rule in _BROKEN for finding in resource_findings):
             broken.append(resource)
@@ -62,6 +68,11 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
             resource_findings += api_findings(resource, built_in)
         findings.extend(resource_findings)
     return findings, broken
+
+
+def _definition(crd: Resource) -> Any:
+    """What two definitions of one CRD are compared by: the text a chart rendered, or the parsed spec."""
+    return crd.crd_text.strip() if crd.crd_text else crd.obj.get("spec")
 
 
 def _check_resource(resource: Resource, catalog: SchemaCatalog) -> list[Finding]:

@@ -11,13 +11,13 @@ import yaml
 
 from gitops_toolkit.crds.lock import LockedCrd
 from gitops_toolkit.gate.applications import destination_namespace, same_repository, sources
+from gitops_toolkit.gate.crd_schemas import DOCUMENT_START
 from gitops_toolkit.gate.kinds import CLUSTER_SCOPED
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
 Identity = tuple[str, str, str, str]  # API group, kind, namespace ("" when cluster-scoped), name
 
-_DOCUMENT_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _TOP = r"^{}:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*(?:#.*)?$"
 _API_VERSION = re.compile(_TOP.format("apiVersion"), re.MULTILINE)
 _KIND = re.compile(_TOP.format("kind"), re.MULTILINE)
@@ -71,7 +71,7 @@ def upstream_owners(
             continue
         namespace = destination_namespace(application)
         text = (root / entry.path).read_text(encoding="utf-8", errors="replace")
-        for document in _DOCUMENT_START.split(text):
+        for document in DOCUMENT_START.split(text):
             if not document.strip():
                 continue
             identity = _identity(document, namespace)

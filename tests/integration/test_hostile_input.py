@@ -45,7 +45,9 @@ def test_a_bomb_or_deep_file_anywhere_is_reported_at_its_own_path_in_seconds(
     assert code == 1, stderr
     assert "Traceback" not in stderr
     assert {(f["rule"], f["path"]) for f in findings if f["severity"] == "error"} == {(rule, path)}
-    assert seconds < 10
+    # Expanded, such a file takes minutes and gigabytes; the whole gate with empty caches (twelve charts
+    # rendered, every file scanned) takes about 7 s on two idle cores, and more beside other tests.
+    assert seconds < 30
 
 
 def test_large_and_non_utf8_files_are_still_scanned_for_secrets(repository_copy: Path, tmp_path: Path) -> None:
