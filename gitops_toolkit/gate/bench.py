@@ -27,13 +27,14 @@ from typing import TypeVar
 
 from gitops_toolkit.crds.lock import LOCK_FILE, VENDORED_DIRECTORY
 from gitops_toolkit.gate.applications import is_application
+from gitops_toolkit.gate.chart_renders import facts_of
 from gitops_toolkit.gate.charts import ChartRelease, api_versions_served, chart_releases
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
 from gitops_toolkit.gate.render import RenderLimits, render_all
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.vendored_charts import verify_vendored_charts
 from gitops_toolkit.kubectl import kustomize_build
-from gitops_toolkit.tools.helm import RenderRequest, chart_facts, render
+from gitops_toolkit.tools.helm import RenderRequest, render
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
@@ -165,10 +166,15 @@ def _render_only(root: Path) -> tuple[float, int, int, int]:
     entries = [root / entry for entry in result.entries]
     applications = [resource for resource in result.resources if is_application(resource)]
     releases, _ = chart_releases(applications, verify_vendored_charts(root), SourceFiles(root), root)
-    texts = [text for release in releases for text in chart_facts(release.archive).crd_texts] + [
-        path.read_text(encoding="utf-8") for path in sorted((root / VENDORED_DIRECTORY).rglob("*.yaml"))
-    ]
-    versions = api_versions_served(iter(texts))
+    locked = [path.read_text(encoding="utf-8") for path in sorted((root / VENDORED_DIRECTORY).rglob("*.yaml"))]
+    versions = tuple(
+        sorted(
+            {
+                *api_versions_served(iter(locked)),
+                *(v for r in releases for v in facts_of(r.archive, r.locked.sha256).api_versions),
+            }
+        )
+    )
     limits = RenderLimits()
 
     def render_release(release: ChartRelease) -> int:

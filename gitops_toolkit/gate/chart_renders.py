@@ -23,11 +23,11 @@ import yaml
 
 from gitops_toolkit.cache import cache_root
 from gitops_toolkit.files import write_atomic
-from gitops_toolkit.gate.crd_schemas import DOCUMENT_START, crd_stub
+from gitops_toolkit.gate.crd_schemas import DOCUMENT_START, crd_stub, served_api_versions
 from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
 _MAX_CHANGED_LINES = 3
 
 
@@ -100,7 +100,9 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
         may_vary = _archive_may_vary(archive.read_bytes(), [_MAX_NESTED_ARCHIVES])
     except (OSError, tarfile.TarError, EOFError, zlib.error):
         may_vary = True  # cannot tell: render twice
-    facts = dataclasses.replace(facts, may_vary=may_vary)
+    # The CRD texts are only needed for what they serve (megabytes, for some charts): keep that.
+    served = sorted({version for text in facts.crd_texts for version in served_api_versions(text)})
+    facts = dataclasses.replace(facts, may_vary=may_vary, crd_texts=(), api_versions=tuple(served))
     _store(
         "chart-facts",
         sha256,
@@ -109,7 +111,7 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
             "version": facts.version,
             "defaults": facts.defaults,
             "schema": facts.schema,
-            "crd_texts": list(facts.crd_texts),
+            "api_versions": list(facts.api_versions),
             "capability_gated": sorted(facts.capability_gated),
             "may_vary": facts.may_vary,
         },
@@ -123,9 +125,9 @@ def _facts_from(cached: dict[str, Any]) -> ChartFacts:
         str(cached["version"]),
         dict(cached["defaults"]),
         cached["schema"],
-        tuple(cached["crd_texts"]),
-        frozenset(cached["capability_gated"]),
-        bool(cached["may_vary"]),
+        api_versions=tuple(cached["api_versions"]),
+        capability_gated=frozenset(cached["capability_gated"]),
+        may_vary=bool(cached["may_vary"]),
     )
 
 

@@ -330,6 +330,7 @@ class _Gate:
         self.progress.stage("rendering charts", total=len(self.releases))
         with _timed(self.seconds, "charts"):
             texts = [path.read_text(encoding="utf-8", errors="replace") for path in locked_crd_files]
+            versions = set(api_versions_served(iter(texts)))
             facts: dict[Path, ChartFacts] = {}
             releases = []
             with ThreadPoolExecutor(max_workers=self.options.render.jobs) as pool:
@@ -340,12 +341,12 @@ class _Gate:
                     continue
                 facts[release.archive] = found
                 releases.append(release)
-                texts += found.crd_texts
+                versions.update(found.api_versions)
                 self.findings += check_values(release, found, self.config.free_form(found.name))
             output = render_releases(
                 releases,
                 self.options.kubernetes_version,
-                api_versions_served(iter(texts)),
+                tuple(sorted(versions)),
                 self.options.helm_binary,
                 self.options.render.jobs,
                 facts,

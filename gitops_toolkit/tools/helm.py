@@ -41,6 +41,7 @@ class ChartFacts:
     defaults: dict[str, Any]
     schema: dict[str, Any] | None
     crd_texts: tuple[str, ...] = field(default=())  # its crds/ files and its subcharts'
+    api_versions: tuple[str, ...] = field(default=())  # group/version its CRDs serve (filled by the gate)
     # Templates (as the render names them) that render only for API versions the cluster serves.
     capability_gated: frozenset[str] = field(default=frozenset())
     # Whether any template (subcharts' included) calls a function whose result changes between renders.
@@ -77,7 +78,7 @@ def chart_facts(archive: Path) -> ChartFacts:
                 if ".Capabilities.APIVersions.Has" in template.get("data", "")
             )
             crds = tuple(crd["data"] for crd in chart.crds)
-            return ChartFacts(name, version, defaults, chart.schema, crds, gated)
+            return ChartFacts(name, version, defaults, chart.schema, crd_texts=crds, capability_gated=gated)
     except helm_python.HelmError as error:
         raise HelmError(f"cannot load {archive.name}: {_one_line(error)}") from None
 
