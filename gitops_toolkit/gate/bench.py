@@ -7,7 +7,8 @@
    - our schema stage against the `kubernetes-validate --strict` CLI on the same rendered resources.
 2. This repository with every chart its Applications pin: render only (every entry point with kustomize and
    every chart once with Helm's engine, in parallel as the gate does) against the full `invoke validate`
-   (which renders each chart twice and checks everything), with empty caches and warm.
+   (which also renders twice the charts that call random or time functions, and checks everything), with empty
+   caches and warm.
 It prints ratios; it asserts nothing (timings on shared machines are not test material).
 """
 
@@ -211,7 +212,7 @@ def charts_bench() -> None:
     )
     print(f"render only (kustomize and each chart once, parallel): {render_seconds:7.2f} s")
     print(
-        f"full invoke validate, empty caches (charts twice):     {cold_seconds:7.2f} s   "
+        f"full invoke validate, empty caches:                    {cold_seconds:7.2f} s   "
         f"ratio {cold_seconds / render_seconds:.2f}x (target <= {_TARGET_CHARTS_RATIO}x)"
     )
     print(
