@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +21,10 @@ from gitops_toolkit.errors import ToolError
 from gitops_toolkit.files import write_atomic
 from gitops_toolkit.lock_files import sha256_of
 from gitops_toolkit.tools.helm import HelmError, pull
+from gitops_toolkit.tools.http import download
 
 _MAX_INDEX_BYTES = 64 * 1024 * 1024
 _MAX_ARCHIVE_BYTES = 32 * 1024 * 1024
-_TIMEOUT_SECONDS = 60
 
 Download = Callable[[str, int], bytes]
 
@@ -48,17 +46,6 @@ class FetchResult:
     added: int
     repinned: int
     unused: tuple[LockedChart, ...]
-
-
-def download(url: str, limit: int) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=_TIMEOUT_SECONDS) as response:
-            data: bytes = response.read(limit + 1)
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        raise ToolError(f"cannot download {url}: {getattr(error, 'reason', error)}") from None
-    if len(data) > limit:
-        raise ToolError(f"{url} is larger than {limit} bytes")
-    return data
 
 
 def _from_http_repository(chart: PinnedChart, get: Download) -> bytes:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from gitops_toolkit.crds.lock import LOCK_FILE, LockedCrd
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.files import write_atomic
 from gitops_toolkit.lock_files import sha256_of
+from gitops_toolkit.tools import http
 
 _MAX_BYTES = 16 * 1024 * 1024
 
@@ -28,14 +27,7 @@ class FetchResult:
 
 
 def download(url: str) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            data: bytes = response.read(_MAX_BYTES + 1)
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        raise ToolError(f"cannot download {url}: {getattr(error, 'reason', error)}") from None
-    if len(data) > _MAX_BYTES:
-        raise ToolError(f"{url} is larger than {_MAX_BYTES} bytes; is it the CRD file?")
-    return data
+    return http.download(url, _MAX_BYTES)
 
 
 def fetch(root: Path, entries: list[LockedCrd], get: Download = download, repin: bool = False) -> FetchResult:

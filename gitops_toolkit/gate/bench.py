@@ -35,7 +35,7 @@ from gitops_toolkit.gate.render import RenderLimits, render_all
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.vendored_charts import verify_vendored_charts
 from gitops_toolkit.kubectl import kustomize_build
-from gitops_toolkit.tools.helm import RenderRequest, render
+from gitops_toolkit.tools.helm import render
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
@@ -179,16 +179,8 @@ def _render_only(root: Path) -> tuple[float, int, int, int]:
     limits = RenderLimits()
 
     def render_release(release: ChartRelease) -> int:
-        request = RenderRequest(
-            release.archive,
-            release.values,
-            release.release_name,
-            release.namespace,
-            KUBERNETES_VERSION,
-            versions,
-            release.include_crds,
-        )
-        return sum(len(load_trusted_yaml(text)) for _, text in render(request))
+        rendered = render(release.request(KUBERNETES_VERSION, versions))
+        return sum(len(load_trusted_yaml(text)) for _, text in rendered)
 
     started = time.perf_counter()
     render_all(entries, limits)

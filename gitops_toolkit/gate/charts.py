@@ -92,6 +92,18 @@ class ChartRelease:
             merged = deep_merge(merged, copy.deepcopy(layer.data))
         return merged
 
+    def request(self, kube_version: str, api_versions: tuple[str, ...]) -> RenderRequest:
+        """What Helm renders for this release on a cluster of that version serving those API versions."""
+        return RenderRequest(
+            self.archive,
+            self.values,
+            self.release_name,
+            self.namespace,
+            kube_version,
+            api_versions,
+            self.include_crds,
+        )
+
     def where(self, key_path: tuple[str | int, ...]) -> tuple[str, int]:
         """The file and line that set `key_path` last, else the Application's chart source."""
         for layer in reversed(self.layers):
@@ -173,15 +185,7 @@ def render_releases(
     in parallel (the engine runs outside the GIL), then parse the output."""
 
     def outcome(release: ChartRelease) -> RenderOutcome:
-        request = RenderRequest(
-            release.archive,
-            release.values,
-            release.release_name,
-            release.namespace,
-            kube_version,
-            api_versions,
-            release.include_crds,
-        )
+        request = release.request(kube_version, api_versions)
         return outcome_of(request, release.locked.sha256, helm_binary, facts[release.archive])
 
     output = ChartOutput()

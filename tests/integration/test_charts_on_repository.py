@@ -5,7 +5,6 @@ Application; and a misspelled key in any add-on's values file is an error naming
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,28 +13,10 @@ import yaml
 from gitops_toolkit.charts.pinned import pinned_charts
 from gitops_toolkit.gate.applications import CHART_ENTRY_PREFIX
 from tests.conftest import REPOSITORY, gate
+from tests.plants import Plant, replace
 
 PLATFORM = "gitops-repo/platform"
 ALLOY_VALUES = f"{PLATFORM}/alloy/values.yaml"
-Plant = Callable[[Path], None]
-
-
-def replace(path: str, old: str, new: str = "") -> Plant:
-    def plant(root: Path) -> None:
-        target = root / path
-        content = target.read_text(encoding="utf-8")
-        assert old in content, f"{old!r} not in {path}"
-        target.write_text(content.replace(old, new, 1), encoding="utf-8")
-
-    return plant
-
-
-def both(*plants: Plant) -> Plant:
-    def plant(root: Path) -> None:
-        for step in plants:
-            step(root)
-
-    return plant
 
 
 def test_every_pinned_chart_is_rendered_and_checked_clean() -> None:

@@ -6,43 +6,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import invoke_validate
+from tests.plants import Plant, both, replace, write
 
 pytestmark = pytest.mark.integration
 APP = "gitops-repo/apps/online-boutique"
 BASE = f"{APP}/base"
-Plant = Callable[[Path], None]
-
-
-def replace(path: str, old: str, new: str | Callable[[], str]) -> Plant:
-    def plant(root: Path) -> None:
-        target = root / path
-        content = target.read_text(encoding="utf-8")
-        assert old in content, f"{old!r} not in {path}"
-        target.write_text(content.replace(old, new if isinstance(new, str) else new(), 1), encoding="utf-8")
-
-    return plant
-
-
-def write(path: str, content: Callable[[], str]) -> Plant:
-    def plant(root: Path) -> None:
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(content(), encoding="utf-8")
-
-    return plant
-
-
-def both(*plants: Plant) -> Plant:
-    def plant(root: Path) -> None:
-        for step in plants:
-            step(root)
-
-    return plant
 
 
 def slack_webhook() -> str:  # assembled at run time: this repository commits no credential-shaped text

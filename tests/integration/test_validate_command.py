@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import invoke_validate
+from tests.plants import append, replace
 
 pytestmark = pytest.mark.integration
 APP = "gitops-repo/apps/online-boutique"
@@ -21,24 +21,6 @@ def test_the_repository_validates_clean() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert json.loads(completed.stdout) == []
     assert "0 error(s), 0 warning(s) in 10 entry point(s)" in completed.stderr
-
-
-def append(path: str, text: str) -> Callable[[Path], None]:
-    def plant(root: Path) -> None:
-        with (root / path).open("a", encoding="utf-8") as handle:
-            handle.write(text)
-
-    return plant
-
-
-def replace(path: str, old: str, new: str) -> Callable[[Path], None]:
-    def plant(root: Path) -> None:
-        target = root / path
-        content = target.read_text(encoding="utf-8")
-        assert old in content, f"{old!r} not in {path}"
-        target.write_text(content.replace(old, new, 1), encoding="utf-8")
-
-    return plant
 
 
 def outside_base(root: Path) -> None:
