@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
 import re
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,7 +47,7 @@ from gitops_toolkit.gate.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.rules import run_rules
 from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
-from gitops_toolkit.gate.secret_scan import Hits, detector_hits, scan_repository, scanned_files, uncached_bytes
+from gitops_toolkit.gate.secret_scan import scan_repository
 from gitops_toolkit.gate.source_duplicates import source_duplicates
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.upstream_objects import upstream_owners
@@ -66,8 +64,6 @@ R = TypeVar("R")
 SCAN_ROOTS = ("gitops-repo", "observability")
 # Applications may name paths that name Applications: follow them this many times at most.
 _MAX_APPLICATION_ROUNDS = 5
-# Text the secret detectors have not seen yet above which they run in a process of their own (~1.5 s of work).
-_DETECT_ELSEWHERE_BYTES = 256 * 1024
 _VALUES_FILE = re.compile(r"(?:[\w.-]*[-_.])?values(?:[-_.][\w.-]*)?\.ya?ml")
 
 
@@ -166,19 +162,9 @@ class _Gate:
         self.findings += vendored.findings + self.charts.findings + discovery.findings
         self.cyclic = frozenset(discovery.cyclic)
         # While kubectl and Helm render: the secret scan reads every committable file, and the schemas load
-        # (converting the CRDs costs about a second when the cache is empty). When much is not cached, the secret
-        # detectors (pure Python) run in a process of their own, so as not to hold the interpreter charts parse in.
-        scanned = scanned_files(self.tree)
-        in_process = uncached_bytes(scanned) > _DETECT_ELSEWHERE_BYTES
-        spawn = multiprocessing.get_context("spawn")
-        with (
-            ProcessPoolExecutor(max_workers=1, mp_context=spawn) if in_process else nullcontext() as detectors,
-            ThreadPoolExecutor(max_workers=2) as background,
-        ):
-            detected = detectors.submit(detector_hits, scanned) if detectors is not None else None
-            secret_scan = background.submit(
-                _timed_call, self.seconds, "secrets", self.scan_secrets, (scanned, detected)
-            )
+        # (converting the CRDs costs about a second when the cache is empty).
+        with ThreadPoolExecutor(max_workers=2) as background:
+            secret_scan = background.submit(_timed_call, self.seconds, "secrets", scan_repository, self.tree)
             schemas = background.submit(
                 _timed_call, self.seconds, "schemas", self.load_schemas, sorted(vendored.verified)
             )
@@ -225,14 +211,6 @@ class _Gate:
             for deployed in deployed_sets(self.resources, self.config.repository_url, self.root, self.tree):
                 self.findings += run_rules(deployed, self.config, broken, facts)
         self.findings += self.unused_values_files()
-
-    def scan_secrets(self, work: tuple[list[Path], Future[Hits] | None]) -> list[Finding]:
-        scanned, detected = work
-        hits = None
-        if detected is not None:
-            with contextlib.suppress(Exception):  # no child process here (a broken pool): detect in this one
-                hits = detected.result()
-        return scan_repository(self.tree, scanned, hits)
 
     def render(self, entries: list[Path], scan_roots: list[Path]) -> None:
         """Guard, render and parse kustomization entry points."""

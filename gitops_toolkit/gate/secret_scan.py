@@ -165,46 +165,18 @@ def _remember_clean(context: tuple[str, bool], lines: Iterator[str]) -> None:
     _CLEAN_LINES.update((context, line) for line in lines)
 
 
-def _cache_file(path: Path) -> Path:
+def _cached_hits(path: Path) -> list[tuple[int, str]]:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return cache_root() / "secret-scan" / f"{digest.hexdigest()}-v{_CACHE_FORMAT}.json"
-
-
-def _cached_hits(path: Path) -> list[tuple[int, str]]:
-    cached = _cache_file(path)
+    cached = cache_root() / "secret-scan" / f"{digest.hexdigest()}-v{_CACHE_FORMAT}.json"
     if cached.is_file():
         return [(int(line), str(kind)) for line, kind in json.loads(cached.read_text(encoding="utf-8"))]
     found = _detector_hits(path)
     with contextlib.suppress(OSError):
         write_atomic(cached, json.dumps(found))
     return found
-
-
-def uncached_bytes(paths: list[Path]) -> int:
-    """How much the detectors would have to read: files whose hits are not cached yet."""
-    total = 0
-    for path in paths:
-        with contextlib.suppress(OSError):
-            if not _cache_file(path).is_file():
-                total += path.stat().st_size
-    return total
-
-
-Hits = dict[Path, list[tuple[int, str]]]
-
-
-def detector_hits(paths: list[Path]) -> Hits:
-    """The detectors' hits of each file (cached by content): the costly part of the scan, about 0.3 ms a line,
-    which the pipeline runs in a process of its own when much is uncached, so as not to hold the interpreter
-    the other stages parse with. A file that cannot be read is left out (scan_file reports it)."""
-    hits = {}
-    for path in paths:
-        with contextlib.suppress(Exception):
-            hits[path] = _cached_hits(path)
-    return hits
 
 
 _ENV_ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)")
@@ -333,10 +305,10 @@ def _encoded_secrets(relative: str, data: Any, line_of: LineOf) -> Iterator[Find
                 )
 
 
-def scan_file(tree: SourceFiles, path: Path, detected: Hits | None = None) -> list[Finding]:
+def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
     relative = tree.relative(path)
     findings: list[Finding] = []
-    hits = detected[path] if detected is not None and path in detected else _cached_hits(path)
+    hits = _cached_hits(path)
     if is_yaml(path):
         loaded = tree.load(path)  # bounded: a bomb is rejected from its node graph, never expanded
         if isinstance(loaded, YamlRejected) and loaded.rule in UNSAFE_RULES:
@@ -358,14 +330,9 @@ def scan_file(tree: SourceFiles, path: Path, detected: Hits | None = None) -> li
     return findings
 
 
-def scanned_files(tree: SourceFiles) -> list[Path]:
-    """Every file a commit would carry, but the pinned upstream data the gate verified."""
-    return [path for path in files_to_scan(tree.root) if path.resolve() not in tree.trusted]
-
-
-def scan_repository(tree: SourceFiles, paths: list[Path], detected: Hits | None = None) -> list[Finding]:
-    return [
-        finding
-        for path in paths
-        for finding in contained(tree.relative(path), "the secret scan", scan_file, tree, path, detected)
-    ]
+def scan_repository(tree: SourceFiles) -> list[Finding]:
+    findings: list[Finding] = []
+    for path in files_to_scan(tree.root):
+        if path.resolve() not in tree.trusted:
+            findings += contained(tree.relative(path), "the secret scan", scan_file, tree, path)
+    return findings

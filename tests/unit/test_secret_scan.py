@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.gate.secret_scan import files_to_scan, scan_repository, scanned_files
+from gitops_toolkit.gate.secret_scan import files_to_scan, scan_repository
 from gitops_toolkit.gate.source_files import SourceFiles
 
 Tree = Callable[[dict[str, str | bytes]], Path]
@@ -23,8 +23,7 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 
 def scan(root: Path) -> set[tuple[str, str, int]]:
-    tree = SourceFiles(root)
-    return {(f.rule, f.path, f.line) for f in scan_repository(tree, scanned_files(tree))}
+    return {(f.rule, f.path, f.line) for f in scan_repository(SourceFiles(root))}
 
 
 def slack_webhook() -> str:
