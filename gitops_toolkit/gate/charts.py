@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gitops_toolkit.charts.lock import LOCK_FILE, LockedChart
 from gitops_toolkit.gate.applications import Source, chart_entry, destination_namespace, sources, values_file
 from gitops_toolkit.gate.chart_renders import CRD_TEXT, RenderOutcome, outcome_of
@@ -29,7 +27,7 @@ from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.vendored_charts import VendoredCharts
 from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, parse_set
-from gitops_toolkit.yaml_safety import YamlDocument, YamlRejected
+from gitops_toolkit.yaml_safety import YamlDocument, YamlRejected, load_yaml_text
 
 
 class UnreadableValues(Exception):
@@ -104,15 +102,20 @@ class ChartRelease:
             self.include_crds,
         )
 
-    def where(self, key_path: tuple[str | int, ...]) -> tuple[str, int]:
-        """The file and line that set `key_path` last, else the Application's chart source."""
-        for layer in reversed(self.layers):
-            if layer.sets(key_path):
-                return layer.where, layer.line_of(key_path)
+    @property
+    def chart_line(self) -> tuple[str, int]:
+        """The Application's `chart:` line: where a finding no values file explains is reported."""
         return self.application.path, self.application.line_at((*self.source.path_in_manifest, "chart"))
 
+    def where(self, key_path: tuple[str | int, ...]) -> tuple[str, int]:
+        """The file and line that set `key_path` last, else the Application's `chart:` line."""
+        for layer in reversed(self.layers):
+            if key_path and layer.sets(key_path):
+                return layer.where, layer.line_of(key_path)
+        return self.chart_line
+
     def finding(self, rule: str, message: str, key_path: tuple[str | int, ...] = ()) -> Finding:
-        path, line = self.where(key_path) if key_path else self.where(("\0",))
+        path, line = self.where(key_path)
         return Finding(path, line, rule, message, self.application.ref)
 
 
@@ -133,11 +136,11 @@ def values_layers(source: Source, tree: SourceFiles, root: Path) -> tuple[Values
     inline = helm.get("values")
     if isinstance(inline, str) and inline.strip():
         try:
-            parsed = yaml.safe_load(inline)
-        except yaml.YAMLError:
-            parsed = None
-        if isinstance(parsed, dict):
-            layers.append(ValuesLayer(application.path, parsed, None))
+            documents = load_yaml_text(inline)  # bounded like every file: no alias bomb reaches Helm
+        except YamlRejected as rejected:
+            raise HelmError(f"helm.values: {rejected.message}") from None
+        if documents and isinstance(documents[0].data, dict):
+            layers.append(ValuesLayer(application.path, documents[0].data, None))
     if isinstance(helm.get("valuesObject"), dict):
         path_in_manifest = (*source.path_in_manifest, "helm", "valuesObject")
         layers.append(ValuesLayer(application.path, helm["valuesObject"], application.source, path_in_manifest))
@@ -240,7 +243,7 @@ def _written_objects(release: ChartRelease) -> dict[tuple[str, str], tuple[str, 
 def _parse(
     release: ChartRelease, rendered: list[tuple[str, list[Any] | str]], gated: frozenset[str]
 ) -> tuple[list[Resource], list[Finding]]:
-    path, line = release.where(("\0",))
+    path, line = release.chart_line
     written = _written_objects(release)
     resources: list[Resource] = []
     findings: list[Finding] = []
@@ -304,7 +307,7 @@ def chart_releases(
                 findings.append(application.finding("RENDER-SKIPPED", message, (*source.path_in_manifest, "chart")))
                 continue
             except HelmError as error:
-                where = (*source.path_in_manifest, "helm", "parameters")
+                where = (*source.path_in_manifest, "helm")
                 findings.append(application.finding("CHART-RENDER-FAILED", str(error), where))
                 continue
             releases.append(ChartRelease(application, source, locked, root / locked.path, layers))
@@ -315,7 +318,7 @@ def schema_finding(release: ChartRelease, violation: str) -> Finding:
     """CHART-VALUES-SCHEMA at the file and line that set the first value the schema names."""
     match = _SCHEMA_PATH.search(violation)
     key_path = tuple(part for part in match.group(1).split("/") if part) if match else ()
-    path, line = release.where(key_path or ("\0",))
+    path, line = release.where(key_path)
     return Finding(
         path,
         line,
