@@ -28,6 +28,7 @@ from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, char
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
 _CACHE_FORMAT = 4
+_MAX_CACHE_ENTRIES = 64
 _MAX_CHANGED_LINES = 3
 
 
@@ -55,9 +56,14 @@ def _cached(kind: str, key: str) -> Any:
 
 
 def _store(kind: str, key: str, content: Any) -> None:
-    """Best-effort: an unwritable cache only costs speed."""
+    """Best-effort: an unwritable cache only costs speed. Each kind keeps its newest entries only (a render of
+    a chart with large CRDs takes megabytes, and every edit of its values makes a new one)."""
+    directory = cache_root() / kind
     with contextlib.suppress(OSError):
-        write_atomic(cache_root() / kind / f"{key}-v{_CACHE_FORMAT}.json", json.dumps(content))
+        write_atomic(directory / f"{key}-v{_CACHE_FORMAT}.json", json.dumps(content))
+        entries = sorted(directory.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for stale in entries[_MAX_CACHE_ENTRIES:]:
+            stale.unlink(missing_ok=True)
 
 
 # Template functions whose result changes from one render to the next (Sprig's random, time and key
