@@ -25,9 +25,8 @@ from gitops_toolkit.gate.applications import (
     values_file,
 )
 from gitops_toolkit.gate.catalog import Severity
-from gitops_toolkit.gate.chart_renders import facts_of
-from gitops_toolkit.gate.chart_values import check_values
-from gitops_toolkit.gate.charts import ChartRelease, api_versions_served, chart_releases, render_releases
+from gitops_toolkit.gate.chart_stage import check_and_render
+from gitops_toolkit.gate.charts import ChartRelease, chart_releases
 from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.coverage import flux_objects, nothing_found
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
@@ -53,7 +52,6 @@ from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.upstream_objects import upstream_owners
 from gitops_toolkit.gate.vendored_charts import VendoredCharts, verify_vendored_charts
 from gitops_toolkit.gate.vendored_crds import VendoredCrds, verify_vendored_crds
-from gitops_toolkit.tools.helm import ChartFacts, HelmError
 from gitops_toolkit.versions import KUBERNETES_VERSION
 from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlDocument, YamlLimits
 
@@ -307,37 +305,16 @@ class _Gate:
             return
         self.progress.stage("rendering charts", total=len(self.releases))
         with _timed(self.seconds, "charts"):
-            texts = [path.read_text(encoding="utf-8", errors="replace") for path in locked_crd_files]
-            versions = set(api_versions_served(iter(texts)))
-            facts: dict[Path, ChartFacts] = {}
-            releases = []
-            with ThreadPoolExecutor(max_workers=self.options.render.jobs) as pool:
-                loaded = list(pool.map(self.chart_facts, self.releases))
-            for release, found in zip(self.releases, loaded, strict=True):
-                if isinstance(found, HelmError):
-                    self.findings.append(release.finding("CHART-RENDER-FAILED", str(found)))
-                    continue
-                facts[release.archive] = found
-                releases.append(release)
-                versions.update(found.api_versions)
-                self.findings += check_values(release, found, self.config.free_form(found.name))
-            output = render_releases(
-                releases,
+            output = check_and_render(
+                self.releases,
+                locked_crd_files,
                 self.options.kubernetes_version,
-                tuple(sorted(versions)),
                 self.options.helm_binary,
                 self.options.render.jobs,
-                facts,
+                self.config.free_form,
             )
         self.resources += output.resources
         self.findings += output.findings
-
-    @staticmethod
-    def chart_facts(release: ChartRelease) -> ChartFacts | HelmError:
-        try:
-            return facts_of(release.archive, release.locked.sha256)
-        except HelmError as error:
-            return error
 
     def existing_values_files(self, source: Source) -> Iterator[Path]:
         """The repository values files a source names that exist, in the order Helm merges them."""
