@@ -4,7 +4,6 @@ step that changes every file or none."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from gitops_toolkit.address_ranges import networks_of
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate.config import load_config
 
@@ -46,14 +46,8 @@ def _check(settings: SiteSettings) -> None:
         raise ToolError(f"repository URL {settings.repository_url!r} must start with https://, ssh:// or git@")
     if not _DOMAIN.match(settings.domain):
         raise ToolError(f"domain {settings.domain!r} is not a DNS name such as lab.example.org")
-    first, _, last = settings.lan_range.partition("-")
     try:
-        if last:
-            start, end = ipaddress.ip_address(first), ipaddress.ip_address(last)
-            if start.version != end.version or int(start) > int(end):
-                raise ValueError("the range ends before it starts")
-        else:
-            ipaddress.ip_network(first)
+        networks_of(settings.lan_range)
     except ValueError as error:
         raise ToolError(f"LAN range {settings.lan_range!r} is not FIRST-LAST or a CIDR ({error})") from None
 

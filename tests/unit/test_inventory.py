@@ -1,0 +1,121 @@
+"""The bootstrap inventory: the example is accepted as written, and every defect the bootstrap must refuse is
+reported with its file, line and field, all of them at once, before anything connects to a host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitops_toolkit.hosts.inventory import CONTROL_PLANE, InventoryError, load_inventory
+from tests.conftest import REPOSITORY
+
+EXAMPLE = (REPOSITORY / "platform" / "inventory.example.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An operator's home holding the example's SSH key."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("key\n", encoding="utf-8")
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+def inventory_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_example_is_accepted_as_written_with_its_defaults(tmp_path: Path, home: Path) -> None:
+    inventory = load_inventory(inventory_file(tmp_path, EXAMPLE), REPOSITORY)
+    assert [(h.name, h.address, h.roles) for h in inventory.hosts] == [
+        ("cp1", "192.168.10.11", (CONTROL_PLANE,)),
+        ("w1", "192.168.10.12", ("worker",)),
+        ("w2", "192.168.10.13", ("worker",)),
+    ]
+    assert [host.name for host in inventory.control_planes] == ["cp1"]
+    assert inventory.hosts[0].ssh.port == 22 and inventory.hosts[0].ssh.identity_file == home / ".ssh" / "id_ed25519"
+    assert inventory.hosts[0].ssh.known_hosts_file == REPOSITORY / "platform" / "known_hosts"
+    assert inventory.lan_subnet == "192.168.10.0/24"  # the first control plane's /24
+    assert inventory.metallb_range == "192.168.1.240-192.168.1.250"  # the repository's MetalLB pool
+    assert inventory.cni == ("calico", "3.32.2")
+
+
+HOSTS = "hosts:  # YOUR SITE\n"
+DEFECTS: dict[str, tuple[str, str, str, str]] = {
+    # name: (text to replace in the example, replacement, field reported, words in the message)
+    "pod and service ranges overlap": (
+        "serviceSubnet: 10.96.0.0/12",
+        "serviceSubnet: 10.244.128.0/20",
+        "cluster.podSubnet",
+        "overlaps cluster.serviceSubnet",
+    ),
+    "pod range overlaps the LAN": (
+        HOSTS,
+        "lanSubnet: 10.244.7.0/24\n" + HOSTS,
+        "cluster.podSubnet",
+        "overlaps the LAN",
+    ),
+    "MetalLB's range overlaps the service range": (
+        HOSTS,
+        "metallbRange: 10.96.0.10-10.96.0.20\n" + HOSTS,
+        "cluster.serviceSubnet",
+        "overlaps MetalLB's range",
+    ),
+    "a host inside the pod range": ("address: 192.168.10.12", "address: 10.244.3.4", "hosts[1].address", "inside"),
+    "a host inside the service range": ("address: 192.168.10.13", "address: 10.96.0.9", "hosts[2].address", "inside"),
+    "two hosts with one name": ("{name: w2,", "{name: w1,", "hosts[2].name", "also the name of hosts[1]"),
+    "two hosts with one address": (
+        "address: 192.168.10.13",
+        "address: 192.168.10.12",
+        "hosts[2].address",
+        "also the address of hosts[1]",
+    ),
+    "no control plane": ("roles: [control-plane]", "roles: [worker]", "hosts", "no host has the role control-plane"),
+    "an unknown role": ("roles: [control-plane]", "roles: [master]", "hosts[0].roles[0]", "`master` is not one of"),
+    "a version that is not exact": (
+        'kubernetesVersion: "1.37.1"',
+        'kubernetesVersion: "1.37"',
+        "cluster.kubernetesVersion",
+        "exact release",
+    ),
+    "a missing SSH key": ("~/.ssh/id_ed25519", "~/.ssh/id_rsa_gone", "ssh.identityFile", "does not exist"),
+    "a missing CA file": (
+        HOSTS,
+        "registry: {host: registry.local, caFile: platform/registry-ca.crt}\n" + HOSTS,
+        "registry.caFile",
+        "does not exist",
+    ),
+    "an unknown setting": ("ssh:\n  user: root", "ssh:\n  usr: root", "ssh", "unknown setting `usr`"),
+    "YAML that does not parse": ("podSubnet: 10.244.0.0/16", "podSubnet: [10.244.0.0/16", "(file)", ""),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_each_defect_is_refused_naming_its_field_and_line(tmp_path: Path, home: Path, defect: str) -> None:
+    old, new, field, words = DEFECTS[defect]
+    assert old in EXAMPLE
+    text = EXAMPLE.replace(old, new, 1)
+    path = inventory_file(tmp_path, text)
+    with pytest.raises(InventoryError) as refused:
+        load_inventory(path, REPOSITORY)
+    reported = [(problem.field, problem.message) for problem in refused.value.problems]
+    assert any(reported_field.startswith(field) and words in message for reported_field, message in reported), reported
+    [problem] = [p for p in refused.value.problems if p.field.startswith(field) and words in p.message]
+    if field != "(file)":  # the line of the offending field, counted in the planted file
+        key = field.split(".")[-1].split("[")[0]
+        lines = [number for number, line in enumerate(text.splitlines(), 1) if key in line or "- {" in line]
+        assert problem.line in lines, (problem, lines)
+    assert str(path) in str(refused.value) and "Traceback" not in str(refused.value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path, home: Path) -> None:
+    text = EXAMPLE.replace('"1.37.1"', '"1.37"').replace("{name: w2,", "{name: w1,").replace("~/.ssh/id_ed25519", "~/x")
+    with pytest.raises(InventoryError) as refused:
+        load_inventory(inventory_file(tmp_path, text), REPOSITORY)
+    fields = {problem.field for problem in refused.value.problems}
+    assert {"cluster.kubernetesVersion", "hosts[2].name", "ssh.identityFile"} <= fields, fields
+    assert len(str(refused.value).splitlines()) == len(refused.value.problems)
