@@ -33,7 +33,8 @@ def validate(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite, in parallel."""
     session.install("-e", ".[test]")
-    session.run("python", "-m", "gitops_toolkit.system_packages")  # promtool, amtool, Prometheus, Alertmanager
+    # promtool, amtool, Prometheus, Alertmanager; sshd and iproute2 for hosts in network namespaces
+    session.run("python", "-m", "gitops_toolkit.system_packages", "--tests")
     session.run("pytest", "-n", "auto", *session.posargs)
 
 

@@ -1,5 +1,6 @@
 """The Debian packages the tests and the alert checks run (promtool, amtool, a real Prometheus and
-Alertmanager): installed when missing and this is a Debian-family machine where we are root."""
+Alertmanager; for the tests also sshd and iproute2, for hosts in network namespaces): installed when missing
+and this is a Debian-family machine where we are root."""
 
 from __future__ import annotations
 
@@ -17,14 +18,23 @@ REQUIRED = {
 }
 
 
-def missing_packages() -> list[str]:
-    return sorted({package for command, package in REQUIRED.items() if shutil.which(command) is None})
+# what only the tests run: sshd hosts in network namespaces
+FOR_TESTS = {
+    "/usr/sbin/sshd": "openssh-server",
+    "ssh-keygen": "openssh-client",
+    "ip": "iproute2",
+    "unshare": "util-linux",
+}
 
 
-def install_missing(required: bool = True) -> int:
+def missing_packages(commands: dict[str, str]) -> list[str]:
+    return sorted({package for command, package in commands.items() if shutil.which(command) is None})
+
+
+def install_missing(required: bool = True, for_tests: bool = False) -> int:
     """Install what is missing with apt-get. When this is not possible (not root, no apt-get), say what to
     install; that is a failure only when `required` (the tests need them; the gate only warns without them)."""
-    packages = missing_packages()
+    packages = missing_packages({**REQUIRED, **(FOR_TESTS if for_tests else {})})
     if not packages:
         return 0
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
@@ -39,4 +49,4 @@ def install_missing(required: bool = True) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(install_missing())
+    sys.exit(install_missing(for_tests="--tests" in sys.argv[1:]))
