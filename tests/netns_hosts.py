@@ -69,8 +69,13 @@ def _wait_for_port(namespace: str, address: str) -> None:
 
 
 @contextlib.contextmanager
-def netns_hosts(workspace: Path, names: list[str], client_public_key: str, subnet: int) -> Iterator[list[NetnsHost]]:
-    """Start one sshd host per name on a fresh bridge; everything is torn down on exit, also on failure."""
+def netns_hosts(
+    workspace: Path, names: list[str], client_public_key: str, subnet: int, files: dict[str, str] | None = None
+) -> Iterator[list[NetnsHost]]:
+    """Start one sshd host per name on a fresh bridge; everything is torn down on exit, also on failure.
+    `files` ({absolute path: content}) are put in every host's filesystem before it starts: stand-ins and their
+    state, which tests then change in place (a file created in an overlay's upper directory after the mount may
+    stay invisible to the host)."""
     prefix = f"gt{subnet}"
     bridge = f"{prefix}br"
     gateway = f"10.200.{subnet}.1"
@@ -93,6 +98,12 @@ def netns_hosts(workspace: Path, names: list[str], client_public_key: str, subne
             for part in _OVERLAID:
                 (directory / "upper" / part).mkdir(parents=True, exist_ok=True)
                 (directory / "work" / part).mkdir(parents=True, exist_ok=True)
+            for file, content in (files or {}).items():
+                part, _, rest = file.lstrip("/").partition("/")
+                target = directory / "upper" / part / rest
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content, encoding="utf-8")
+                target.chmod(0o755)
             ssh = directory / "upper" / "root" / ".ssh"
             ssh.mkdir(parents=True, exist_ok=True)
             (ssh / "authorized_keys").write_text(client_public_key + "\n", encoding="utf-8")

@@ -15,7 +15,7 @@ PROBE_COMMAND = "; ".join(
         '( . /etc/os-release 2>/dev/null; echo "os=$ID"; echo "os_version=$VERSION_ID" )',
         'echo "cpus=$(nproc)"',
         "echo \"memory_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)\"",
-        'echo "swap_devices=$(($(wc -l < /proc/swaps) - 1))"',
+        'echo "swap_devices=$(swapon --noheadings --show=NAME 2>/dev/null | wc -l)"',
         'echo "product_uuid=$(cat /sys/class/dmi/id/product_uuid 2>/dev/null)"',
         'echo "time=$(date +%s)"',
     ]

@@ -14,10 +14,16 @@ from pathlib import Path
 import pytest
 
 from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, SshSettings
+from gitops_toolkit.hosts.preflight import preflight
 from gitops_toolkit.hosts.probe import probe
 from tests.netns_hosts import NetnsHost, available, netns_hosts
 
 pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
+
+
+# `swapon` answers from a state file the tests write: the kernel's swap list is the machine's, shared by all hosts.
+SWAPS = "/var/lib/stand-ins/swaps"
+STAND_INS = {"/usr/local/sbin/swapon": f"#!/bin/sh\ncat {SWAPS}\n", SWAPS: ""}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +40,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, operator: Path) -> Iterator[
     # One subnet per xdist worker, so that parallel workers never share a bridge or a namespace.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     subnet = 100 + int(worker) if worker.isdigit() else 100
-    with netns_hosts(tmp_path_factory.mktemp("hosts"), ["cp1", "w1"], public_key, subnet) as started:
+    with netns_hosts(tmp_path_factory.mktemp("hosts"), ["cp1", "w1"], public_key, subnet, STAND_INS) as started:
         yield started
 
 
@@ -93,3 +99,15 @@ def test_an_address_where_nothing_listens_is_one_line_within_seconds(operator: P
     assert time.monotonic() - started < 10
     assert all(p.facts is None and p.unreachable and "\n" not in p.unreachable for p in probes), probes
     assert [p.line().split(":")[0] for p in probes] == ["h11 (127.0.0.11)", "h12 (127.0.0.12)", "h13 (127.0.0.13)"]
+
+
+def test_a_host_with_swap_on_fails_preflight_alone(hosts: list[NetnsHost], operator: Path, tmp_path: Path) -> None:
+    swaps = hosts[1].directory / "upper" / SWAPS.lstrip("/")
+    swaps.write_text("/swapfile\n", encoding="utf-8")  # w1 has one active swap file
+    try:
+        known = known_hosts_file(tmp_path / "known_hosts", [(h.address, h.host_public_key) for h in hosts])
+        findings = preflight(probe(inventory_hosts(hosts, operator, known)), time.time())
+    finally:
+        swaps.write_text("", encoding="utf-8")
+    swap = [finding for finding in findings if finding.rule == "HOST-SWAP"]
+    assert [(finding.host, finding.address) for finding in swap] == [("w1", hosts[1].address)]

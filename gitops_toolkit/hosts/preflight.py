@@ -1,0 +1,94 @@
+"""Preflight: what the probe found, judged before anything changes on a host. Each problem is a finding on its
+host with the fix, in the gate's style (`host (address): RULE severity message`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from gitops_toolkit.gate.catalog import Severity
+from gitops_toolkit.hosts.inventory import CONTROL_PLANE
+from gitops_toolkit.hosts.probe import Probe
+
+# Distributions the bootstrap's packages and paths are written for (ID and VERSION_ID of /etc/os-release).
+SUPPORTED_OS = {("debian", "12"), ("debian", "13"), ("ubuntu", "22.04"), ("ubuntu", "24.04")}
+# kubeadm's own minimums for a control plane; the platform's for a worker (Online Boutique and its monitoring).
+MINIMUM_CPUS = {CONTROL_PLANE: 2, "worker": 2}
+MINIMUM_MEMORY_MIB = {CONTROL_PLANE: 1700, "worker": 3800}
+MAX_CLOCK_SKEW_SECONDS = 2
+# What kubeadm needs unique per node: (fact, rule, words for it).
+_UNIQUE = (("hostname", "HOST-NAME-DUPLICATE", "host name"), ("product_uuid", "HOST-UUID-DUPLICATE", "product_uuid"))
+
+
+@dataclass(frozen=True)
+class HostFinding:
+    host: str
+    address: str
+    rule: str
+    severity: Severity
+    message: str
+
+    def line(self) -> str:
+        return f"{self.host} ({self.address}): {self.rule} {self.severity} {self.message}"
+
+
+def _host_findings(probe: Probe, operator_time: float) -> Iterator[tuple[str, Severity, str]]:
+    if probe.facts is None:
+        yield "HOST-UNREACHABLE", Severity.ERROR, f"{probe.unreachable}; check the address, sshd and known_hosts"
+        return
+    facts = probe.facts
+    if (facts.os, facts.os_version) not in SUPPORTED_OS:
+        supported = ", ".join(f"{name} {version}" for name, version in sorted(SUPPORTED_OS))
+        found = f"{facts.os or 'an unknown system'} {facts.os_version}".strip()
+        yield "HOST-OS", Severity.ERROR, f"runs {found}; the bootstrap supports {supported}"
+    for role in probe.host.roles:
+        if facts.cpus < MINIMUM_CPUS[role]:
+            yield "HOST-CPU", Severity.ERROR, f"has {facts.cpus} CPU(s); a {role} needs {MINIMUM_CPUS[role]}"
+        if facts.memory_kib // 1024 < MINIMUM_MEMORY_MIB[role]:
+            yield (
+                "HOST-MEMORY",
+                Severity.ERROR,
+                f"has {facts.memory_kib // 1024} MiB of memory; a {role} needs {MINIMUM_MEMORY_MIB[role]} MiB",
+            )
+    if facts.swap_devices > 0:
+        yield (
+            "HOST-SWAP",
+            Severity.ERROR,
+            f"has {facts.swap_devices} swap device(s) on, which the kubelet refuses; turn swap off "
+            "(`swapoff -a`, and remove it from /etc/fstab) and run the bootstrap again",
+        )
+    skew = abs(facts.time - operator_time)
+    if facts.time >= 0 and skew > MAX_CLOCK_SKEW_SECONDS:
+        yield (
+            "HOST-CLOCK",
+            Severity.ERROR,
+            f"its clock is {skew:.0f} s away from this machine's, which breaks TLS and joins; "
+            "synchronise it (chrony, ntpServers in the inventory)",
+        )
+
+
+def preflight(probes: list[Probe], operator_time: float) -> list[HostFinding]:
+    """Every preflight finding: per host, then what must differ between hosts (host names, product_uuid)."""
+    findings = [
+        HostFinding(probe.host.name, probe.host.address, rule, severity, message)
+        for probe in probes
+        for rule, severity, message in _host_findings(probe, operator_time)
+    ]
+    for attribute, rule, what in _UNIQUE:
+        seen: dict[str, str] = {}
+        for probe in probes:
+            value = getattr(probe.facts, attribute, "") if probe.facts else ""
+            if not value:
+                continue
+            if value in seen:
+                findings.append(
+                    HostFinding(
+                        probe.host.name,
+                        probe.host.address,
+                        rule,
+                        Severity.ERROR,
+                        f"has the {what} {value} of {seen[value]}; kubeadm needs it unique per node (a cloned VM?)",
+                    )
+                )
+            seen.setdefault(value, probe.host.name)
+    return findings

@@ -1,0 +1,54 @@
+"""Preflight: each problem a probe can reveal is a finding on its host with the fix; a healthy host has none."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, SshSettings
+from gitops_toolkit.hosts.preflight import preflight
+from gitops_toolkit.hosts.probe import HostFacts, Probe
+
+NOW = 1_800_000_000.0
+SSH = SshSettings("root", 22, Path("/keys/id"), Path("/keys/known_hosts"))
+HEALTHY = HostFacts("cp1", "debian", "12", 4, 8 * 1024 * 1024, 0, "uuid-1", int(NOW))
+
+
+def control_plane(facts: HostFacts | None = HEALTHY, unreachable: str = "") -> Probe:
+    return Probe(Host("cp1", "10.0.0.11", (CONTROL_PLANE,), SSH), facts, unreachable)
+
+
+def worker(name: str = "w1", **changes: object) -> Probe:
+    facts = replace(replace(HEALTHY, hostname=name, product_uuid=f"uuid-{name}"), **changes)  # type: ignore[arg-type]
+    return Probe(Host(name, "10.0.0.12", ("worker",), SSH), facts)
+
+
+def test_healthy_hosts_pass() -> None:
+    assert preflight([control_plane(), worker("w1"), worker("w2")], NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("probe", "rule", "words"),
+    [
+        (worker(swap_devices=1), "HOST-SWAP", "swapoff -a"),
+        (worker(os="centos", os_version="9"), "HOST-OS", "runs centos 9"),
+        (worker(os_version="11"), "HOST-OS", "debian 12"),
+        (worker(cpus=1), "HOST-CPU", "a worker needs 2"),
+        (worker(memory_kib=2 * 1024 * 1024), "HOST-MEMORY", "a worker needs 3800 MiB"),
+        (worker(time=int(NOW) + 30), "HOST-CLOCK", "30 s away"),
+        (control_plane(None, "Could not connect (timed out)"), "HOST-UNREACHABLE", "Could not connect"),
+    ],
+)
+def test_each_problem_is_a_finding_on_its_host_with_the_fix(probe: Probe, rule: str, words: str) -> None:
+    [finding] = preflight([probe], NOW)
+    assert (finding.host, finding.rule, str(finding.severity)) == (probe.host.name, rule, "error")
+    assert words in finding.message
+    assert finding.line().startswith(f"{probe.host.name} ({probe.host.address}): {rule} error ")
+
+
+def test_hosts_that_must_differ_are_compared() -> None:
+    clone = worker("w2", hostname="w1", product_uuid="uuid-w1")
+    findings = preflight([worker("w1"), clone], NOW)
+    assert sorted((f.host, f.rule) for f in findings) == [("w2", "HOST-NAME-DUPLICATE"), ("w2", "HOST-UUID-DUPLICATE")]
