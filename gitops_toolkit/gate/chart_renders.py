@@ -21,8 +21,7 @@ from typing import Any
 
 import yaml
 
-from gitops_toolkit.cache import cache_root
-from gitops_toolkit.files import write_atomic
+from gitops_toolkit.cache import read_json, write_json
 from gitops_toolkit.gate.crd_schemas import DOCUMENT_START, crd_stub, served_api_versions
 from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.yaml_safety import load_trusted_yaml
@@ -46,24 +45,6 @@ class RenderOutcome:
     differences: list[tuple[str, list[str]]] = field(default_factory=list)  # template, lines the second changed
     schema_violation: str | None = None
     error: str | None = None
-
-
-def _cached(kind: str, key: str) -> Any:
-    path = cache_root() / kind / f"{key}-v{_CACHE_FORMAT}.json"
-    with contextlib.suppress(OSError, ValueError):
-        return json.loads(path.read_text(encoding="utf-8"))
-    return None
-
-
-def _store(kind: str, key: str, content: Any) -> None:
-    """Best-effort: an unwritable cache only costs speed. Each kind keeps its newest entries only (a render of
-    a chart with large CRDs takes megabytes, and every edit of its values makes a new one)."""
-    directory = cache_root() / kind
-    with contextlib.suppress(OSError):
-        write_atomic(directory / f"{key}-v{_CACHE_FORMAT}.json", json.dumps(content))
-        entries = sorted(directory.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
-        for stale in entries[_MAX_CACHE_ENTRIES:]:
-            stale.unlink(missing_ok=True)
 
 
 # Template functions whose result changes from one render to the next (Sprig's random, time and key
@@ -97,7 +78,7 @@ def _archive_may_vary(data: bytes, budget: list[int]) -> bool:
 
 
 def facts_of(archive: Path, sha256: str) -> ChartFacts:
-    cached = _cached("chart-facts", sha256)
+    cached = read_json("chart-facts", f"{sha256}-v{_CACHE_FORMAT}")
     if isinstance(cached, dict):
         with contextlib.suppress(KeyError, TypeError, ValueError):
             return _facts_from(cached)
@@ -109,9 +90,9 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
     # The CRD texts are only needed for what they serve (megabytes, for some charts): keep that.
     served = sorted({version for text in facts.crd_texts for version in served_api_versions(text)})
     facts = dataclasses.replace(facts, may_vary=may_vary, crd_texts=(), api_versions=tuple(served))
-    _store(
+    write_json(
         "chart-facts",
-        sha256,
+        f"{sha256}-v{_CACHE_FORMAT}",
         {
             "name": facts.name,
             "version": facts.version,
@@ -194,7 +175,7 @@ def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, fa
         "schema": facts.schema is not None,
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-    cached = _cached("chart-renders", key)
+    cached = read_json("chart-renders", f"{key}-v{_CACHE_FORMAT}")
     if isinstance(cached, dict):
         with contextlib.suppress(KeyError, TypeError, ValueError):
             return RenderOutcome(
@@ -207,5 +188,5 @@ def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, fa
     twice = facts.may_vary or calls_varying_function(json.dumps(request.values))
     outcome = _render(request, helm_binary, facts.schema is not None, twice)
     if helm_binary is None:  # a binary can change under the same path: never cache what it renders
-        _store("chart-renders", key, asdict(outcome))
+        write_json("chart-renders", f"{key}-v{_CACHE_FORMAT}", asdict(outcome), keep=_MAX_CACHE_ENTRIES)
     return outcome

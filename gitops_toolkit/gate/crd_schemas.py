@@ -4,9 +4,7 @@ parsing large CRD YAML costs more than rendering a whole overlay."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,9 +13,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from gitops_toolkit.cache import cache_root
+from gitops_toolkit.cache import read_json, write_json
 from gitops_toolkit.errors import ToolError
-from gitops_toolkit.files import write_atomic
 from gitops_toolkit.gate.kubernetes_schemas import OBJECT_META, KubernetesSchemas, split_api_version
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
@@ -163,9 +160,9 @@ def defined_kinds(text: str) -> set[tuple[str, str]] | None:
 
 
 def _read_crd_file(path: Path, raw: bytes, digest: str) -> dict[CrdKey, dict[str, Any]]:
-    cached = cache_root() / "crd-schemas" / f"{digest}-v{_CACHE_FORMAT}.json"
-    if cached.is_file():
-        entries = json.loads(cached.read_text(encoding="utf-8"))
+    key = f"{digest}-v{_CACHE_FORMAT}"
+    entries = read_json("crd-schemas", key)
+    if isinstance(entries, list):
         return {(group, version, kind): schema for (group, version, kind), schema in entries}
     try:
         documents = load_trusted_yaml(raw.decode("utf-8"))
@@ -174,14 +171,8 @@ def _read_crd_file(path: Path, raw: bytes, digest: str) -> dict[CrdKey, dict[str
     schemas: dict[CrdKey, dict[str, Any]] = {}
     for document in filter(_is_crd, documents):
         schemas.update(crd_versions(document))
-    _write_cache(cached, [[list(key), schema] for key, schema in schemas.items()])
+    write_json("crd-schemas", key, [[list(crd_key), schema] for crd_key, schema in schemas.items()])
     return schemas
-
-
-def _write_cache(path: Path, content: Any) -> None:
-    """Best-effort: an unwritable cache only costs speed."""
-    with contextlib.suppress(OSError):
-        write_atomic(path, json.dumps(content))
 
 
 class CrdSchemas:

@@ -8,7 +8,6 @@ reports line numbers of its transformed text). Results are cached by file conten
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import os
@@ -17,8 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.cache import cache_root
-from gitops_toolkit.files import write_atomic
+from gitops_toolkit.cache import read_json, write_json
 from gitops_toolkit.gate.findings import Finding, ResourceRef, contained
 from gitops_toolkit.gate.guard import rejection_finding
 from gitops_toolkit.gate.secret_patterns import is_credential_name, secrets_in
@@ -170,12 +168,12 @@ def _cached_hits(path: Path) -> list[tuple[int, str]]:
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    cached = cache_root() / "secret-scan" / f"{digest.hexdigest()}-v{_CACHE_FORMAT}.json"
-    if cached.is_file():
-        return [(int(line), str(kind)) for line, kind in json.loads(cached.read_text(encoding="utf-8"))]
+    key = f"{digest.hexdigest()}-v{_CACHE_FORMAT}"
+    cached = read_json("secret-scan", key)
+    if isinstance(cached, list):
+        return [(int(line), str(kind)) for line, kind in cached]
     found = _detector_hits(path)
-    with contextlib.suppress(OSError):
-        write_atomic(cached, json.dumps(found))
+    write_json("secret-scan", key, found)
     return found
 
 
