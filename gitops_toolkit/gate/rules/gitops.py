@@ -22,7 +22,7 @@ from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.kubernetes_schemas import split_api_version
 from gitops_toolkit.gate.repository_facts import HELM_CHART, RENDERED
 from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules.index import ResourceIndex, get_path, namespace_of
+from gitops_toolkit.gate.rules.index import ResourceIndex, get_path
 
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -426,11 +426,7 @@ def check_shared_resources(index: ResourceIndex) -> Iterator[Finding]:
     """One cluster object deployed by two Applications: each sync rewrites Argo CD's tracking annotation, so
     with self-heal they overwrite each other forever, and pruning one deletes what the other expects."""
     facts = index.repository
-    by_identity: dict[tuple[str, str, str, str], list[Resource]] = {}
-    for resource in index.resources:
-        identity = (resource.api_group, resource.kind, namespace_of(resource), resource.ref.name)
-        by_identity.setdefault(identity, []).append(resource)
-    for identity, resources in by_identity.items():
+    for identity, resources in index.identities():
         owners: dict[str, Resource | None] = {}
         if identity in facts.upstream_owners:
             owners[facts.upstream_owners[identity]] = None

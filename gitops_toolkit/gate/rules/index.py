@@ -197,6 +197,14 @@ class ResourceIndex:
         """Resources with the same identity (API group, kind, namespace, name): one cluster object."""
         return (found for found in self._by_identity.values() if len(found) > 1)
 
+    def identities(self) -> Iterator[tuple[tuple[str, str, str, str], list[Resource]]]:
+        """Each cluster object (API group, kind, namespace, name) with its checked copies."""
+        checked = {id(resource) for resource in self.resources}
+        for identity, found in self._by_identity.items():
+            copies = [resource for resource in found if id(resource) in checked]
+            if copies:
+                yield identity, copies
+
     def of_kind(self, *kinds: str) -> list[Resource]:
         return [resource for resource in self.resources if resource.kind in kinds]
 
