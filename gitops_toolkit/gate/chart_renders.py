@@ -22,7 +22,8 @@ from typing import Any
 import yaml
 
 from gitops_toolkit.cache import read_json, write_json
-from gitops_toolkit.gate.crd_schemas import DOCUMENT_START, crd_stub, served_api_versions
+from gitops_toolkit.gate.crd_schemas import crd_stub, served_api_versions
+from gitops_toolkit.gate.manifest_text import DOCUMENT_START
 from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from gitops_toolkit.cache import read_json, write_json
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate.kubernetes_schemas import OBJECT_META, KubernetesSchemas, split_api_version
+from gitops_toolkit.gate.manifest_text import DOCUMENT_START, top_level
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
 _MAX_CRD_FILE_BYTES = 16 * 1024 * 1024
@@ -95,7 +96,6 @@ def _is_crd(document: Any) -> bool:
 
 # What a CRD file defines, read from its text without parsing it (upstream CRDs are machine-written with this
 # layout): converting every vendored CRD costs about a second, and a run usually needs a few of them.
-DOCUMENT_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _CRD_KIND = re.compile(r"^kind:[ \t]*['\"]?CustomResourceDefinition['\"]?[ \t]*$", re.MULTILINE)
 _SPEC_GROUP = re.compile(r"^  group:[ \t]*['\"]?([A-Za-z0-9.-]+)['\"]?[ \t]*$", re.MULTILINE)
 _NAMES_KIND = re.compile(
@@ -120,11 +120,7 @@ def served_api_versions(text: str) -> set[str]:
     return versions
 
 
-_METADATA_NAME = re.compile(
-    r"^metadata:[ \t]*\n(?:(?:  .*|[ \t]*)\n)*?  name:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*$", re.M
-)
 _SCOPE = re.compile(r"^  scope:[ \t]*['\"]?(Namespaced|Cluster)['\"]?[ \t]*$", re.MULTILINE)
-_API_VERSION = re.compile(r"^apiVersion:[ \t]*['\"]?(apiextensions\.k8s\.io/v1(?:beta1)?)['\"]?[ \t]*$", re.MULTILINE)
 
 
 def crd_stub(document: str) -> dict[str, Any] | None:
@@ -133,11 +129,15 @@ def crd_stub(document: str) -> dict[str, Any] | None:
     head = document.partition("\n  versions:")[0]  # the schemas that follow are most of a CRD's text
     if not _CRD_KIND.search(head):
         return None
-    found = [pattern.findall(head) for pattern in (_API_VERSION, _METADATA_NAME, _SPEC_GROUP, _NAMES_KIND)]
-    if any(len(values) != 1 for values in found):
+    # Most CRDs put `versions` last; those that do not are searched whole.
+    groups = _SPEC_GROUP.findall(head) or _SPEC_GROUP.findall(document)
+    kinds = _NAMES_KIND.findall(head) or _NAMES_KIND.findall(document)
+    identity = top_level(head)
+    if identity is None or not identity[0].startswith("apiextensions.k8s.io/") or len(groups) != 1 or len(kinds) != 1:
         return None
-    (api_version,), (name,), (group,), (kind,) = found
-    scope = _SCOPE.findall(head)
+    api_version, _, name, _ = identity
+    (group,), (kind,) = groups, kinds
+    scope = _SCOPE.findall(head) or _SCOPE.findall(document)
     return {
         "apiVersion": api_version,
         "kind": "CustomResourceDefinition",

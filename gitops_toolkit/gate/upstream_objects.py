@@ -4,37 +4,27 @@ the text (upstream files are machine-written), so that the large CRDs need not b
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
 
 from gitops_toolkit.crds.lock import LockedCrd
 from gitops_toolkit.gate.applications import destination_namespace, same_repository, sources
-from gitops_toolkit.gate.crd_schemas import DOCUMENT_START
 from gitops_toolkit.gate.kinds import CLUSTER_SCOPED
+from gitops_toolkit.gate.manifest_text import DOCUMENT_START, top_level
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.yaml_safety import load_trusted_yaml
 
 Identity = tuple[str, str, str, str]  # API group, kind, namespace ("" when cluster-scoped), name
 
-_TOP = r"^{}:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*(?:#.*)?$"
-_API_VERSION = re.compile(_TOP.format("apiVersion"), re.MULTILINE)
-_KIND = re.compile(_TOP.format("kind"), re.MULTILINE)
-_METADATA = re.compile(r"^metadata:[ \t]*\n((?:(?:[ \t].*)?\n)*)", re.MULTILINE)
-_NAME = re.compile(r"^  name:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*$", re.MULTILINE)
-_NAMESPACE = re.compile(r"^  namespace:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*$", re.MULTILINE)
-
 
 def _identity(document: str, namespace: str) -> Identity | None:
-    api_version, kind = _API_VERSION.findall(document), _KIND.findall(document)
-    metadata = _METADATA.search(document)
-    names = _NAME.findall(metadata.group(1)) if metadata else []
-    if len(api_version) != 1 or len(kind) != 1 or len(names) != 1:
+    found = top_level(document)
+    if found is None:
         return None
-    namespaces = _NAMESPACE.findall(metadata.group(1)) if metadata else []
-    scope = "" if kind[0] in CLUSTER_SCOPED else (namespaces[0] if namespaces else namespace)
-    return (api_version[0].rpartition("/")[0], kind[0], scope, names[0])
+    api_version, kind, name, own_namespace = found
+    scope = "" if kind in CLUSTER_SCOPED else (own_namespace or namespace)
+    return (api_version.rpartition("/")[0], kind, scope, name)
 
 
 def _parsed_identities(document: str, namespace: str) -> list[Identity]:
