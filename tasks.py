@@ -10,6 +10,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from gitops_toolkit.alerts_command import alerts_test_command
+from gitops_toolkit.bootstrap.command import bootstrap_command
 from gitops_toolkit.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.crds.command import fetch_command
 from gitops_toolkit.gate.command import validate_command
@@ -120,10 +121,33 @@ def seal_slack(c: Context, cert: str, webhook_url: str, heartbeat_url: str) -> N
     _finish(seal_slack_command(REPOSITORY, Path(cert), webhook_url, heartbeat_url))
 
 
+@task(
+    iterable=["limit"],
+    help={
+        "inventory": "the inventory of your hosts (copy platform/inventory.example.yaml)",
+        "plan": "print every change the apply would make, and change nothing anywhere",
+        "limit": "work on this host only (repeatable), e.g. a new worker; the others are not touched",
+        "format": "report format: text or json",
+        "kubeconfig": "where the admin kubeconfig is written, mode 0600 (default ~/.kube/gitops-platform.conf)",
+    },
+)
+def bootstrap(
+    c: Context,
+    inventory: str,
+    plan: bool = False,
+    limit: list[str] | None = None,
+    format: str = "text",
+    kubeconfig: str = "",
+) -> None:
+    """Bare hosts to a kubeadm cluster handed to Argo CD, over SSH (exit 0 ready/done, 1 blocked/failed, 2 error)."""
+    _finish(bootstrap_command(REPOSITORY, Path(inventory), plan, limit or [], format, kubeconfig))
+
+
 namespace = Collection(
     setup,
     validate,
     site,
+    bootstrap,
     Collection("crds", fetch_crds),
     Collection("charts", fetch_charts),
     Collection("alerts", test_alerts),

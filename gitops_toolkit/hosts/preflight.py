@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from gitops_toolkit.bootstrap.pins import PORTS
 from gitops_toolkit.gate.catalog import Severity
 from gitops_toolkit.hosts.inventory import CONTROL_PLANE
 from gitops_toolkit.hosts.probe import Probe
@@ -57,6 +58,24 @@ def _host_findings(probe: Probe, operator_time: float) -> Iterator[tuple[str, Se
             f"has {facts.swap_devices} swap device(s) on, which the kubelet refuses; turn swap off "
             "(`swapoff -a`, and remove it from /etc/fstab) and run the bootstrap again",
         )
+    if facts.modules_missing:
+        yield (
+            "HOST-KERNEL-MODULE",
+            Severity.ERROR,
+            f"its kernel has no {', '.join(facts.modules_missing)} module, which the pod network needs; install the "
+            "distribution's standard kernel (linux-image-amd64 or linux-generic) and reboot",
+        )
+    if not facts.is_node:  # a node's own components hold these ports
+        for role in probe.host.roles:
+            busy = sorted(port for port in PORTS[role] if port in facts.ports_in_use)
+            if busy:
+                ports = ", ".join(map(str, busy))
+                yield (
+                    "HOST-PORT-IN-USE",
+                    Severity.ERROR,
+                    f"something already listens on port(s) {ports}, which a {role} needs; find it with "
+                    f"`ss -ltnp` and stop it (a previous cluster? `kubeadm reset`)",
+                )
     skew = abs(facts.time - operator_time)
     if facts.time >= 0 and skew > MAX_CLOCK_SKEW_SECONDS:
         yield (
