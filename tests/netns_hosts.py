@@ -15,6 +15,26 @@ from pathlib import Path
 
 _OVERLAID = ("etc", "opt", "srv", "var", "root", "home", "usr")
 _START_SECONDS = 10.0
+_PRODUCT_UUID = "/sys/class/dmi/id/product_uuid"
+STAND_INS = Path(__file__).parent / "stand_ins"
+# A fresh machine's PATH for root: sshd must not hand the test process's own (virtualenvs, pyenv shims) on.
+_HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def stand_in_files(**state: str) -> dict[str, str]:
+    """The stand-ins (tests/stand_ins/) at their place on a host, with initial state files
+    (`modules_available="overlay"` writes /var/lib/stand-ins/modules-available)."""
+    files = {
+        f"/usr/local/lib/stand-ins/{path.name}" if path.name.endswith(".sh") else f"/usr/local/sbin/{path.name}": (
+            path.read_text(encoding="utf-8")
+        )
+        for path in STAND_INS.iterdir()
+        if path.suffix != ".md"
+    }
+    defaults = {"modules_available": "overlay\nbr_netfilter\n", "swaps": "", "fail": ""}
+    for name, content in {**defaults, **state}.items():
+        files[f"/var/lib/stand-ins/{name.replace('_', '-')}"] = content
+    return files
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,9 @@ def netns_hosts(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(content, encoding="utf-8")
                 target.chmod(0o755)
+            # bash sources root's ~/.bashrc for every SSH command: a fresh machine's, not this one's (pyenv shims).
+            for profile in (".bashrc", ".profile"):
+                (directory / "upper" / "root" / profile).write_text("", encoding="utf-8")
             ssh = directory / "upper" / "root" / ".ssh"
             ssh.mkdir(parents=True, exist_ok=True)
             (ssh / "authorized_keys").write_text(client_public_key + "\n", encoding="utf-8")
@@ -119,13 +142,17 @@ def netns_hosts(
             _run("ip", "netns", "exec", namespace, "ip", "addr", "add", f"{address}/24", "dev", inside)
             _run("ip", "netns", "exec", namespace, "ip", "link", "set", inside, "up")
             _run("ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up")
+            # Every host would show the machine's own product_uuid: give each its own, as separate machines have.
+            (directory / "product_uuid").write_text(f"{name}-{subnet}-uuid\n", encoding="utf-8")
+            uuid = f"if [ -e {_PRODUCT_UUID} ]; then mount --bind {directory}/product_uuid {_PRODUCT_UUID}; fi"
             mounts = "; ".join(
                 f"mount -t overlay overlay -o lowerdir=/{part},upperdir={directory}/upper/{part},"
                 f"workdir={directory}/work/{part} /{part}"
                 for part in _OVERLAID
             )
             script = (
-                f"hostname {name}; {mounts}; mkdir -p /run/sshd; exec /usr/sbin/sshd -D -e -f {directory}/sshd_config"
+                f"hostname {name}; {mounts}; {uuid}; mkdir -p /run/sshd; "
+                f"exec env -i PATH={_HOST_PATH} /usr/sbin/sshd -D -e -f {directory}/sshd_config"
             )
             process = subprocess.Popen(
                 [

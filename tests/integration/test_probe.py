@@ -16,14 +16,13 @@ import pytest
 from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, SshSettings
 from gitops_toolkit.hosts.preflight import preflight
 from gitops_toolkit.hosts.probe import probe
-from tests.netns_hosts import NetnsHost, available, netns_hosts
+from tests.netns_hosts import NetnsHost, available, netns_hosts, stand_in_files
 
 pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
 
 
 # `swapon` answers from a state file the tests write: the kernel's swap list is the machine's, shared by all hosts.
 SWAPS = "/var/lib/stand-ins/swaps"
-STAND_INS = {"/usr/local/sbin/swapon": f"#!/bin/sh\ncat {SWAPS}\n", SWAPS: ""}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +39,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory, operator: Path) -> Iterator[
     # One subnet per xdist worker, so that parallel workers never share a bridge or a namespace.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     subnet = 100 + int(worker) if worker.isdigit() else 100
-    with netns_hosts(tmp_path_factory.mktemp("hosts"), ["cp1", "w1"], public_key, subnet, STAND_INS) as started:
+    with netns_hosts(tmp_path_factory.mktemp("hosts"), ["cp1", "w1"], public_key, subnet, stand_in_files()) as started:
         yield started
 
 
