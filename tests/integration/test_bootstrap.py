@@ -18,12 +18,13 @@ import pytest
 import yaml
 
 from gitops_toolkit.bootstrap.command import bootstrap_command
+from gitops_toolkit.bootstrap.configs import KUBEADM_CONFIG
 from tests.conftest import REPOSITORY
 from tests.netns_hosts import NetnsHost, available, netns_hosts, stand_in_files
 
 pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
 
-REPOSITORY_TOKEN = "glpat-standin-0123456789abcdef"
+REPOSITORY_TOKEN = "stand-in-repository-token-0123456789"
 
 
 def _subnet(base: int) -> int:
@@ -160,7 +161,7 @@ def test_plan_apply_again_and_add_a_worker(
     assert code == 0, printed
     assert {c["host"] for c in added["changes"]} == {"w3"}
     assert (w3.directory / "upper" / "etc" / "kubernetes" / "kubelet.conf").exists()
-    assert mutating_since(cp1, before["cp1"]) == [f"kubeadm token create --ttl 15m --print-join-command"]
+    assert mutating_since(cp1, before["cp1"]) == ["kubeadm token create --ttl 15m --print-join-command"]
     assert not mutating_since(w1, before["w1"]) and not mutating_since(w2, before["w2"])
 
 
@@ -212,7 +213,7 @@ def test_blocked_hosts_then_a_failure_midway_and_a_resumed_run(
     redone = [call for call in calls(cp1)[before:] if call.startswith("kubeadm")]
     assert redone[:2] == [
         "kubeadm reset --force",
-        f"kubeadm init --config /etc/kubernetes/bootstrap/kubeadm-config.yaml --skip-token-print --skip-certificate-key-print",
+        f"kubeadm init --config {KUBEADM_CONFIG} --skip-token-print --skip-certificate-key-print",
     ]
     code, again, printed = bootstrap(capsys, inventory, kubeconfig)
     assert (code, again["changes"]) == (0, []), printed

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_toolkit.bootstrap import command as bootstrap_module
 from gitops_toolkit.hosts.inventory import CONTROL_PLANE, InventoryError, load_inventory
 from tests.conftest import REPOSITORY
 
@@ -119,3 +120,23 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, home: Path) -> None:
     fields = {problem.field for problem in refused.value.problems}
     assert {"cluster.kubernetesVersion", "hosts[2].name", "ssh.identityFile"} <= fields, fields
     assert len(str(refused.value).splitlines()) == len(refused.value.problems)
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_bootstrap_refuses_each_defect_before_connecting(
+    tmp_path: Path, home: Path, defect: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`invoke bootstrap --plan` on the example with one defect: exit 2 naming the field, and no host dialled
+    (the example's LAN addresses must never be reached from here)."""
+    original, replacement, field, words = DEFECTS[defect]
+
+    def refuse(*arguments: object, **keywords: object) -> None:
+        raise AssertionError("the bootstrap connected to a host before refusing the inventory")
+
+    monkeypatch.setattr(bootstrap_module, "probe", refuse)
+    path = inventory_file(tmp_path, EXAMPLE.replace(original, replacement, 1))
+    code = bootstrap_module.bootstrap_command(REPOSITORY, path, True, [], "text", str(tmp_path / "kubeconfig"))
+    printed = capsys.readouterr()
+    assert code == 2 and printed.out == ""
+    assert f"{path}:" in printed.err and f": {field}: " in printed.err and words in printed.err, printed.err
+    assert "Traceback" not in printed.err
