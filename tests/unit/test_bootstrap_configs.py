@@ -55,7 +55,12 @@ def test_generated_files_match_the_golden_files(inventory: Inventory) -> None:
 
 def test_kubeadm_reads_a_v1beta4_configuration_with_metrics_where_prometheus_scrapes(inventory: Inventory) -> None:
     documents = {d["kind"]: d for d in yaml.safe_load_all(kubeadm_config(REPOSITORY, inventory, inventory.hosts[0]))}
-    assert set(documents) == {"InitConfiguration", "ClusterConfiguration", "KubeletConfiguration", "KubeProxyConfiguration"}
+    assert set(documents) == {
+        "InitConfiguration",
+        "ClusterConfiguration",
+        "KubeletConfiguration",
+        "KubeProxyConfiguration",
+    }
     cluster = documents["ClusterConfiguration"]
     assert documents["InitConfiguration"]["apiVersion"] == cluster["apiVersion"] == "kubeadm.k8s.io/v1beta4"
     assert cluster["kubernetesVersion"] == "v1.37.1" and cluster["controlPlaneEndpoint"] == "192.168.10.11:6443"
