@@ -17,7 +17,7 @@ from gitops_toolkit.gate.pipeline import GateOptions, GateResult, run_gate
 REPOSITORY = Path(__file__).resolve().parent.parent
 VENDORED_CRDS = REPOSITORY / "gitops-repo" / "crds"
 # What a copy of the repository needs for `invoke validate` to run in it.
-_COPIED = ("tasks.py", "gitops-repo", "observability", "pyproject.toml", "docs")
+_COPIED = ("tasks.py", "gitops-repo", "observability", "platform", "pyproject.toml", "docs")
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ APP = Path("gitops-repo/apps/online-boutique")
 _TARGET_VALIDATE_RATIO = 1.2
 _TARGET_CHARTS_RATIO = 1.5
 # What a copy of the repository needs for `invoke validate` to run in it.
-_DEPLOYABLE = ("tasks.py", "pyproject.toml", "gitops-repo", "observability", "docs")
+_DEPLOYABLE = ("tasks.py", "pyproject.toml", "gitops-repo", "observability", "platform", "docs")
 
 
 COLLECTOR = Path("gitops-repo/platform/opentelemetry-collector/manifests")

@@ -61,7 +61,11 @@ PROBLEMS: dict[str, tuple[Plant, str, str]] = {
         "observability/rules/gateway.yaml",
     ),
     "etcd scraped on kubeadm's loopback address": (
-        replace(f"{PLATFORM}/kube-prometheus-stack/values.yaml", "kubeEtcd:\n  enabled: false\n"),
+        replace(
+            "platform/templates/kubeadm-config.yaml",
+            'value: "http://127.0.0.1:2381,http://{{ node_address }}:2381"',
+            "value: http://127.0.0.1:2381",
+        ),
         "OBS-SCRAPE-UNREACHABLE",
         f"{PLATFORM}/kube-prometheus-stack/application.yaml",
     ),
