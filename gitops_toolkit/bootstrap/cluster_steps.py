@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitops_toolkit.bootstrap.argo_cd import Manifest, argo_cd_chart, argo_cd_crds, repository_secret, root_application
@@ -124,15 +124,8 @@ def control_plane_changes(
         )
         changes.append(Change(host.name, CONTROL_PLANE_PHASE, "kubeadm", summary, "", commands))
     elif recorded:
-        changes[-1] = Change(
-            host.name,
-            CONTROL_PLANE_PHASE,
-            recorded.kind,
-            recorded.summary
-            + " (recorded only: kubeadm does not reconfigure a running cluster; see docs/troubleshooting.md)",
-            recorded.diff,
-            recorded.commands,
-        )
+        note = " (recorded only: kubeadm does not reconfigure a running cluster; see docs/troubleshooting.md)"
+        changes[-1] = replace(recorded, summary=recorded.summary + note)
     operator_url = CALICO_OPERATOR_MANIFEST.format(version=inventory.cni[1])
     if facts.files.get(marker("calico-operator"), "").strip() != _digest(operator_url):
         path = f"{STATE_DIRECTORY}/manifests/calico-operator.yaml"

@@ -145,33 +145,53 @@ def _package_changes(host: Host, facts: HostFacts, inventory: Inventory, reposit
     return changes
 
 
+def _repository_changes(host: Host, facts: HostFacts, inventory: Inventory, files: list[ManagedFile]) -> list[Change]:
+    """The apt repositories' keys and source lists (pkgs.k8s.io for this minor version, Docker's for containerd)."""
+    changes = []
+    for name, (path, url) in KEYRINGS.items():
+        if path not in facts.files:
+            source = url.format(minor=minor(inventory.kubernetes_version), distribution=facts.os)
+            commands: tuple[Command, ...] = (
+                ("mkdir", "-p", "/etc/apt/keyrings"),
+                ("curl", "-fsSL", "--retry", "3", "-o", path, shlex.quote(source)),
+            )
+            changes.append(Change(host.name, NODE, "file", f"download the {name} apt key to {path}", "", commands))
+    for managed in files:
+        change = file_change(host.name, NODE, managed, facts.files.get(managed.path))
+        if change:
+            changes.append(change)
+    return changes
+
+
+def _service_changes(host: Host, facts: HostFacts, restarts: list[str]) -> list[Change]:
+    """containerd enabled and (re)started with its configuration; the kubelet enabled (kubeadm starts it)."""
+    changes = []
+    enabled, active = facts.services.get("containerd", ("", ""))
+    if enabled != "enabled":
+        command: Command = ("systemctl", "enable", "containerd")
+        changes.append(Change(host.name, NODE, "service", "enable containerd at boot", "", (command,)))
+    # A restart also starts it; and the package may have started it with its own configuration (CRI disabled).
+    if active != "active" and "containerd" not in restarts:
+        restarts = ["containerd", *restarts]
+    for service in restarts:
+        # The kubelet restarts by itself until kubeadm configures it; restarting it before is pointless.
+        if service == "kubelet" and not facts.is_node:
+            continue
+        summary = f"restart {service} to read its configuration"
+        changes.append(Change(host.name, NODE, "service", summary, "", (("systemctl", "restart", service),)))
+    if facts.services.get("kubelet", ("", ""))[0] != "enabled":
+        summary = "enable kubelet (kubeadm starts it)"
+        changes.append(Change(host.name, NODE, "service", summary, "", (("systemctl", "enable", "kubelet"),)))
+    return changes
+
+
 def node_changes(root: Path, inventory: Inventory, host: Host, facts: HostFacts) -> list[Change]:
     """Everything the apply would change on this node before kubeadm, in order."""
     files = {managed.path: managed for managed in node_files(root, inventory, host, facts.os, facts.os_codename)}
     changes = _swap_changes(host, facts) + _kernel_changes(host, facts, files)
-    repositories_changed = False
-    for name, (path, url) in KEYRINGS.items():
-        if path not in facts.files:
-            source = url.format(minor=minor(inventory.kubernetes_version), distribution=facts.os)
-            command = ("curl", "-fsSL", "--retry", "3", "-o", path, shlex.quote(source))
-            changes.append(
-                Change(
-                    host.name,
-                    NODE,
-                    "file",
-                    f"download the {name} apt key to {path}",
-                    "",
-                    (("mkdir", "-p", "/etc/apt/keyrings"), command),
-                )
-            )
-            repositories_changed = True
-    for managed in files.values():
-        if managed.path.startswith("/etc/apt/"):
-            change = file_change(host.name, NODE, managed, facts.files.get(managed.path))
-            if change:
-                changes.append(change)
-                repositories_changed = True
-    changes += _package_changes(host, facts, inventory, repositories_changed)
+    sources = [managed for path, managed in files.items() if path.startswith("/etc/apt/")]
+    repositories = _repository_changes(host, facts, inventory, sources)
+    changes += repositories + _package_changes(host, facts, inventory, bool(repositories))
     restarts: list[str] = []
     for managed in files.values():
         if managed.path.startswith(("/etc/apt/", "/etc/modules-load.d/", "/etc/sysctl.d/")):
@@ -181,41 +201,4 @@ def node_changes(root: Path, inventory: Inventory, host: Host, facts: HostFacts)
             changes.append(change)
             if managed.restarts and managed.restarts not in restarts:
                 restarts.append(managed.restarts)
-    containerd_enabled, containerd_active = facts.services.get("containerd", ("", ""))
-    if containerd_enabled != "enabled" or containerd_active != "active":
-        changes.append(
-            Change(
-                host.name,
-                NODE,
-                "service",
-                "enable and start containerd",
-                "",
-                (("systemctl", "enable", "--now", "containerd"),),
-            )
-        )
-    for service in restarts:
-        # The kubelet restarts by itself until kubeadm configures it; restarting it before is pointless.
-        if service == "kubelet" and not facts.is_node:
-            continue
-        changes.append(
-            Change(
-                host.name,
-                NODE,
-                "service",
-                f"restart {service} to read its new configuration",
-                "",
-                (("systemctl", "restart", service),),
-            )
-        )
-    if facts.services.get("kubelet", ("", ""))[0] != "enabled":
-        changes.append(
-            Change(
-                host.name,
-                NODE,
-                "service",
-                "enable kubelet (kubeadm starts it)",
-                "",
-                (("systemctl", "enable", "kubelet"),),
-            )
-        )
-    return changes
+    return changes + _service_changes(host, facts, restarts)

@@ -50,13 +50,13 @@ def _summary(report: Report) -> str:
 def write_text(report: Report, stream: TextIO) -> None:
     for finding in report.findings:
         print(finding.line(), file=stream)
-    current = ""
+    current = ("", "")
     for index, change in enumerate(report.changes):
-        if change.host != current:
-            current = change.host
-            print(f"{change.host} ({report.addresses.get(change.host, '')})", file=stream)
+        if (change.host, change.phase) != current:
+            current = (change.host, change.phase)
+            print(f"{change.host} ({report.addresses.get(change.host, '')}), {change.phase}:", file=stream)
         mark = {DONE: "done", FAILED: "FAILED", NOT_RUN: "not run"}.get(report.status_of(index), "+")
-        print(f"  {mark} [{change.phase}] {change.label}", file=stream)
+        print(f"  {mark} {change.label}", file=stream)
         if report.mode == "plan" and change.diff:
             for line in change.diff.splitlines():
                 print(f"      {line}", file=stream)

@@ -193,6 +193,12 @@ class _Checker:
         self.duplicates(hosts, "address")
         if hosts and not control_planes:
             self.problem(["hosts"], f"no host has the role {CONTROL_PLANE}; give one host that role")
+        for position in control_planes[1:]:
+            self.problem(
+                ["hosts", position, "roles"],
+                f"a second {CONTROL_PLANE}: the bootstrap makes one control plane (no highly available etcd and API "
+                "server); give this host the role worker",
+            )
         self.existing_file(["ssh", "identityFile"], _mapping(self.data.get("ssh")).get("identityFile"), "SSH key")
         for position, host in enumerate(hosts):
             identity = _mapping(host.get("ssh")).get("identityFile")

@@ -18,7 +18,11 @@ MINIMUM_CPUS = {CONTROL_PLANE: 2, "worker": 2}
 MINIMUM_MEMORY_MIB = {CONTROL_PLANE: 1700, "worker": 3800}
 MAX_CLOCK_SKEW_SECONDS = 2
 # What kubeadm needs unique per node: (fact, rule, words for it).
-_UNIQUE = (("hostname", "HOST-NAME-DUPLICATE", "host name"), ("product_uuid", "HOST-UUID-DUPLICATE", "product_uuid"))
+_UNIQUE = (
+    ("hostname", "HOST-NAME-DUPLICATE", "host name"),
+    ("product_uuid", "HOST-UUID-DUPLICATE", "product_uuid"),
+    ("macs", "HOST-MAC-DUPLICATE", "MAC address"),
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def _host_findings(probe: Probe, operator_time: float) -> Iterator[tuple[str, Se
 
 
 def preflight(probes: list[Probe], operator_time: float) -> list[HostFinding]:
-    """Every preflight finding: per host, then what must differ between hosts (host names, product_uuid)."""
+    """Every preflight finding: per host, then what must differ between hosts (host names, product_uuid, MACs)."""
     findings = [
         HostFinding(probe.host.name, probe.host.address, rule, severity, message)
         for probe in probes
@@ -96,18 +100,21 @@ def preflight(probes: list[Probe], operator_time: float) -> list[HostFinding]:
     for attribute, rule, what in _UNIQUE:
         seen: dict[str, str] = {}
         for probe in probes:
-            value = getattr(probe.facts, attribute, "") if probe.facts else ""
-            if not value:
-                continue
-            if value in seen:
+            found = getattr(probe.facts, attribute, "") if probe.facts else ""
+            values = [found] if isinstance(found, str) else list(found)
+            shared = [value for value in values if value and value in seen]
+            if shared:
                 findings.append(
                     HostFinding(
                         probe.host.name,
                         probe.host.address,
                         rule,
                         Severity.ERROR,
-                        f"has the {what} {value} of {seen[value]}; kubeadm needs it unique per node (a cloned VM?)",
+                        f"has the {what} {shared[0]} of {seen[shared[0]]}; kubeadm needs it unique per node "
+                        "(a cloned VM?)",
                     )
                 )
-            seen.setdefault(value, probe.host.name)
+            for value in values:
+                if value:
+                    seen.setdefault(value, probe.host.name)
     return findings

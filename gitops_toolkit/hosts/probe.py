@@ -38,6 +38,8 @@ def probe_command(watched_files: Iterable[str] = ()) -> str:
         'echo "fstab_swap=$(awk \'$1 !~ /^#/ && $3 == "swap" {printf "%s ", $1}\' /etc/fstab 2>/dev/null)"',
         'echo "swap_target=$(systemctl is-enabled swap.target 2>/dev/null)"',
         'echo "product_uuid=$(cat /sys/class/dmi/id/product_uuid 2>/dev/null)"',
+        # Hardware addresses of the interfaces that have one (not loopback).
+        "echo \"macs=$(cat /sys/class/net/*/address 2>/dev/null | grep -v '^00:00:00:00:00:00$' | tr '\\n' ' ')\"",
         'echo "time=$(date +%s)"',
         'echo "ports_in_use=$(ss -Hltn 2>/dev/null | awk \'{n = split($4, a, ":"); printf "%s ", a[n]}\')"',
         'echo "modules=$(lsmod 2>/dev/null | awk \'NR > 1 {printf "%s ", $1}\')"',
@@ -76,6 +78,7 @@ class HostFacts:
     product_uuid: str
     time: int
     os_codename: str = ""
+    macs: tuple[str, ...] = ()
     fstab_swap: tuple[str, ...] = ()
     swap_target: str = ""  # `systemctl is-enabled swap.target`: "masked" once the bootstrap masked it
     ports_in_use: frozenset[int] = frozenset()
@@ -145,6 +148,7 @@ def parse_facts(output: str) -> HostFacts:
         product_uuid=values.get("product_uuid", ""),
         time=number("time"),
         os_codename=values.get("os_codename", ""),
+        macs=tuple(values.get("macs", "").split()),
         fstab_swap=tuple(values.get("fstab_swap", "").split()),
         swap_target=values.get("swap_target", ""),
         ports_in_use=frozenset(int(port) for port in values.get("ports_in_use", "").split() if port.isdigit()),

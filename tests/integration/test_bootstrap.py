@@ -25,6 +25,8 @@ from tests.netns_hosts import NetnsHost, available, netns_hosts, stand_in_files
 pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
 
 REPOSITORY_TOKEN = "stand-in-repository-token-0123456789"
+# A swap file that is off now but would come back at the next boot.
+FSTAB = "UUID=0a1b / ext4 errors=remount-ro 0 1\n/swapfile none swap sw 0 0\n"
 
 
 def _subnet(base: int) -> int:
@@ -45,7 +47,8 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hosts(request: pytest.FixtureRequest, tmp_path: Path, operator: Path) -> Iterator[list[NetnsHost]]:
     names, base = request.param
     public_key = (operator / "id.pub").read_text(encoding="utf-8").strip()
-    with netns_hosts(tmp_path / "hosts", names, public_key, _subnet(base), stand_in_files()) as started:
+    files = {**stand_in_files(), "/etc/fstab": FSTAB}
+    with netns_hosts(tmp_path / "hosts", names, public_key, _subnet(base), files) as started:
         yield started
 
 
@@ -122,6 +125,7 @@ def test_plan_apply_again_and_add_a_worker(
     assert {host for host, _, _ in planned(plan)} == {"cp1", "w1", "w2"}
     kinds = {(host, kind) for host, kind, _ in planned(plan)}
     assert ("cp1", "kubeadm") in kinds and ("w1", "kubeadm") in kinds and ("cp1", "kubeconfig") in kinds
+    assert ("w2", "swap", "comment out the swap entries of /etc/fstab (/swapfile)") in planned(plan)
     containerd = next(c for c in plan["changes"] if c["host"] == "w1" and "/etc/containerd/config.toml" in c["summary"])
     assert "+SystemdCgroup = true" in containerd["diff"].replace("  ", "")
     assert all(c["status"] == "planned" for c in plan["changes"])
@@ -133,6 +137,7 @@ def test_plan_apply_again_and_add_a_worker(
     assert planned(applied) == planned(plan), "the apply did something else than the plan said"
     assert {c["status"] for c in applied["changes"]} == {"done"}
     assert (cp1.directory / "upper" / "etc" / "kubernetes" / "admin.conf").exists()
+    assert (w2.directory / "upper" / "etc" / "fstab").read_text().splitlines()[1] == "# /swapfile none swap sw 0 0"
     for worker in (w1, w2):
         assert (worker.directory / "upper" / "etc" / "kubernetes" / "kubelet.conf").read_text() == "joined\n"
         assert state(worker, "packages/kubelet").read_text() == "hi 1.37.1-1.1"  # installed, held

@@ -76,6 +76,12 @@ DEFECTS: dict[str, tuple[str, str, str, str]] = {
         "also the address of hosts[1]",
     ),
     "no control plane": ("roles: [control-plane]", "roles: [worker]", "hosts", "no host has the role control-plane"),
+    "two control planes": (
+        "roles: [worker]}\n  - {name: w2",
+        "roles: [control-plane]}\n  - {name: w2",
+        "hosts[1].roles",
+        "a second control-plane",
+    ),
     "an unknown role": ("roles: [control-plane]", "roles: [master]", "hosts[0].roles[0]", "`master` is not one of"),
     "a version that is not exact": (
         'kubernetesVersion: "1.37.1"',

@@ -21,7 +21,8 @@ def control_plane(facts: HostFacts | None = HEALTHY, unreachable: str = "") -> P
 
 
 def worker(name: str = "w1", **changes: object) -> Probe:
-    facts = replace(replace(HEALTHY, hostname=name, product_uuid=f"uuid-{name}"), **changes)  # type: ignore[arg-type]
+    unique = replace(HEALTHY, hostname=name, product_uuid=f"uuid-{name}", macs=(f"52:54:00:00:00:{name[-1]}0",))
+    facts = replace(unique, **changes)  # type: ignore[arg-type]
     return Probe(Host(name, "10.0.0.12", ("worker",), SSH), facts)
 
 
@@ -39,6 +40,8 @@ def test_healthy_hosts_pass() -> None:
         (worker(memory_kib=2 * 1024 * 1024), "HOST-MEMORY", "a worker needs 3800 MiB"),
         (worker(time=int(NOW) + 30), "HOST-CLOCK", "30 s away"),
         (control_plane(None, "Could not connect (timed out)"), "HOST-UNREACHABLE", "Could not connect"),
+        (worker(modules_missing=("br_netfilter",)), "HOST-KERNEL-MODULE", "no br_netfilter module"),
+        (worker(ports_in_use=frozenset({22, 10250})), "HOST-PORT-IN-USE", "port(s) 10250, which a worker needs"),
     ],
 )
 def test_each_problem_is_a_finding_on_its_host_with_the_fix(probe: Probe, rule: str, words: str) -> None:
@@ -49,6 +52,16 @@ def test_each_problem_is_a_finding_on_its_host_with_the_fix(probe: Probe, rule: 
 
 
 def test_hosts_that_must_differ_are_compared() -> None:
-    clone = worker("w2", hostname="w1", product_uuid="uuid-w1")
+    clone = worker("w2", hostname="w1", product_uuid="uuid-w1", macs=("52:54:00:00:00:20", "52:54:00:00:00:10"))
     findings = preflight([worker("w1"), clone], NOW)
-    assert sorted((f.host, f.rule) for f in findings) == [("w2", "HOST-NAME-DUPLICATE"), ("w2", "HOST-UUID-DUPLICATE")]
+    assert sorted((f.host, f.rule) for f in findings) == [
+        ("w2", "HOST-MAC-DUPLICATE"),
+        ("w2", "HOST-NAME-DUPLICATE"),
+        ("w2", "HOST-UUID-DUPLICATE"),
+    ]
+
+
+def test_a_node_s_own_ports_are_not_in_use_by_a_stranger() -> None:
+    """On a host that is already a node (a second run), kubelet and the control plane hold their ports."""
+    node = control_plane(replace(HEALTHY, ports_in_use=frozenset({6443, 10250}), kubeadm=frozenset({"kubelet_conf"})))
+    assert preflight([node], NOW) == []
