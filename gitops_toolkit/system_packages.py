@@ -24,6 +24,7 @@ FOR_TESTS = {
     "ssh-keygen": "openssh-client",
     "ip": "iproute2",
     "unshare": "util-linux",
+    "sudo": "sudo",  # the bootstrap as a non-root SSH user
 }
 
 

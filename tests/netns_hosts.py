@@ -57,8 +57,8 @@ def available() -> str:
     """Why these hosts cannot be made here ("" when they can)."""
     if os.geteuid() != 0:
         return "network namespaces need root"
-    missing = [tool for tool in ("ip", "unshare", "ssh-keygen", "/usr/sbin/sshd") if not shutil.which(tool)]
-    return f"missing {', '.join(missing)} (apt-get install openssh-server iproute2)" if missing else ""
+    missing = [tool for tool in ("ip", "unshare", "ssh-keygen", "/usr/sbin/sshd", "sudo") if not shutil.which(tool)]
+    return f"missing {', '.join(missing)} (python -m gitops_toolkit.system_packages --tests)" if missing else ""
 
 
 def _sshd_config(host: Path, address: str) -> str:
@@ -78,6 +78,27 @@ def _sshd_config(host: Path, address: str) -> str:
     )
 
 
+def _add_sudoer(upper: Path, user: str, client_public_key: str) -> None:
+    """A user who may run anything through passwordless sudo, as cloud images create (written into the host's
+    own /etc, never the machine's)."""
+    uid = 4242
+    for name, line in (
+        ("passwd", f"{user}:x:{uid}:{uid}::/home/{user}:/bin/sh"),
+        ("group", f"{user}:x:{uid}:"),
+        ("shadow", f"{user}:*:19000:0:99999:7:::"),
+    ):
+        original = Path("/etc", name).read_text(encoding="utf-8")
+        (upper / "etc" / name).write_text(original.rstrip("\n") + f"\n{line}\n", encoding="utf-8")
+    sudoers = upper / "etc" / "sudoers.d" / user
+    sudoers.parent.mkdir(parents=True, exist_ok=True)
+    sudoers.write_text(f"{user} ALL=(ALL) NOPASSWD: ALL\n", encoding="utf-8")
+    sudoers.chmod(0o440)
+    keys = upper / "home" / user / ".ssh"
+    keys.mkdir(parents=True, exist_ok=True)
+    (keys / "authorized_keys").write_text(client_public_key + "\n", encoding="utf-8")
+    os.chown(upper / "home" / user, uid, uid)
+
+
 def _wait_for_port(namespace: str, address: str) -> None:
     deadline = time.monotonic() + _START_SECONDS
     probe = f"exec 3<>/dev/tcp/{address}/22"
@@ -90,12 +111,17 @@ def _wait_for_port(namespace: str, address: str) -> None:
 
 @contextlib.contextmanager
 def netns_hosts(
-    workspace: Path, names: list[str], client_public_key: str, subnet: int, files: dict[str, str] | None = None
+    workspace: Path,
+    names: list[str],
+    client_public_key: str,
+    subnet: int,
+    files: dict[str, str] | None = None,
+    sudoer: str = "",
 ) -> Iterator[list[NetnsHost]]:
     """Start one sshd host per name on a fresh bridge; everything is torn down on exit, also on failure.
     `files` ({absolute path: content}) are put in every host's filesystem before it starts: stand-ins and their
     state, which tests then change in place (a file created in an overlay's upper directory after the mount may
-    stay invisible to the host)."""
+    stay invisible to the host). `sudoer` names a user besides root who logs in with the same key and may sudo."""
     prefix = f"gt{subnet}"
     bridge = f"{prefix}br"
     gateway = f"10.200.{subnet}.1"
@@ -130,6 +156,8 @@ def netns_hosts(
             ssh = directory / "upper" / "root" / ".ssh"
             ssh.mkdir(parents=True, exist_ok=True)
             (ssh / "authorized_keys").write_text(client_public_key + "\n", encoding="utf-8")
+            if sudoer:
+                _add_sudoer(directory / "upper", sudoer, client_public_key)
             _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "ssh_host_ed25519_key"))
             (directory / "sshd_config").write_text(_sshd_config(directory, address), encoding="utf-8")
             _run("ip", "netns", "add", namespace)

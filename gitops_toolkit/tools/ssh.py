@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from io import StringIO
@@ -45,7 +46,7 @@ class Secret:
 
 @dataclass(frozen=True)
 class Upload:
-    """A file written on the host (through a temporary file, then renamed), with its mode."""
+    """A file written on the host, with its mode: staged beside it, then renamed over it."""
 
     path: str
     content: str
@@ -86,6 +87,8 @@ def _host_data(target: SshTarget, connect_timeout: float) -> dict[str, object]:
         "ssh_allow_agent": False,
         "ssh_look_for_keys": False,
         "ssh_paramiko_connect_kwargs": {"timeout": connect_timeout, "banner_timeout": connect_timeout},
+        # Any other user runs every command through `sudo -n` (passwordless sudo, no prompt to hang on).
+        "_sudo": target.user != "root",
     }
 
 
@@ -150,14 +153,28 @@ def run_command(targets: list[SshTarget], command: str, connect_timeout: float =
 def _pyinfra_commands(commands: tuple[Command, ...]) -> Iterator[Any]:
     from pyinfra.api.command import FileUploadCommand, QuoteString, StringCommand
     from pyinfra.api.hiddenvalue import HiddenValue
-    from pyinfra.context import host
 
     for command in commands:
         if isinstance(command, Upload):
+            unique = uuid.uuid4().hex[:12]
+            staged = f"{command.path}.gitops-bootstrap-{unique}"
+            # Through sudo, pyinfra hands the file over from a path the SSH user can write: a random name in its
+            # home (relative to it), never a predictable name in a world-writable /tmp that another user could
+            # swap before root copies it.
+            handover = f".gitops-bootstrap-upload-{unique}"
             yield StringCommand("mkdir", "-p", QuoteString(posixpath.dirname(command.path)))
-            temporary = host.get_temp_filename(command.path)
-            yield FileUploadCommand(StringIO(command.content), command.path, remote_temp_filename=temporary)
-            yield StringCommand("chmod", command.mode, QuoteString(command.path))
+            yield FileUploadCommand(StringIO(command.content), staged, remote_temp_filename=handover)
+            # Complete and with its mode before it takes the file's place: never half-written.
+            yield StringCommand(
+                "chmod",
+                command.mode,
+                QuoteString(staged),
+                "&&",
+                "mv",
+                "-f",
+                QuoteString(staged),
+                QuoteString(command.path),
+            )
         else:
             words = [HiddenValue(w.value) if isinstance(w, Secret) else w for w in command]  # type: ignore[no-untyped-call]
             yield StringCommand(*words)
