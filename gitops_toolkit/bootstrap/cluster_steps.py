@@ -5,7 +5,6 @@ join. Each apply to the cluster leaves the sha256 of what it applied on the cont
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import shlex
 from dataclasses import dataclass, replace
@@ -65,7 +64,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _record(name: str, digest: str) -> Command:
+def _record(name: str, digest: str) -> tuple[str, ...]:
     return ("mkdir", "-p", f"{STATE_DIRECTORY}/applied", "&&", "printf", "%s", digest, ">", marker(name))
 
 
@@ -165,24 +164,15 @@ def _credentials(host: Host, facts: HostFacts, inputs: ClusterInputs) -> list[Ch
         secret = repository_secret(inputs.repository_url, inputs.repository_token)
         digest = _digest(secret)
         if facts.files.get(marker("repository-credential"), "").strip() != digest:
-            encoded = Secret(base64.b64encode(secret.encode()).decode())
+            # A file only root reads, removed once applied: on a command line the token would show in `ps`.
+            path = f"{STATE_DIRECTORY}/manifests/repository-credential.yaml"
             commands: tuple[Command, ...] = (
+                Upload(path, secret, "0600"),
                 (
-                    "printf",
-                    "%s",
-                    encoded,
-                    "|",
-                    "base64",
-                    "-d",
-                    "|",
-                    KUBECTL,
-                    "apply",
-                    "--server-side",
-                    "-f",
-                    "-",
-                    ">/dev/null",
+                    *(KUBECTL, "apply", "--server-side", "-f", path, ">/dev/null;", "applied=$?;"),
+                    *("rm", "-f", path + ";", "[ $applied -eq 0 ]", "&&"),
+                    *_record("repository-credential", digest),
                 ),
-                _record("repository-credential", digest),
             )
             summary = (
                 f"create Argo CD's credential for {inputs.repository_url} from repository.tokenFile "

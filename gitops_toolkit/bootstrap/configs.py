@@ -17,7 +17,7 @@ from gitops_toolkit.bootstrap.pins import (
     PAUSE_IMAGE,
     SYSCTLS,
 )
-from gitops_toolkit.hosts.inventory import Host, Inventory
+from gitops_toolkit.hosts.inventory import WORKER, Host, Inventory
 
 TEMPLATES = Path("platform") / "templates"
 KUBEADM_CONFIG = "/etc/kubernetes/bootstrap/kubeadm-config.yaml"
@@ -47,7 +47,7 @@ def _environment(root: Path) -> Environment:
     )
 
 
-def render_template(root: Path, name: str, **values: str) -> str:
+def render_template(root: Path, name: str, **values: str | bool) -> str:
     return _environment(root).get_template(name).render(**values)
 
 
@@ -62,6 +62,7 @@ def kubeadm_config(root: Path, inventory: Inventory, host: Host) -> str:
         "kubeadm-config.yaml",
         node_name=host.name,
         node_address=host.address,
+        also_worker=WORKER in host.roles,
         cri_socket=CRI_SOCKET,
         kubernetes_version=inventory.kubernetes_version,
         control_plane_endpoint=inventory.control_plane_endpoint,

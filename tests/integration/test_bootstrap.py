@@ -4,6 +4,7 @@ with stand-ins on their PATH for the package manager, systemd, the kernel's knob
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -141,8 +142,29 @@ def test_plan_apply_again_and_add_a_worker(
     for worker in (w1, w2):
         assert (worker.directory / "upper" / "etc" / "kubernetes" / "kubelet.conf").read_text() == "joined\n"
         assert state(worker, "packages/kubelet").read_text() == "hi 1.37.1-1.1"  # installed, held
-    order = [call.split()[0:2] for call in mutating(cp1) if call.startswith(("kubeadm", "kubectl apply"))]
+    order = [call.split()[0:2] for call in mutating(cp1) if call.startswith("kubeadm")]
     assert order[0] == ["kubeadm", "init"] and ["kubeadm", "token"] in order
+    applied_files = [call.split(" -f ")[1].split()[0] for call in calls(cp1) if " apply " in call]
+    assert [Path(path).stem for path in applied_files] == [
+        "calico-operator",
+        "calico-installation",
+        "argo-cd-crds",  # server-side, before the chart's AppProjects need them
+        "argo-cd",
+        "repository-credential",
+        "root-application",
+    ]
+    manifests = cp1.directory / "upper" / "var" / "lib" / "gitops-bootstrap" / "manifests"
+    chart = list(yaml.safe_load_all((manifests / "argo-cd.yaml").read_text()))
+    assert chart[0] == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}}
+    server = next(
+        o for o in chart if o and o["kind"] == "Deployment" and o["metadata"]["name"] == "argo-cd-argocd-server"
+    )
+    assert server["metadata"]["namespace"] == "argocd"  # release argo-cd in argocd, as the Application renders it
+    assert server["metadata"]["labels"]["app.kubernetes.io/instance"] == "argo-cd"
+    assert not (manifests / "repository-credential.yaml").exists(), "the credential stayed on the host's disk"
+    stored = [p.read_text() for p in state(cp1, "objects").iterdir()]
+    credential = base64.b64encode(REPOSITORY_TOKEN.encode()).decode()
+    assert any("secret-type: repository" in text and credential in text for text in stored)
     assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
     assert kubeconfig.read_text() == (cp1.directory / "upper" / "etc" / "kubernetes" / "admin.conf").read_text()
     tokens = state(cp1, "tokens").read_text().split()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,13 @@ def test_kubeadm_reads_a_v1beta4_configuration_with_metrics_where_prometheus_scr
     for component in ("controllerManager", "scheduler"):
         assert cluster[component]["extraArgs"] == [{"name": "bind-address", "value": "0.0.0.0"}]
     assert documents["KubeProxyConfiguration"]["metricsBindAddress"] == "0.0.0.0:10249"
+    assert "taints" not in documents["InitConfiguration"]["nodeRegistration"]  # kubeadm's NoSchedule taint stays
+
+
+def test_a_control_plane_that_is_also_a_worker_is_not_tainted(inventory: Inventory) -> None:
+    both = replace(inventory.hosts[0], roles=("control-plane", "worker"))
+    init = next(yaml.safe_load_all(kubeadm_config(REPOSITORY, inventory, both)))
+    assert init["kind"] == "InitConfiguration" and init["nodeRegistration"]["taints"] == []
 
 
 def test_containerd_reads_a_version_3_configuration_with_the_systemd_cgroup_driver(inventory: Inventory) -> None:
