@@ -14,6 +14,7 @@ from gitops_toolkit.bootstrap.argo_cd import Manifest, argo_cd_chart, argo_cd_cr
 from gitops_toolkit.bootstrap.configs import KUBEADM_CONFIG, ManagedFile, calico_installation, kubeadm_config
 from gitops_toolkit.bootstrap.node_steps import CONTROL_PLANE_PHASE, JOIN, Change, file_change
 from gitops_toolkit.bootstrap.pins import CALICO_OPERATOR_MANIFEST, CRI_SOCKET, JOIN_TOKEN_TTL
+from gitops_toolkit.errors import ToolError
 from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.probe import HostFacts
 from gitops_toolkit.tools.ssh import Command, Secret, Upload
@@ -44,7 +45,13 @@ def watched_markers(inputs: ClusterInputs) -> list[str]:
 def cluster_inputs(root: Path, inventory: Inventory) -> ClusterInputs:
     token = ""
     if inventory.repository_token_file:
-        token = inventory.repository_token_file.read_text(encoding="utf-8").strip()
+        try:
+            token = inventory.repository_token_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            message = f"{inventory.repository_token_file}: cannot read the repository token ({error.strerror})"
+            raise ToolError(message) from None
+        if not token:
+            raise ToolError(f"{inventory.repository_token_file}: the repository token file is empty")
     calico = Manifest(
         f"Calico's Installation ({inventory.cni[0]} {inventory.cni[1]})", calico_installation(root, inventory)
     )

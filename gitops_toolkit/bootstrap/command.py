@@ -101,41 +101,60 @@ def _run_phase(
     return failed
 
 
-def _apply(
-    report: Report, inventory: Inventory, chosen: list[Host], kubeconfig: Path, quiet: bool, connect_timeout: float
+def _copy_kubeconfig(report: Report, index: int, first: Host, kubeconfig: Path, connect_timeout: float) -> bool:
+    """admin.conf from the first control plane to the operator's machine (mode 0600); False when it failed."""
+    outcome = run_command(targets([first]), "cat /etc/kubernetes/admin.conf", connect_timeout)[first.name]
+    error = outcome.error or ""
+    if outcome.output is not None:
+        try:
+            write_private(kubeconfig, outcome.output.rstrip("\n") + "\n")
+        except OSError as problem:
+            error = f"cannot write {kubeconfig}: {problem.strerror}"
+    if error or outcome.output is None:
+        report.status[index] = FAILED
+        report.errors.append(f"{first.name} ({first.address}): kubeconfig: {error or 'no answer'}")
+        return False
+    report.status[index] = DONE
+    return True
+
+
+def _join_workers(
+    report: Report, hosts: dict[str, Host], first: Host, failed: set[str], quiet: bool, connect_timeout: float
 ) -> None:
+    """Workers join through a token created now on the first control plane, held in memory only."""
     changes = report.changes
-    hosts = {host.name: host for host in inventory.hosts}
-    first = inventory.control_planes[0]
-    failed = _run_phase(changes, NODE, hosts, report, quiet, connect_timeout)
-    if first in chosen and first.name not in failed:
-        failed |= _run_phase(changes, CONTROL_PLANE_PHASE, hosts, report, quiet, connect_timeout)
-        for index, change in enumerate(changes):
-            if change.kind == KUBECONFIG_KIND and first.name not in failed:
-                outcome = run_command(targets([first]), "cat /etc/kubernetes/admin.conf", connect_timeout)[first.name]
-                if outcome.output is None:
-                    report.status[index] = FAILED
-                    report.errors.append(f"{first.name} ({first.address}): cannot read admin.conf: {outcome.error}")
-                    failed.add(first.name)
-                else:
-                    write_private(
-                        kubeconfig, outcome.output if outcome.output.endswith("\n") else outcome.output + "\n"
-                    )
-                    report.status[index] = DONE
     joining = [i for i, change in enumerate(changes) if change.phase == JOIN and change.host not in failed]
-    if not joining or first.name in failed:
+    if not joining:
         return
     created = run_command(targets([first]), CREATE_JOIN_TOKEN, connect_timeout)[first.name]
     join = parse_join_command(created.output or "")
     if join is None:
-        report.errors.append(
-            f"{first.name} ({first.address}): cannot create a join token: {created.error or 'unexpected answer'}"
-        )
+        reason = created.error or "unexpected answer"
+        report.errors.append(f"{first.name} ({first.address}): cannot create a join token: {reason}")
         return
     for index in joining:
-        change = changes[index]
-        changes[index] = replace(change, commands=join_commands(hosts[change.host], join))
+        changes[index] = replace(changes[index], commands=join_commands(hosts[changes[index].host], join))
     _run_phase(changes, JOIN, hosts, report, quiet, connect_timeout)
+
+
+def _apply(
+    report: Report, inventory: Inventory, chosen: list[Host], kubeconfig: Path, quiet: bool, connect_timeout: float
+) -> None:
+    """Nodes in parallel; then the first control plane and the cluster; then the workers' joins in parallel."""
+    hosts = {host.name: host for host in inventory.hosts}
+    first = inventory.control_planes[0]
+    failed = _run_phase(report.changes, NODE, hosts, report, quiet, connect_timeout)
+    if first in chosen and first.name not in failed:
+        failed |= _run_phase(report.changes, CONTROL_PLANE_PHASE, hosts, report, quiet, connect_timeout)
+        copies = [i for i, change in enumerate(report.changes) if change.kind == KUBECONFIG_KIND]
+        if (
+            copies
+            and first.name not in failed
+            and not _copy_kubeconfig(report, copies[0], first, kubeconfig, connect_timeout)
+        ):
+            failed.add(first.name)
+    if first.name not in failed:
+        _join_workers(report, hosts, first, failed, quiet, connect_timeout)
 
 
 def bootstrap_command(
