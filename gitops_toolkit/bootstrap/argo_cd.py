@@ -14,6 +14,7 @@ import yaml
 from gitops_toolkit.crds.lock import VENDORED_DIRECTORY
 from gitops_toolkit.errors import ToolError
 from gitops_toolkit.gate.charts import api_versions_served, chart_releases
+from gitops_toolkit.gate.manifest_text import DOCUMENT_START, top_level
 from gitops_toolkit.gate.resource import Resource
 from gitops_toolkit.gate.source_files import SourceFiles
 from gitops_toolkit.gate.vendored_charts import verify_vendored_charts
@@ -31,8 +32,15 @@ class Manifest:
     text: str
 
     def objects(self) -> str:
-        """What it holds, counted by kind: "3 CustomResourceDefinition"."""
-        kinds = Counter(str(item.get("kind")) for item in load_trusted_yaml(self.text) if isinstance(item, dict))
+        """What it holds, counted by kind: "3 CustomResourceDefinition" (read from each document's text, and
+        parsed only when its layout is unusual)."""
+        kinds: Counter[str] = Counter()
+        for document in DOCUMENT_START.split(self.text):
+            identity = top_level(document)
+            if identity:
+                kinds[identity[1]] += 1
+            else:
+                kinds.update(str(item.get("kind")) for item in load_trusted_yaml(document) if isinstance(item, dict))
         return ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
 
 

@@ -4,6 +4,7 @@ files (kernel modules, sysctls, apt sources, the kubelet's node address, time se
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class ManagedFile:
     mode: str = "0644"
 
 
+@functools.cache
 def _environment(root: Path) -> Environment:
     return Environment(
         loader=FileSystemLoader(root / TEMPLATES),

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gitops_toolkit.bootstrap.pins import CONTAINERD_PACKAGE, KERNEL_MODULES, KUBERNETES_PACKAGES, SYSCTLS
 from gitops_toolkit.hosts.inventory import Host
-from gitops_toolkit.tools.ssh import SshTarget, run_command
+from gitops_toolkit.tools.ssh import SshSession, SshTarget
 
 PACKAGES = (CONTAINERD_PACKAGE, *KUBERNETES_PACKAGES)
 SERVICES = ("containerd", "kubelet")
@@ -169,8 +170,15 @@ def targets(hosts: Iterable[Host]) -> list[SshTarget]:
     ]
 
 
-def probe(hosts: list[Host], connect_timeout: float = 5.0, watched_files: Iterable[str] = ()) -> list[Probe]:
-    outcomes = run_command(targets(hosts), probe_command(watched_files), connect_timeout)
+def probe(
+    hosts: list[Host],
+    connect_timeout: float = 5.0,
+    watched_files: Iterable[str] = (),
+    session: SshSession | None = None,
+) -> list[Probe]:
+    """Every host's facts (or why it could not be probed), through `session` or a session of its own."""
+    with contextlib.nullcontext(session) if session else SshSession() as ssh:
+        outcomes = ssh.run_command(targets(hosts), probe_command(watched_files), connect_timeout)
     probes = []
     for host in hosts:
         outcome = outcomes[host.name]

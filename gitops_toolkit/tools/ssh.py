@@ -1,24 +1,22 @@
 """The one place that talks SSH to the hosts: pyinfra (paramiko underneath), with host keys checked strictly
 against the inventory's known_hosts file (an unknown or changed key refuses the host, never trust on first use)
-and a connect timeout, all hosts in parallel. Plain data in, per-host output or one-line reason out; pyinfra's
-logging is kept to itself so that nothing it would print (commands included) reaches the operator's screen."""
+and a connect timeout, all hosts in parallel. Plain data in, per-host output or one-line reason out.
+
+pyinfra runs in a worker process of its own (`tools/pyinfra_worker.py`): its hosts are gevent greenlets, truly
+parallel only once gevent has patched the standard library (as pyinfra's own CLI does first thing), which must
+never happen in this process (the gate's threads would become greenlets). Requests go over the worker's stdin,
+secrets included (never on its command line); answers come back as JSON lines on its stdout."""
 
 from __future__ import annotations
 
-import logging
-import posixpath
-import uuid
-from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
-from io import StringIO
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-logging.getLogger("pyinfra").setLevel(logging.CRITICAL)
-logging.getLogger("pyinfra").propagate = False
-logging.getLogger("paramiko").setLevel(logging.CRITICAL)
-
-COMMAND_TIMEOUT_SECONDS = 900  # kubeadm init pulls images; nothing else comes close
 
 
 @dataclass(frozen=True)
@@ -69,182 +67,109 @@ class StepsOutcome:
     error: str = ""  # why the next one failed (or the host could not be reached), on one line
 
 
-def _one_line(text: object, secrets: Sequence[str] = ()) -> str:
-    line = " ".join(str(text).split())
-    for secret in secrets:
-        line = line.replace(secret, "***")
-    return line
+def encode_command(command: Command) -> dict[str, Any]:
+    if isinstance(command, Upload):
+        return {"upload": asdict(command)}
+    return {"words": [{"secret": w.value} if isinstance(w, Secret) else {"text": w} for w in command]}
 
 
-def _host_data(target: SshTarget, connect_timeout: float) -> dict[str, object]:
+def decode_command(data: dict[str, Any]) -> Command:
+    if "upload" in data:
+        return Upload(**data["upload"])
+    return tuple(Secret(w["secret"]) if "secret" in w else str(w["text"]) for w in data["words"])
+
+
+def encode_target(target: SshTarget) -> dict[str, Any]:
     return {
-        "ssh_hostname": target.address,
-        "ssh_port": target.port,
-        "ssh_user": target.user,
-        "ssh_key": str(target.identity_file),
-        "ssh_known_hosts_file": str(target.known_hosts_file),
-        "ssh_strict_host_key_checking": "yes",
-        "ssh_allow_agent": False,
-        "ssh_look_for_keys": False,
-        "ssh_paramiko_connect_kwargs": {"timeout": connect_timeout, "banner_timeout": connect_timeout},
-        # Any other user runs every command through `sudo -n` (passwordless sudo, no prompt to hang on).
-        "_sudo": target.user != "root",
+        **asdict(target),
+        "identity_file": str(target.identity_file),
+        "known_hosts_file": str(target.known_hosts_file),
     }
 
 
-def _connected(targets: list[SshTarget], connect_timeout: float) -> tuple[Any, list[Any], dict[str, Outcome]]:
-    """A pyinfra state with every reachable target connected, those hosts, and why the others were not."""
-    import gevent
-    from pyinfra.api.config import Config
-    from pyinfra.api.exceptions import ConnectError
-    from pyinfra.api.inventory import Inventory
-    from pyinfra.api.state import State
+def decode_target(data: dict[str, Any]) -> SshTarget:
+    return SshTarget(
+        **{**data, "identity_file": Path(data["identity_file"]), "known_hosts_file": Path(data["known_hosts_file"])}
+    )
 
-    inventory = Inventory(([(t.name, _host_data(t, connect_timeout)) for t in targets], {}))  # type: ignore[no-untyped-call]
-    state = State(inventory, Config(CONNECT_TIMEOUT=connect_timeout))  # type: ignore[no-untyped-call]
 
-    def connect(host: Any) -> str:
+class SshSession:
+    """One pyinfra worker for a whole run: started at once, so that its imports overlap the caller's own work,
+    and asked one request after another. Closing it (or leaving the `with` block) ends the worker."""
+
+    def __init__(self) -> None:
+        self._errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "gitops_toolkit.tools.pyinfra_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+        )
+
+    def __enter__(self) -> SshSession:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._process.stdin and not self._process.stdin.closed:
+            self._process.stdin.close()
+        self._process.terminate()  # every request has its answer by now, or never will
+        self._process.wait()
+        if self._process.stdout:
+            self._process.stdout.close()
+        self._errors.close()
+
+    def _request(
+        self, request: dict[str, Any], targets: list[SshTarget], on_event: Callable[[dict[str, Any]], None]
+    ) -> Any:
+        """Its answer; a worker that died is one line (its last words) for every host."""
+        assert self._process.stdin is not None and self._process.stdout is not None
         try:
-            host.connect(show_errors=False, raise_exceptions=True)
-        except ConnectError as error:
-            return _one_line(error.args[0] if error.args else error)
-        except Exception as error:  # paramiko raises more than it declares (EOF, banners, key files)
-            return _one_line(f"{type(error).__name__}: {error}")
-        return ""
-
-    attempts = {state.pool.spawn(connect, host): host for host in inventory}
-    gevent.joinall(list(attempts), timeout=connect_timeout * 3)
-    failed: dict[str, Outcome] = {}
-    connected = []
-    for attempt, host in attempts.items():
-        reason = attempt.value if attempt.ready() else f"no answer within {connect_timeout * 3:g} s"
-        if reason:
-            attempt.kill(block=False)
-            failed[host.name] = Outcome(error=reason)
-        else:
-            state.activate_host(host)
-            connected.append(host)
-    return state, connected, failed
-
-
-def _disconnect(hosts: list[Any]) -> None:
-    for host in hosts:
-        host.disconnect()
-
-
-def run_command(targets: list[SshTarget], command: str, connect_timeout: float = 5.0) -> dict[str, Outcome]:
-    """Run one command on every target; {target name: Outcome}. Its output is returned, never logged."""
-    from pyinfra.api.facts import get_facts
-    from pyinfra.facts.server import Command as CommandFact
-
-    state, connected, outcomes = _connected(targets, connect_timeout)
-    if connected:
-        try:
-            facts = get_facts(state, CommandFact, kwargs={"command": command})  # type: ignore[no-untyped-call]
-        except Exception as error:  # a failed command on one host: say so for every connected host
-            facts = {host: error for host in connected}
-        for host, value in facts.items():
-            failed = isinstance(value, Exception) or value is None
-            outcomes[host.name] = Outcome(error=_one_line(value)) if failed else Outcome(output=str(value))
-        _disconnect(connected)
-    return outcomes
-
-
-def _pyinfra_commands(commands: tuple[Command, ...]) -> Iterator[Any]:
-    from pyinfra.api.command import FileUploadCommand, QuoteString, StringCommand
-    from pyinfra.api.hiddenvalue import HiddenValue
-
-    for command in commands:
-        if isinstance(command, Upload):
-            unique = uuid.uuid4().hex[:12]
-            staged = f"{command.path}.gitops-bootstrap-{unique}"
-            # Through sudo, pyinfra hands the file over from a path the SSH user can write: a random name in its
-            # home (relative to it), never a predictable name in a world-writable /tmp that another user could
-            # swap before root copies it.
-            handover = f".gitops-bootstrap-upload-{unique}"
-            yield StringCommand("mkdir", "-p", QuoteString(posixpath.dirname(command.path)))
-            yield FileUploadCommand(StringIO(command.content), staged, remote_temp_filename=handover)
-            # Complete and with its mode before it takes the file's place: never half-written.
-            yield StringCommand(
-                "chmod",
-                command.mode,
-                QuoteString(staged),
-                "&&",
-                "mv",
-                "-f",
-                QuoteString(staged),
-                QuoteString(command.path),
-            )
-        else:
-            words = [HiddenValue(w.value) if isinstance(w, Secret) else w for w in command]  # type: ignore[no-untyped-call]
-            yield StringCommand(*words)
-
-
-def run_steps(
-    targets: list[SshTarget],
-    steps: dict[str, list[Step]],
-    connect_timeout: float = 5.0,
-    on_step: Callable[[str, str], None] = lambda host, label: None,
-) -> dict[str, StepsOutcome]:
-    """Run each target's steps in order, hosts in parallel and independent of one another; a host stops at its
-    first failing step. `on_step(host, label)` is told of each step that finished."""
-    from pyinfra.api.operation import add_op, operation
-    from pyinfra.api.operations import run_ops
-
-    @operation(is_idempotent=False)
-    def run_step(commands: tuple[Command, ...]) -> Generator[Any, None, None]:
-        yield from _pyinfra_commands(commands)
-
-    wanted = [target for target in targets if steps.get(target.name)]
-    state, connected, failed = _connected(wanted, connect_timeout)
-    outcomes = {name: StepsOutcome(0, outcome.error or "") for name, outcome in failed.items()}
-    metas: dict[str, list[Any]] = {}
-    for host in connected:
-        metas[host.name] = [
-            add_op(state, run_step, step.commands, name=step.label, host=host, _timeout=COMMAND_TIMEOUT_SECONDS)[host]
-            for step in steps[host.name]
+            self._process.stdin.write(json.dumps({**request, "targets": [encode_target(t) for t in targets]}) + "\n")
+            self._process.stdin.flush()
+            for line in self._process.stdout:
+                event = json.loads(line)
+                if "answer" in event:
+                    return event["answer"]
+                on_event(event)
+        except (BrokenPipeError, json.JSONDecodeError):
+            pass
+        self._process.wait()
+        self._errors.seek(0)
+        last = [line for line in self._errors.read().splitlines() if line.strip()][-1:] or [
+            f"exit {self._process.returncode}"
         ]
-    state.add_callback_handler(_step_callbacks(on_step, {host.name: steps[host.name] for host in connected}))
-    if connected:
-        run_ops(state, no_wait=True)
-    for host in connected:
-        secrets = [
-            w.value
-            for step in steps[host.name]
-            for c in step.commands
-            if not isinstance(c, Upload)
-            for w in c
-            if isinstance(w, Secret)
-        ]
-        completed = 0
-        error = ""
-        for step, meta in zip(steps[host.name], metas[host.name], strict=True):
-            if meta.is_complete() and meta.did_succeed():
-                completed += 1
-                continue
-            if meta.is_complete():
-                detail = meta.stderr or meta.stdout or "failed"
-                error = f"{step.label}: {_one_line(detail.splitlines()[-1] if detail.strip() else detail, secrets)}"
-            else:
-                error = f"{step.label}: not run (the connection was lost)"
-            break
-        outcomes[host.name] = StepsOutcome(completed, error)
-    _disconnect(connected)
-    return outcomes
+        return {"failed": f"the SSH worker stopped: {last[0].strip()}"}
 
+    def run_command(self, targets: list[SshTarget], command: str, connect_timeout: float = 5.0) -> dict[str, Outcome]:
+        """Run one command on every target; {target name: Outcome}. Its output is returned, never logged."""
+        request = {"action": "command", "command": command, "connect_timeout": connect_timeout}
+        answer = self._request(request, targets, lambda event: None)
+        if "failed" in answer:
+            return {target.name: Outcome(error=answer["failed"]) for target in targets}
+        return {name: Outcome(**outcome) for name, outcome in answer.items()}
 
-def _step_callbacks(on_step: Callable[[str, str], None], steps: dict[str, list[Step]]) -> Any:
-    """A pyinfra callback handler telling the caller of each step that finished on a host, as it happens."""
-    from pyinfra.api.state import BaseStateCallback
-
-    done: dict[str, int] = {}
-
-    class StepCallbacks(BaseStateCallback):
-        @staticmethod
-        def operation_host_success(state: Any, host: Any, op_hash: str, retry_attempt: int = 0) -> None:
-            position = done.get(host.name, 0)
-            if position < len(steps[host.name]):
-                on_step(host.name, steps[host.name][position].label)
-            done[host.name] = position + 1
-
-    return StepCallbacks()
+    def run_steps(
+        self,
+        targets: list[SshTarget],
+        steps: dict[str, list[Step]],
+        connect_timeout: float = 5.0,
+        on_step: Callable[[str, str], None] = lambda host, label: None,
+    ) -> dict[str, StepsOutcome]:
+        """Run each target's steps in order, hosts in parallel and independent of one another; a host stops at
+        its first failing step. `on_step(host, label)` is told of each step that finished, as it finishes."""
+        request = {
+            "action": "steps",
+            "connect_timeout": connect_timeout,
+            "steps": {
+                name: [{"label": s.label, "commands": [encode_command(c) for c in s.commands]} for s in host_steps]
+                for name, host_steps in steps.items()
+            },
+        }
+        answer = self._request(request, targets, lambda event: on_step(*event["step"]))
+        if "failed" in answer:
+            return {target.name: StepsOutcome(0, answer["failed"]) for target in targets if steps.get(target.name)}
+        return {name: StepsOutcome(**outcome) for name, outcome in answer.items()}
