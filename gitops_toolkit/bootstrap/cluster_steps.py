@@ -37,7 +37,8 @@ def marker(name: str) -> str:
     return f"{STATE_DIRECTORY}/applied/{name}.sha256"
 
 
-def watched_markers(inputs: ClusterInputs) -> list[str]:
+def watched_cluster_files(inputs: ClusterInputs) -> list[str]:
+    """The markers of what was applied, and the recorded kubeadm configuration: what the plan compares."""
     names = [name for name, _ in inputs.manifests] + ["calico-operator", "repository-credential", "grafana-admin"]
     return [marker(name) for name in names] + [KUBEADM_CONFIG]
 

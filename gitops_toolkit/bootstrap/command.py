@@ -16,7 +16,7 @@ from gitops_toolkit.bootstrap.cluster_steps import (
     cluster_inputs,
     control_plane_changes,
     join_change,
-    watched_markers,
+    watched_cluster_files,
 )
 from gitops_toolkit.bootstrap.kubeconfig import kubeconfig_path, local_sha256
 from gitops_toolkit.bootstrap.node_steps import CONTROL_PLANE_PHASE, Change, node_changes, watched_files
@@ -110,7 +110,7 @@ def _run(
     first = inventory.control_planes[0]
     # The first control plane is reached also when only workers are chosen: it creates their join token.
     reached = chosen if first in chosen else [first, *chosen]
-    watched = watched_files(root, inventory) + (watched_markers(inputs) if inputs else [])
+    watched = watched_files(root, inventory) + (watched_cluster_files(inputs) if inputs else [])
     probes = probe(reached, connect_timeout, watched, session)
     findings = [
         finding
