@@ -11,6 +11,7 @@ from invoke.tasks import task
 
 from gitops_toolkit.alerts_command import alerts_test_command
 from gitops_toolkit.bootstrap.command import bootstrap_command
+from gitops_toolkit.bump.command import bump_image_command, promote_command
 from gitops_toolkit.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.crds.command import fetch_command
 from gitops_toolkit.gate.command import validate_command
@@ -143,11 +144,53 @@ def bootstrap(
     _finish(bootstrap_command(REPOSITORY, Path(inventory), plan, limit or [], format, kubeconfig))
 
 
+@task(
+    name="bump-image",
+    iterable=["set"],
+    help={
+        "overlay": "the overlay whose kustomization.yaml gets the tags (gitops-repo/apps/online-boutique/overlays/dev)",
+        "set": "SERVICE=TAG (repeatable): TAG a 40-hex commit SHA, an exact version or a sha256: digest",
+        "registry": "the registry the images now come from (newName PREFIX/SERVICE)",
+        "commit": "commit the change, naming each service and tag",
+        "push": "commit and push; when the remote moved, re-apply on top of it and retry",
+    },
+)
+def bump_image(
+    c: Context, overlay: str, set: list[str] | None = None, registry: str = "", commit: bool = False, push: bool = False
+) -> None:
+    """Pin images of an overlay to exact tags (exit 0 done or nothing to do, 1 commit/push failed, 2 refused)."""
+    _finish(bump_image_command(Path(overlay), set or [], registry, commit or push, push))
+
+
+@task(
+    iterable=["service"],
+    help={
+        "from": "the overlay whose tags are promoted (dev)",
+        "to": "the overlay that gets them (prod)",
+        "service": "promote this service only (repeatable; default: every service the source pins)",
+        "push": "push the new branch to origin",
+        "root": "the checkout to work in (default: the one holding this tasks.py)",
+    },
+)
+def promote(
+    c: Context,
+    from_: str = "dev",
+    to: str = "prod",
+    service: list[str] | None = None,
+    push: bool = False,
+    root: str = "",
+) -> None:
+    """Copy the image tags of one overlay to another on a new branch, ready for a merge request."""
+    _finish(promote_command(Path(root) if root else REPOSITORY, from_, to, service or [], push))
+
+
 namespace = Collection(
     setup,
     validate,
     site,
     bootstrap,
+    bump_image,
+    promote,
     Collection("crds", fetch_crds),
     Collection("charts", fetch_charts),
     Collection("alerts", test_alerts),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from gitops_toolkit.gate.findings import Finding
 from gitops_toolkit.gate.rules.index import ResourceIndex
+from gitops_toolkit.image_tags import COMMIT_SHA
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
@@ -44,8 +45,8 @@ def check_image_tags(index: ResourceIndex) -> Iterator[Finding]:
     for pod, container in index.containers():
         image = str(container.body.get("image", ""))
         reference = parse_image(image)
-        if _DIGEST.search(image):
-            continue
+        if _DIGEST.search(image) or COMMIT_SHA.match(reference.tag):
+            continue  # a digest, or the commit SHA a CI build is tagged with: both name one build
         if not reference.tag or reference.tag == "latest" or not any(ch.isdigit() for ch in reference.tag):
             problem = f"tag `{reference.tag}` floats" if reference.tag else "no tag means `latest`"
             yield pod.resource.finding(

@@ -1,0 +1,1 @@
+"""`invoke bump-image` and `invoke promote`: image tags written into an overlay's kustomization, safely."""

@@ -1,0 +1,134 @@
+"""`invoke bump-image` and `invoke promote` as CI and people run them, on real git checkouts of a bare remote
+standing in for GitLab: bumps that race both land, the overlay still passes the gate, bad tags write nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPOSITORY
+
+APP = Path("gitops-repo") / "apps" / "online-boutique"
+DEV = APP / "overlays" / "dev"
+SHA_A, SHA_B = "1a2b3c4d" * 5, "5e6f7a8b" * 5
+INVOKE = str(Path(sys.executable).parent / "invoke")
+
+
+def run(*command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def git(cwd: Path, *arguments: str) -> str:
+    completed = run("git", *arguments, cwd=cwd)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def invoke(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return run(INVOKE, "--search-root", str(REPOSITORY), *arguments, cwd=cwd)
+
+
+def pins(checkout: Path, overlay: Path = DEV) -> dict[str, str]:
+    data = yaml.safe_load((checkout / overlay / "kustomization.yaml").read_text(encoding="utf-8"))
+    return {
+        image["name"].rsplit("/", 1)[-1]: image.get("newTag") or image.get("digest") for image in data.get("images", [])
+    }
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Callable[[str], Path]:
+    """A bare remote holding the application's manifests, and a function that clones it."""
+    seed = tmp_path / "seed"
+    shutil.copytree(REPOSITORY / APP, seed / APP, ignore=shutil.ignore_patterns("examples"))
+    identity = ("-c", "user.name=CI", "-c", "user.email=ci@example.invalid")
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", "remote.git")
+    git(seed, "init", "--quiet", "--initial-branch=main")
+    git(seed, "add", ".")
+    git(seed, *identity, "commit", "--quiet", "-m", "seed")
+    git(seed, "push", "--quiet", str(tmp_path / "remote.git"), "main")
+
+    def make(name: str) -> Path:
+        git(tmp_path, "clone", "--quiet", str(tmp_path / "remote.git"), name)
+        checkout = tmp_path / name
+        git(checkout, "config", "user.name", f"CI {name}")
+        git(checkout, "config", "user.email", f"{name}@example.invalid")
+        return checkout
+
+    return make
+
+
+def test_two_racing_bumps_both_land_without_a_merge_commit(clone: Callable[[str], Path], tmp_path: Path) -> None:
+    first, second = clone("first"), clone("second")
+    # The remote takes its time, as GitLab does: both pushes are in flight at once, and one is turned away.
+    hook = tmp_path / "remote.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\ncat >/dev/null\nsleep 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    bumps = [
+        subprocess.Popen(
+            [
+                INVOKE,
+                "--search-root",
+                str(REPOSITORY),
+                "bump-image",
+                "--overlay",
+                str(checkout / DEV),
+                "--set",
+                f"{service}={sha}",
+                "--push",
+            ],
+            cwd=checkout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for checkout, service, sha in ((first, "frontend", SHA_A), (second, "cartservice", SHA_B))
+    ]
+    outputs = [bump.communicate(timeout=120) for bump in bumps]
+    assert [bump.returncode for bump in bumps] == [0, 0], outputs
+    assert any("(2 attempt(s))" in out for out, _ in outputs), outputs  # one of them had to re-apply
+    final = clone("final")
+    assert pins(final) == {"frontend": SHA_A, "cartservice": SHA_B}
+    assert git(final, "rev-list", "--merges", "HEAD") == ""
+    messages = git(final, "log", "--format=%s").splitlines()
+    assert len(messages) == 3 and any(f"frontend to {SHA_A}" in m for m in messages)
+
+
+def test_bad_tags_and_unknown_services_write_nothing(clone: Callable[[str], Path]) -> None:
+    checkout = clone("work")
+    before = (checkout / DEV / "kustomization.yaml").read_bytes()
+    for bad in ("frontend=latest", f"nosuchservice={SHA_A}", "frontend=v1"):
+        result = invoke(checkout, "bump-image", "--overlay", str(checkout / DEV), "--set", bad, "--commit")
+        assert result.returncode == 2, result
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert (checkout / DEV / "kustomization.yaml").read_bytes() == before
+    assert git(checkout, "status", "--porcelain") == ""
+
+
+def test_a_bumped_overlay_still_passes_the_gate(repository_copy: Path) -> None:
+    result = invoke(
+        repository_copy, "bump-image", "--overlay", str(repository_copy / DEV), "--set", f"frontend={SHA_A}"
+    )
+    assert result.returncode == 0 and f"frontend: (the base's) -> {SHA_A}" in result.stdout, result
+    gate = invoke(repository_copy, "validate", "--root", str(repository_copy))
+    assert gate.returncode == 0, gate.stdout[-2000:]
+    again = invoke(repository_copy, "bump-image", "--overlay", str(repository_copy / DEV), "--set", f"frontend={SHA_A}")
+    assert again.returncode == 0 and "nothing to change" in again.stdout
+
+
+def test_promote_copies_the_tags_to_prod_on_a_branch(clone: Callable[[str], Path]) -> None:
+    checkout = clone("work")
+    bumped = invoke(checkout, "bump-image", "--overlay", str(checkout / DEV), "--set", f"frontend={SHA_A}", "--push")
+    assert bumped.returncode == 0, bumped
+    result = invoke(checkout, "promote", "--from", "dev", "--to", "prod", "--root", str(checkout), "--push")
+    assert result.returncode == 0, result
+    branch = git(checkout, "branch", "--show-current").strip()
+    assert branch.startswith("promote/dev-to-prod-") and branch in result.stdout
+    assert pins(checkout, APP / "overlays" / "prod")["frontend"] == SHA_A
+    assert git(checkout, "ls-remote", "origin", branch).strip(), "the branch was not pushed"
+    assert git(checkout, "rev-parse", "origin/main") == git(checkout, "rev-parse", "HEAD~1"), "main was touched"
