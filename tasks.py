@@ -31,7 +31,7 @@ def _finish(code: int) -> None:
     iterable=["crd_dir"],
     help={
         "crd-dir": "extra directory searched recursively for CRD YAML (repeatable; gitops-repo/crds/ is always used)",
-        "format": "report format: text, json, markdown or junit",
+        "format": "report format: text, json, markdown, junit or codequality (GitLab Code Quality)",
         "output": "write the report to this file instead of standard output",
         "root": "repository to validate (default: the one holding this tasks.py)",
         "jobs": "entry points rendered in parallel (default: one per CPU)",

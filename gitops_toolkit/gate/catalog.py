@@ -153,6 +153,8 @@ RULES.update(
         # secrets in git: removed and rotated, never suppressed
         "SECRET-PLAINTEXT": Severity.ERROR,
         "SECRET-IN-FILE": Severity.ERROR,
+        # CI files: GitLab refuses a pipeline its schema rejects
+        "CI-GITLAB-SCHEMA": Severity.ERROR,
         # observability checks that run promtool, and the datasource count (not tied to one resource)
         "OBS-PROMQL-INVALID": Severity.ERROR,
         "OBS-DASHBOARD-PROMQL": Severity.ERROR,

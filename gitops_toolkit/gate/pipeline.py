@@ -27,6 +27,7 @@ from gitops_toolkit.gate.applications import (
 from gitops_toolkit.gate.catalog import Severity
 from gitops_toolkit.gate.chart_stage import check_and_render
 from gitops_toolkit.gate.charts import ChartRelease, chart_releases
+from gitops_toolkit.gate.ci_files import check_ci_files
 from gitops_toolkit.gate.config import GateConfig, load_config
 from gitops_toolkit.gate.coverage import flux_objects, nothing_found
 from gitops_toolkit.gate.crd_schemas import CrdSchemas
@@ -161,8 +162,9 @@ class _Gate:
         self.cyclic = frozenset(discovery.cyclic)
         # While kubectl and Helm render: the secret scan reads every committable file, and the schemas load
         # (converting the CRDs costs about a second when the cache is empty).
-        with ThreadPoolExecutor(max_workers=2) as background:
+        with ThreadPoolExecutor(max_workers=3) as background:
             secret_scan = background.submit(_timed_call, self.seconds, "secrets", scan_repository, self.tree)
+            ci_check = background.submit(_timed_call, self.seconds, "ci files", check_ci_files, self.tree)
             schemas = background.submit(
                 _timed_call, self.seconds, "schemas", self.load_schemas, sorted(vendored.verified)
             )
@@ -175,7 +177,7 @@ class _Gate:
         self.findings += contained("observability", "the Alertmanager check", self.alertmanager_findings)
         with _timed(self.seconds, "promql"):
             self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)
-        self.findings += secret_scan.result()
+        self.findings += secret_scan.result() + ci_check.result()
         entries = [self.tree.relative(entry) for entry in self.entries]
         return GateResult(unique_sorted(self.findings), entries, self.resources, self.seconds)
 

@@ -1,8 +1,9 @@
 """Stage 7: findings as text for people, JSON for machines, Markdown for merge requests, JUnit for
-GitLab's test report."""
+GitLab's test report, Code Quality JSON for GitLab's inline annotations on a merge request's diff."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -94,9 +95,31 @@ def as_junit(findings: Sequence[Finding]) -> str:
     return str(ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
 
 
+_CODE_QUALITY_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "minor", Severity.INFO: "info"}
+
+
+def as_codequality(findings: Sequence[Finding]) -> str:
+    """GitLab Code Quality: each finding shown on its line of the merge request's diff. The fingerprint stays
+    the same while the finding does, so that GitLab tells new findings from fixed ones."""
+    issues = []
+    for finding in findings:
+        identity = "\0".join((finding.rule, finding.path, str(finding.resource), finding.message))
+        issues.append(
+            {
+                "description": f"{finding.rule}: {finding.message}",
+                "check_name": finding.rule,
+                "fingerprint": hashlib.sha256(identity.encode()).hexdigest(),
+                "severity": _CODE_QUALITY_SEVERITY[finding.severity],
+                "location": {"path": finding.path, "lines": {"begin": finding.line}},
+            }
+        )
+    return json.dumps(issues, indent=2) + "\n"
+
+
 FORMATTERS: dict[str, Callable[[Sequence[Finding]], str]] = {
     "text": as_text,
     "json": as_json,
     "markdown": as_markdown,
     "junit": as_junit,
+    "codequality": as_codequality,
 }

@@ -6,7 +6,7 @@ import json
 from xml.etree import ElementTree
 
 from gitops_toolkit.gate.findings import Finding, ResourceRef
-from gitops_toolkit.gate.report import as_json, as_junit, as_markdown, as_text
+from gitops_toolkit.gate.report import as_codequality, as_json, as_junit, as_markdown, as_text
 
 FINDINGS = [
     Finding(
@@ -66,3 +66,15 @@ def test_junit_counts_errors_as_failures() -> None:
     assert cases[1].find("skipped") is not None
     empty = ElementTree.fromstring(as_junit([])).find("testsuite")
     assert empty is not None and empty.get("failures") == "0"
+
+
+def test_code_quality_points_at_each_line_with_a_stable_fingerprint() -> None:
+    issues = json.loads(as_codequality(FINDINGS))
+    assert [(i["check_name"], i["severity"], i["location"]) for i in issues] == [
+        ("SCHEMA-INVALID", "critical", {"path": "gitops-repo/app/web.yaml", "lines": {"begin": 12}}),
+        ("SCHEMA-NO-SCHEMA", "minor", {"path": "gitops-repo/app/route.yaml", "lines": {"begin": 1}}),
+    ]
+    assert len({i["fingerprint"] for i in issues}) == 2
+    moved = [Finding(f.path, f.line + 3, f.rule, f.message, f.resource) for f in FINDINGS]
+    assert [i["fingerprint"] for i in json.loads(as_codequality(moved))] == [i["fingerprint"] for i in issues]
+    assert json.loads(as_codequality([])) == []
