@@ -28,7 +28,7 @@ def _finish(code: int) -> None:
 
 
 @task(
-    iterable=["crd_dir"],
+    iterable=["crd_dir", "report"],
     help={
         "crd-dir": "extra directory searched recursively for CRD YAML (repeatable; gitops-repo/crds/ is always used)",
         "format": "report format: text, json, markdown, junit or codequality (GitLab Code Quality)",
@@ -36,6 +36,7 @@ def _finish(code: int) -> None:
         "root": "repository to validate (default: the one holding this tasks.py)",
         "jobs": "entry points rendered in parallel (default: one per CPU)",
         "helm": "render charts with this helm binary instead of Helm's engine in-process (helm-python-sdk)",
+        "report": "also write a report of the same run as FORMAT=FILE (repeatable), e.g. junit=gate-junit.xml",
     },
 )
 def validate(
@@ -46,6 +47,7 @@ def validate(
     root: str = "",
     jobs: int = 0,
     helm: str = "",
+    report: list[str] | None = None,
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
     _finish(
@@ -56,6 +58,7 @@ def validate(
             output=Path(output) if output else None,
             jobs=jobs,
             helm_binary=Path(helm) if helm else None,
+            reports=tuple(report or []),
         )
     )
 

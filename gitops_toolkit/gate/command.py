@@ -18,6 +18,17 @@ from gitops_toolkit.gate.report import FORMATTERS, summary
 EXIT_TOOL_FAILED = 2
 
 
+def _extra_reports(reports: tuple[str, ...]) -> list[tuple[str, Path]]:
+    """`--report FORMAT=FILE` pairs: more reports of the same run (CI wants JUnit and Code Quality at once)."""
+    pairs = []
+    for text in reports:
+        report_format, _, file = text.partition("=")
+        if report_format not in FORMATTERS or not file:
+            raise ToolError(f"--report {text}: write FORMAT=FILE with FORMAT one of {', '.join(FORMATTERS)}")
+        pairs.append((report_format, Path(file)))
+    return pairs
+
+
 def validate_command(
     root: Path,
     crd_dirs: list[Path],
@@ -25,10 +36,12 @@ def validate_command(
     output: Path | None = None,
     jobs: int = 0,
     helm_binary: Path | None = None,
+    reports: tuple[str, ...] = (),
 ) -> int:
     try:
         if output_format not in FORMATTERS:
             raise ToolError(f"unknown --format {output_format!r}; choose one of {', '.join(FORMATTERS)}")
+        extra = _extra_reports(reports)
         if helm_binary is not None and not (helm_binary.is_file() and os.access(helm_binary, os.X_OK)):
             raise ToolError(f"--helm {helm_binary}: not an executable file; give the path of a helm binary")
         limits = RenderLimits(jobs=jobs) if jobs > 0 else RenderLimits()
@@ -39,6 +52,8 @@ def validate_command(
             write_atomic(output, report)
         else:
             sys.stdout.write(report)
+        for report_format, path in extra:
+            write_atomic(path, FORMATTERS[report_format](result.findings))
         print(summary(result.findings, len(result.entries), len(result.resources)), file=sys.stderr)
         return result.exit_code
     except ToolError as error:
