@@ -14,6 +14,7 @@ from gitops_toolkit.bootstrap.command import bootstrap_command
 from gitops_toolkit.bump.command import bump_image_command, promote_command
 from gitops_toolkit.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.crds.command import fetch_command
+from gitops_toolkit.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
 from gitops_toolkit.site import site_command
 from gitops_toolkit.slack_command import seal_slack_command
@@ -187,6 +188,30 @@ def promote(
     _finish(promote_command(Path(root) if root else REPOSITORY, from_, to, service or [], push))
 
 
+@task(
+    help={
+        "base": "the ref to compare from (a branch, tag or commit)",
+        "head": "the ref to compare to (default: the working tree as it is)",
+        "format": "text, markdown (a merge-request note) or json",
+        "exit-code": "exit 1 when there are differences, like git diff --exit-code",
+        "output": "write the report to this file instead of standard output",
+        "root": "the repository to compare in (default: the one holding this tasks.py)",
+    }
+)
+def diff(
+    c: Context,
+    base: str,
+    head: str = "",
+    format: str = "text",
+    exit_code: bool = False,
+    output: str = "",
+    root: str = "",
+) -> None:
+    """What a change does to the cluster: resources added, changed, removed, rendered as the gate renders."""
+    where = Path(root) if root else REPOSITORY
+    _finish(diff_command(where, base, head, format, exit_code, Path(output) if output else None))
+
+
 namespace = Collection(
     setup,
     validate,
@@ -194,6 +219,7 @@ namespace = Collection(
     bootstrap,
     bump_image,
     promote,
+    diff,
     Collection("crds", fetch_crds),
     Collection("charts", fetch_charts),
     Collection("alerts", test_alerts),

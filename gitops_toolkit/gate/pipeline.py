@@ -74,6 +74,8 @@ class GateOptions:
     yaml: YamlLimits = DEFAULT_LIMITS
     kubernetes_version: str = KUBERNETES_VERSION
     helm_binary: Path | None = None  # None: Helm's engine in-process (helm-python-sdk)
+    # Stop after rendering (entry points, Applications' paths, charts): what `invoke diff` compares.
+    render_only: bool = False
 
 
 @dataclass
@@ -160,6 +162,11 @@ class _Gate:
             discovery = discover(self.tree, self.kustomizations, self.roots)
         self.findings += vendored.findings + self.charts.findings + discovery.findings
         self.cyclic = frozenset(discovery.cyclic)
+        if self.options.render_only:
+            self.render(discovery.entries, scan_roots=self.roots)
+            self.follow_applications()
+            self.render_charts(sorted(vendored.verified))
+            return self.result()
         # While kubectl and Helm render: the secret scan reads every committable file, and the schemas load
         # (converting the CRDs costs about a second when the cache is empty).
         with ThreadPoolExecutor(max_workers=3) as background:
@@ -178,6 +185,9 @@ class _Gate:
         with _timed(self.seconds, "promql"):
             self.findings += contained("observability", "the PromQL check", check_promql, self.resources, self.root)
         self.findings += secret_scan.result() + ci_check.result()
+        return self.result()
+
+    def result(self) -> GateResult:
         entries = [self.tree.relative(entry) for entry in self.entries]
         return GateResult(unique_sorted(self.findings), entries, self.resources, self.seconds)
 

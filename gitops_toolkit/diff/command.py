@@ -1,0 +1,35 @@
+"""`invoke diff --base REF [--head REF]`: render both sides as the gate does and report what changes in the
+cluster. Exit 0 (or, with --exit-code, 0 no differences and 1 differences), 2 when it could not run."""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from gitops_toolkit.diff.compare import compare
+from gitops_toolkit.diff.report import as_json, as_markdown, as_text
+from gitops_toolkit.diff.sides import WORKING_TREE, render_side
+from gitops_toolkit.errors import ToolError
+from gitops_toolkit.files import write_atomic
+
+FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
+
+
+def diff_command(root: Path, base: str, head: str, output_format: str, exit_code: bool, output: Path | None) -> int:
+    if output_format not in FORMATS:
+        print(f"--format {output_format}: choose one of {', '.join(FORMATS)}", file=sys.stderr)
+        return 2
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # both sides at once: kubectl and Helm run outside the GIL
+            sides = list(pool.map(lambda ref: render_side(root, ref), (base, head or WORKING_TREE)))
+    except ToolError as error:
+        print(f"diff: {error}", file=sys.stderr)
+        return 2
+    changes = compare(*sides)
+    report = FORMATS[output_format](changes, sides[0].label, sides[1].label)
+    if output:
+        write_atomic(output, report)
+    else:
+        sys.stdout.write(report)
+    return 1 if exit_code and changes else 0

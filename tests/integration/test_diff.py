@@ -1,0 +1,140 @@
+"""`invoke diff` on real commits of a copy of this repository: the resource a change touches and nothing else,
+an overlay that appears, a Secret whose values never show, a chart version named as the cause; the user's
+checkout is never touched (the base is rendered in a temporary worktree)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import REPOSITORY
+
+INVOKE = str(Path(sys.executable).parent / "invoke")
+APP = Path("gitops-repo") / "apps" / "online-boutique"
+
+
+def git(cwd: Path, *arguments: str) -> str:
+    identity = ["-c", "user.name=Dev", "-c", "user.email=dev@example.invalid"]
+    completed = subprocess.run(["git", *identity, *arguments], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def committed(root: Path, message: str) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "--quiet", "-m", message)
+
+
+def diff(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    command = [INVOKE, "--search-root", str(REPOSITORY), "diff", "--root", str(root), *arguments]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600, check=False)
+
+
+def changes(root: Path) -> list[dict[str, Any]]:
+    result = diff(root, "--base", "HEAD~1", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return list(json.loads(result.stdout)["changes"])
+
+
+def repository(path: Path) -> Path:
+    git(path, "init", "--quiet", "--initial-branch=main")
+    committed(path, "as shipped")
+    return path
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_replica_change_is_that_one_deployment(repository_copy: Path) -> None:
+    root = repository(repository_copy)
+    replace_in(
+        root / APP / "overlays" / "prod" / "kustomization.yaml",
+        "name: adservice\n    count: 2",
+        "name: adservice\n    count: 3",
+    )
+    committed(root, "three adservice replicas")
+    found = changes(root)
+    assert [(c["change"], c["kind"], c["namespace"], c["name"]) for c in found] == [
+        ("changed", "Deployment", "online-boutique", "adservice")
+    ]
+    assert "-  replicas: 2\n+  replicas: 3\n" in found[0]["diff"]
+    assert found[0]["source"] == "online-boutique-prod"
+    assert git(root, "worktree", "list").count("\n") == 1, "a worktree was left behind"
+    exit_code = diff(root, "--base", "HEAD~1", "--exit-code")
+    assert exit_code.returncode == 1 and "1 changed" in exit_code.stdout
+
+
+def test_a_new_overlay_is_added_and_a_secret_change_never_shows_its_values(repository_copy: Path) -> None:
+    root = repository(repository_copy)
+    staging = root / APP / "overlays" / "staging"
+    staging.mkdir()
+    (staging / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: online-boutique-staging\n"
+        "resources:\n  - ../../base\n  - smtp.yaml\n",
+        encoding="utf-8",
+    )
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: smtp\nstringData:\n  password: {}\n"
+    (staging / "smtp.yaml").write_text(secret.format("first-value-4711"), encoding="utf-8")
+    committed(root, "staging")
+    added = changes(root)
+    assert added and {c["change"] for c in added} == {"added"}
+    assert {c["namespace"] for c in added} == {"online-boutique-staging"}
+    assert any(c["kind"] == "Deployment" and c["name"] == "frontend" for c in added)
+
+    (staging / "smtp.yaml").write_text(secret.format("second-value-4712"), encoding="utf-8")
+    committed(root, "rotate the SMTP password")
+    result = diff(root, "--base", "HEAD~1", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert "first-value-4711" not in result.stdout and "second-value-4712" not in result.stdout
+    [changed] = changes(root)
+    assert (changed["kind"], changed["name"], changed["notes"]) == (
+        "Secret",
+        "smtp",
+        ["its data changed (values redacted)"],
+    )
+
+
+def test_a_chart_version_bump_is_named_as_the_cause(repository_copy: Path) -> None:
+    root = repository(repository_copy)
+    charts = root / "gitops-repo" / "charts"
+    bumped = _repackaged(charts / "metrics-server-3.13.1.tgz", "3.13.1", "3.13.2")
+    (charts / "metrics-server-3.13.2.tgz").write_bytes(bumped)
+    lock = root / "gitops-repo" / "charts.lock.yaml"
+    lock.write_text(
+        lock.read_text(encoding="utf-8")
+        + "  - name: metrics-server\n    version: 3.13.2\n"
+        + "    repository: https://kubernetes-sigs.github.io/metrics-server/\n"
+        + f"    sha256: {hashlib.sha256(bumped).hexdigest()}\n",
+        encoding="utf-8",
+    )
+    replace_in(root / "gitops-repo" / "platform" / "metrics-server" / "application.yaml", "3.13.1", "3.13.2")
+    committed(root, "metrics-server 3.13.2")
+    found = changes(root)
+    chart_output = [c for c in found if c["source"] == "metrics-server" and c["kind"] == "Deployment"]
+    assert (
+        chart_output
+        and "rendered by chart metrics-server 3.13.2 (was chart metrics-server 3.13.1)" in chart_output[0]["notes"]
+    )
+    assert any(c["kind"] == "Application" and c["name"] == "metrics-server" for c in found)
+
+
+def _repackaged(archive: Path, old: str, new: str) -> bytes:
+    """The same chart under another version number: what a new chart release looks like to the gate."""
+    out = io.BytesIO()
+    with tarfile.open(archive) as source, tarfile.open(fileobj=out, mode="w:gz") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member).read() if member.isfile() else None  # type: ignore[union-attr]
+            if data is not None and member.name.endswith("/Chart.yaml") and member.name.count("/") == 1:
+                data = data.replace(f"version: {old}".encode(), f"version: {new}".encode())
+                member.size = len(data)
+            target.addfile(member, io.BytesIO(data) if data is not None else None)
+    return out.getvalue()
