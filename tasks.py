@@ -196,6 +196,7 @@ def promote(
         "exit-code": "exit 1 when there are differences, like git diff --exit-code",
         "output": "write the report to this file instead of standard output",
         "root": "the repository to compare in (default: the one holding this tasks.py)",
+        "note": "also post it on the merge request as one note, updated in place (in a GitLab CI job)",
     }
 )
 def diff(
@@ -206,10 +207,11 @@ def diff(
     exit_code: bool = False,
     output: str = "",
     root: str = "",
+    note: bool = False,
 ) -> None:
     """What a change does to the cluster: resources added, changed, removed, rendered as the gate renders."""
     where = Path(root) if root else REPOSITORY
-    _finish(diff_command(where, base, head, format, exit_code, Path(output) if output else None))
+    _finish(diff_command(where, base, head, format, exit_code, Path(output) if output else None, note))
 
 
 namespace = Collection(
