@@ -57,8 +57,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Render-only against the full gate, our schema stage against the kubernetes-validate CLI, and the bootstrap's
-    plan on 3 hosts against 1."""
+    """Render-only against the full gate, our schema stage against the kubernetes-validate CLI, the bootstrap's
+    plan on 3 hosts against 1, and invoke diff against kubectl kustomize of both refs."""
     session.install("-e", ".")
     session.run("python", "-m", "gitops_toolkit.gate.bench", *session.posargs)
     session.run("python", "-m", "tests.bench_bootstrap")
+    session.run("python", "-m", "gitops_toolkit.diff.bench")

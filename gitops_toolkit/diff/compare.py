@@ -104,6 +104,8 @@ def compare(base: Side, head: Side) -> list[ResourceChange]:
             changes.append(ResourceChange(REMOVED, key, _source(old, base), diff, _chart_cause(base, head, old)))
             continue
         assert old is not None and new is not None
+        if old.obj == new.obj and old.crd_text == new.crd_text:
+            continue  # most of them: nothing to show, nothing to dump
         (old_text, old_redacted), (new_text, new_redacted) = _shown(old), _shown(new)
         notes = []
         if key.kind == "Secret" and _secret_values_changed(old, new):

@@ -298,3 +298,26 @@ def test_the_tool_that_cannot_run_exits_2_with_one_line(
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == [f"validate: {completed.stderr.strip().removeprefix('validate: ')}"]
     assert reason in completed.stderr
+
+
+def test_a_ci_file_gitlab_would_refuse_is_reported_at_its_line(repository_copy: Path, tmp_path: Path) -> None:
+    write_files(
+        repository_copy,
+        {
+            "app-repo/.gitlab-ci.yml": "include:\n  - local: ci/build.yml\nstages: [build]\n",
+            "app-repo/ci/build.yml": "build:\n  stage: build\n  scripts:\n    - make\n",
+        },
+    )
+    junit, quality = tmp_path / "gate.xml", tmp_path / "quality.json"
+    completed = invoke_validate(
+        repository_copy, "--format", "json", "--report", f"junit={junit}", "--report", f"codequality={quality}"
+    )
+    assert completed.returncode == 1, completed.stderr
+    [finding] = [f for f in json.loads(completed.stdout) if f["rule"] == "CI-GITLAB-SCHEMA"]
+    assert (finding["path"], finding["line"]) == ("app-repo/ci/build.yml", 1)
+    assert "'scripts' was unexpected" in finding["message"]
+    assert 'classname="CI-GITLAB-SCHEMA"' in junit.read_text(encoding="utf-8")
+    assert json.loads(quality.read_text(encoding="utf-8"))[0]["location"] == {
+        "path": "app-repo/ci/build.yml",
+        "lines": {"begin": 1},
+    }
