@@ -121,10 +121,14 @@ def promote_command(root: Path, source: str, target: str, services: list[str], p
         require_clean(root)
         branch = f"promote/{source}-to-{target}-{time.strftime('%Y%m%d-%H%M%S')}"
         git(root, "switch", "--quiet", "-c", branch)
-        changed = apply_pins(to_overlay, pins)
+        changed: dict[str, str] = {}
+        try:
+            changed = apply_pins(to_overlay, pins)
+        finally:
+            if not changed:  # nothing to commit, or the edit was refused: back where the user was
+                git(root, "switch", "--quiet", "-")
+                git(root, "branch", "--quiet", "-D", branch)
         if not changed:
-            git(root, "switch", "--quiet", "-")
-            git(root, "branch", "--quiet", "-D", branch)
             print(f"nothing to promote: {target} already pins the tags {source} pins")
             return 0
         commit(root, [to_overlay / "kustomization.yaml"], _message(f"Promote from {source}:", pins, target))
