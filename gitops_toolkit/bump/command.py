@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from gitops_toolkit.bump.kustomization import ImagePin, Kustomization
+from gitops_toolkit.bump.kustomization import KUSTOMIZATION, ImagePin, Kustomization
 from gitops_toolkit.bump.overlay_images import rendered_images
 from gitops_toolkit.bump.publish import commit, push, require_clean, work_tree
 from gitops_toolkit.errors import ToolError
@@ -69,6 +69,12 @@ def _message(verb: str, pins: list[ImagePin], where: str) -> str:
     return f"{verb} {', '.join(f'{pin.service} to {pin.tag}' for pin in pins)} in {where}"
 
 
+def _print_changes(changed: dict[str, str], pins: list[ImagePin]) -> None:
+    tags = {pin.service: pin.tag for pin in pins}
+    for service, old in changed.items():
+        print(f"{service}: {old} -> {tags[service]}")
+
+
 def bump_image_command(overlay: Path, sets: list[str], registry: str, commit_it: bool, push_it: bool) -> int:
     try:
         pins = parse_sets(sets, registry)
@@ -76,20 +82,20 @@ def bump_image_command(overlay: Path, sets: list[str], registry: str, commit_it:
         if root:
             require_clean(root)
         changed = apply_pins(overlay, pins)
-        for service, old in changed.items():
-            print(f"{service}: {old} -> {next(p.tag for p in pins if p.service == service)}")
+        _print_changes(changed, pins)
         if not changed:
-            print(f"nothing to change: {overlay / 'kustomization.yaml'} already pins these tags")
+            print(f"nothing to change: {overlay / KUSTOMIZATION} already pins these tags")
             return 0
         if root:
             message = _message("Bump", pins, str(overlay.resolve().relative_to(root)))
-            commit(root, [overlay.resolve() / "kustomization.yaml"], message)
+            edited = [overlay.resolve() / KUSTOMIZATION]
+            commit(root, edited, message)
             if push_it:
 
                 def reapply() -> bool:
                     if not apply_pins(overlay, pins):
                         return False
-                    commit(root, [overlay.resolve() / "kustomization.yaml"], message)
+                    commit(root, edited, message)
                     return True
 
                 attempts = push(root, reapply)
@@ -110,7 +116,7 @@ def promote_command(root: Path, source: str, target: str, services: list[str], p
     try:
         from_overlay, to_overlay = root / OVERLAYS / source, root / OVERLAYS / target
         for overlay in (from_overlay, to_overlay):
-            if not (overlay / "kustomization.yaml").is_file():
+            if not (overlay / KUSTOMIZATION).is_file():
                 raise ToolError(f"{overlay}: no such overlay")
         pins = [
             pin for name, pin in sorted(Kustomization(from_overlay).pins().items()) if not services or name in services
@@ -131,11 +137,10 @@ def promote_command(root: Path, source: str, target: str, services: list[str], p
         if not changed:
             print(f"nothing to promote: {target} already pins the tags {source} pins")
             return 0
-        commit(root, [to_overlay / "kustomization.yaml"], _message(f"Promote from {source}:", pins, target))
+        commit(root, [to_overlay / KUSTOMIZATION], _message(f"Promote from {source}:", pins, target))
         if push_it:
             git(root, "push", "--quiet", "-u", "origin", branch)
-        for service, old in changed.items():
-            print(f"{service}: {old} -> {next(p.tag for p in pins if p.service == service)}")
+        _print_changes(changed, pins)
         print(
             f"branch {branch} is ready for a merge request into {target}"
             + ("" if push_it else f"; push it: git push -u origin {branch}")
