@@ -16,6 +16,7 @@ from gitops_toolkit.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.crds.command import fetch_command
 from gitops_toolkit.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
+from gitops_toolkit.loadtest.command import loadtest_command
 from gitops_toolkit.site import site_command
 from gitops_toolkit.slack_command import seal_slack_command
 from gitops_toolkit.system_packages import install_missing
@@ -214,6 +215,40 @@ def diff(
     _finish(diff_command(where, base, head, format, exit_code, Path(output) if output else None, note))
 
 
+@task(
+    help={
+        "url": "the shop, e.g. https://shop.DOMAIN (through the shared Gateway)",
+        "users": "simulated shoppers",
+        "spawn-rate": "shoppers started per second",
+        "duration": "how long, as Locust writes it: 30s, 2m",
+        "max-p95-ms": "exit 1 when the 95th percentile latency exceeds this (milliseconds)",
+        "max-error-rate": "exit 1 when more than this ratio of requests fail (0.01 is 1%)",
+        "output-dir": "where the CSV, samples and PNG go (default: a new folder under reports/, which git ignores)",
+        "kubeconfig": "the cluster whose HPAs and pod CPU are sampled (default: $KUBECONFIG, then bootstrap's)",
+        "context": "the kubeconfig context to use",
+    }
+)
+def loadtest(
+    c: Context,
+    url: str,
+    users: int = 20,
+    spawn_rate: float = 5.0,
+    duration: str = "2m",
+    max_p95_ms: float = 1000.0,
+    max_error_rate: float = 0.01,
+    output_dir: str = "",
+    kubeconfig: str = "",
+    context: str = "",
+) -> None:
+    """Load the shop with Online Boutique's shopper journey; CSV, samples and a plot of requests, latency and
+    HPA replicas (exit 0 within the thresholds, 1 beyond, 2 could not run)."""
+    _finish(
+        loadtest_command(
+            REPOSITORY, url, users, spawn_rate, duration, max_p95_ms, max_error_rate, output_dir, kubeconfig, context
+        )
+    )
+
+
 namespace = Collection(
     setup,
     validate,
@@ -222,6 +257,7 @@ namespace = Collection(
     bump_image,
     promote,
     diff,
+    loadtest,
     Collection("crds", fetch_crds),
     Collection("charts", fetch_charts),
     Collection("alerts", test_alerts),

@@ -1,0 +1,70 @@
+"""The shopper's journey, as Online Boutique's own load generator walks it (the same tasks and weights: home,
+currency, products, cart, checkout), as a Locust user. Imported only inside `invoke loadtest`'s own process:
+importing Locust patches the standard library for gevent."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from locust import FastHttpUser, between, task
+
+PRODUCTS = (
+    "0PUK6V6EV0", "1YMWWN1N4O", "2ZYFJ3GM2N", "66VCHSJNUP", "6E92ZMYYFZ",
+    "9SIQT8TOJO", "L9ECAV7KIM", "LS4PSXUNUM", "OLJCESPC7Z",
+)  # fmt: skip
+CURRENCIES = ("EUR", "USD", "JPY", "CAD", "GBP", "TRY")
+TEST_CARD = "4432801561520454"  # a VISA number that passes the Luhn check; paymentservice accepts it
+
+
+def checkout_form() -> dict[str, str]:
+    return {
+        "email": "someone@example.com",
+        "street_address": "1600 Amphitheatre Parkway",
+        "zip_code": "94043",
+        "city": "Mountain View",
+        "state": "CA",
+        "country": "United States",
+        "credit_card_number": TEST_CARD,
+        "credit_card_expiration_month": str(random.randint(1, 12)),
+        "credit_card_expiration_year": str(datetime.date.today().year + 1),
+        "credit_card_cvv": f"{random.randint(100, 999)}",
+    }
+
+
+class Shopper(FastHttpUser):
+    """Task weights of the upstream load generator; shorter waits, so that a short run still says something."""
+
+    wait_time = between(0.5, 2)
+
+    def on_start(self) -> None:
+        self.index()
+
+    @task(1)
+    def index(self) -> None:
+        self.client.get("/")
+
+    @task(2)
+    def set_currency(self) -> None:
+        self.client.post("/setCurrency", data={"currency_code": random.choice(CURRENCIES)})
+
+    @task(10)
+    def browse_product(self) -> None:
+        self.client.get(f"/product/{random.choice(PRODUCTS)}", name="/product/[id]")
+
+    @task(2)
+    def add_to_cart(self) -> None:
+        product = random.choice(PRODUCTS)
+        self.client.get(f"/product/{product}", name="/product/[id]")
+        self.client.post("/cart", data={"product_id": product, "quantity": str(random.randint(1, 10))})
+
+    @task(3)
+    def view_cart(self) -> None:
+        self.client.get("/cart")
+
+    @task(1)
+    def checkout(self) -> None:
+        self.add_to_cart()
+        with self.client.post("/cart/checkout", data=checkout_form(), catch_response=True) as response:
+            if response.status_code == 200 and "order" not in response.text.lower():
+                response.failure("checkout answered 200 without an order confirmation")
