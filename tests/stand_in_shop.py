@@ -14,11 +14,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-PRODUCTS = {
-    "OLJCESPC7Z", "66VCHSJNUP", "1YMWWN1N4O", "L9ECAV7KIM", "2ZYFJ3GM2N",
-    "0PUK6V6EV0", "LS4PSXUNUM", "9SIQT8TOJO", "6E92ZMYYFZ",
-}  # fmt: skip
-CURRENCIES = {"USD", "EUR", "CAD", "JPY", "GBP", "TRY"}
+from gitops_toolkit.loadtest.catalog import CURRENCIES, PRODUCTS
+
 CHECKOUT_FIELDS = (
     "email", "street_address", "zip_code", "city", "state", "country", "credit_card_number",
     "credit_card_expiration_month", "credit_card_expiration_year", "credit_card_cvv",

@@ -9,11 +9,8 @@ import random
 
 from locust import FastHttpUser, between, task
 
-PRODUCTS = (
-    "0PUK6V6EV0", "1YMWWN1N4O", "2ZYFJ3GM2N", "66VCHSJNUP", "6E92ZMYYFZ",
-    "9SIQT8TOJO", "L9ECAV7KIM", "LS4PSXUNUM", "OLJCESPC7Z",
-)  # fmt: skip
-CURRENCIES = ("EUR", "USD", "JPY", "CAD", "GBP", "TRY")
+from gitops_toolkit.loadtest.catalog import CURRENCIES, PRODUCTS
+
 TEST_CARD = "4432801561520454"  # a VISA number that passes the Luhn check; paymentservice accepts it
 
 
