@@ -240,8 +240,7 @@ def loadtest(
     kubeconfig: str = "",
     context: str = "",
 ) -> None:
-    """Load the shop with Online Boutique's shopper journey; CSV, samples and a plot of requests, latency and
-    HPA replicas (exit 0 within the thresholds, 1 beyond, 2 could not run)."""
+    """Load the shop with Online Boutique's shopper journey (exit 0 within the thresholds, 1 beyond, 2 error)."""
     _finish(
         loadtest_command(
             REPOSITORY, url, users, spawn_rate, duration, max_p95_ms, max_error_rate, output_dir, kubeconfig, context
