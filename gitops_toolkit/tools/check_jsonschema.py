@@ -25,9 +25,13 @@ def gitlab_ci_errors(files: list[Path], timeout: float = 120) -> list[SchemaErro
     command += ["--data-transform", "gitlab-ci", "-o", "json", *map(str, files)]
     try:
         completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        report = json.loads(completed.stdout)
-    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+    except (OSError, subprocess.TimeoutExpired) as error:
         raise RuntimeError(f"check-jsonschema did not run ({error})") from None
+    try:
+        report = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        said = [line.strip() for line in completed.stderr.splitlines() if line.strip()][-1:] or ["no report"]
+        raise RuntimeError(f"check-jsonschema did not run ({said[0]})") from None
     errors = [
         SchemaError(Path(e["filename"]), str(e.get("path", "")), str(e["message"])) for e in report.get("errors", [])
     ]
