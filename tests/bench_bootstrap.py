@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import io
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from gitops_toolkit.bootstrap.command import bootstrap_command
 from tests.integration.test_bootstrap import write_inventory
-from tests.netns_hosts import available, netns_hosts, stand_in_files
+from tests.netns_hosts import available, key_pair, netns_hosts, stand_in_files
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 ROUNDS = 5
@@ -38,7 +37,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as name:
         workspace = Path(name)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(workspace / "id")], check=True)
+        key_pair(workspace / "id")
         (workspace / "token").write_text("bench-token\n", encoding="utf-8")
         public_key = (workspace / "id.pub").read_text(encoding="utf-8").strip()
         with netns_hosts(workspace / "hosts", ["cp1", "w1", "w2"], public_key, 190, stand_in_files()) as hosts:

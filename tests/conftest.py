@@ -64,12 +64,20 @@ def rules_at(result: GateResult) -> set[tuple[str, str]]:
 TEST_CACHE = Path(tempfile.mkdtemp(prefix="gitops-toolkit-test-cache-"))
 
 
+INVOKE = str(Path(sys.executable).parent / "invoke")
+
+
 def invoke(
-    root: Path, *arguments: str, timeout: float = 120, cache: Path = TEST_CACHE
+    root: Path,
+    *arguments: str,
+    timeout: float = 120,
+    cache: Path = TEST_CACHE,
+    environment_overrides: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """An invoke task run the way a person runs it, from the repository directory."""
-    command = [str(Path(sys.executable).parent / "invoke"), *arguments]
-    environment = dict(os.environ, XDG_CACHE_HOME=str(cache))
+    """An invoke task run the way a person runs it, from `root` (pass `--search-root` to use this repository's
+    tasks from elsewhere)."""
+    command = [INVOKE, *arguments]
+    environment = dict(os.environ, XDG_CACHE_HOME=str(cache), **(environment_overrides or {}))
     return subprocess.run(
         command, cwd=root, capture_output=True, text=True, timeout=timeout, env=environment, check=False
     )

@@ -53,6 +53,12 @@ def _run(*command: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=30)
 
 
+def key_pair(path: Path) -> Path:
+    """A new ed25519 key pair without a passphrase: `path` and `path`.pub."""
+    _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path))
+    return path
+
+
 def available() -> str:
     """Why these hosts cannot be made here ("" when they can)."""
     if os.geteuid() != 0:

@@ -13,37 +13,21 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import REPOSITORY
+from tests.git_repos import git
 
-SERVICES = [
-    "adservice",
-    "cartservice",
-    "checkoutservice",
-    "currencyservice",
-    "emailservice",
-    "frontend",
-    "loadgenerator",
-    "paymentservice",
-    "productcatalogservice",
-    "recommendationservice",
-    "shippingservice",
-]
+CI_FILE = REPOSITORY / "app-repo" / ".gitlab-ci.yml"
+# Every service the CI knows, as the CI file lists them.
+SERVICES = str(yaml.safe_load(CI_FILE.read_text(encoding="utf-8"))["variables"]["SERVICES"]).split()
 REGISTRY_IMAGE = "registry.local/shop/online-boutique"
 SECRETS = {"CI_REGISTRY_PASSWORD": "registry-s3cret-value", "GITOPS_TOKEN": "gitops-t0ken-value"}
 DEV = Path("gitops-repo") / "apps" / "online-boutique" / "overlays" / "dev"
-
-
-def git(cwd: Path, *arguments: str) -> str:
-    identity = ["-c", "user.name=Dev", "-c", "user.email=dev@example.invalid"]
-    completed = subprocess.run(["git", *identity, *arguments], cwd=cwd, capture_output=True, text=True, timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout.strip()
 
 
 def fork(directory: Path) -> tuple[str, str]:
     """The application repository: the CI files at its root, a Dockerfile per service (cartservice's one level
     down, as upstream has it), then a commit that changes frontend and cartservice. (base SHA, head SHA)"""
     shutil.copytree(REPOSITORY / "app-repo" / "ci", directory / "ci")
-    shutil.copy2(REPOSITORY / "app-repo" / ".gitlab-ci.yml", directory / ".gitlab-ci.yml")
+    shutil.copy2(CI_FILE, directory / ".gitlab-ci.yml")
     for service in SERVICES:
         context = directory / "src" / service / ("src" if service == "cartservice" else "")
         context.mkdir(parents=True, exist_ok=True)
@@ -56,7 +40,7 @@ def fork(directory: Path) -> tuple[str, str]:
     (directory / "src" / "cartservice" / "src" / "Program.cs").write_text("class Program {}\n", encoding="utf-8")
     git(directory, "add", ".")
     git(directory, "commit", "--quiet", "-m", "change frontend and cartservice")
-    return git(directory, "rev-parse", "HEAD~1"), git(directory, "rev-parse", "HEAD")
+    return git(directory, "rev-parse", "HEAD~1").strip(), git(directory, "rev-parse", "HEAD").strip()
 
 
 def platform_remote(tmp_path: Path) -> Path:

@@ -21,7 +21,7 @@ import yaml
 from gitops_toolkit.bootstrap.command import bootstrap_command
 from gitops_toolkit.bootstrap.configs import KUBEADM_CONFIG
 from tests.conftest import REPOSITORY
-from tests.netns_hosts import NetnsHost, available, netns_hosts, stand_in_files
+from tests.netns_hosts import NetnsHost, available, key_pair, netns_hosts, stand_in_files
 
 pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
 
@@ -39,7 +39,7 @@ def _subnet(base: int) -> int:
 @pytest.fixture(scope="module")
 def operator(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("operator")
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "id")], check=True)
+    key_pair(directory / "id")
     (directory / "token").write_text(REPOSITORY_TOKEN + "\n", encoding="utf-8")
     return directory
 
@@ -211,7 +211,7 @@ def test_blocked_hosts_then_a_failure_midway_and_a_resumed_run(
     state(w1, "swaps").write_text("", encoding="utf-8")
 
     other = tmp_path / "other"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    key_pair(other)
     impostor = " ".join(other.with_suffix(".pub").read_text(encoding="utf-8").split()[:2])
     (tmp_path / "changed").mkdir()
     changed = write_inventory(tmp_path / "changed", operator, hosts, user="ops")
@@ -248,7 +248,7 @@ def test_unreachable_hosts_are_one_line_each_within_seconds(tmp_path: Path) -> N
     """The example inventory, its addresses changed to loopback ones where nothing listens, run as a user would."""
     example = (REPOSITORY / "platform" / "inventory.example.yaml").read_text(encoding="utf-8")
     key = tmp_path / "id"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    key_pair(key)
     (tmp_path / "known_hosts").write_text("", encoding="utf-8")
     text = example.replace("192.168.10.1", "127.0.0.1").replace("~/.ssh/id_ed25519", str(key))
     inventory = tmp_path / "inventory.yaml"

@@ -5,33 +5,23 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import REPOSITORY
+from tests.conftest import INVOKE, REPOSITORY
+from tests.conftest import invoke as run_task
+from tests.git_repos import git
 
 APP = Path("gitops-repo") / "apps" / "online-boutique"
 DEV = APP / "overlays" / "dev"
 SHA_A, SHA_B = "1a2b3c4d" * 5, "5e6f7a8b" * 5
-INVOKE = str(Path(sys.executable).parent / "invoke")
-
-
-def run(*command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
-
-
-def git(cwd: Path, *arguments: str) -> str:
-    completed = run("git", *arguments, cwd=cwd)
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
 
 
 def invoke(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return run(INVOKE, "--search-root", str(REPOSITORY), *arguments, cwd=cwd)
+    return run_task(cwd, "--search-root", str(REPOSITORY), *arguments)
 
 
 def pins(checkout: Path, overlay: Path = DEV) -> dict[str, str]:
@@ -46,11 +36,10 @@ def clone(tmp_path: Path) -> Callable[[str], Path]:
     """A bare remote holding the application's manifests, and a function that clones it."""
     seed = tmp_path / "seed"
     shutil.copytree(REPOSITORY / APP, seed / APP, ignore=shutil.ignore_patterns("examples"))
-    identity = ("-c", "user.name=CI", "-c", "user.email=ci@example.invalid")
     git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", "remote.git")
     git(seed, "init", "--quiet", "--initial-branch=main")
     git(seed, "add", ".")
-    git(seed, *identity, "commit", "--quiet", "-m", "seed")
+    git(seed, "commit", "--quiet", "-m", "seed")
     git(seed, "push", "--quiet", str(tmp_path / "remote.git"), "main")
 
     def make(name: str) -> Path:

@@ -8,22 +8,14 @@ import hashlib
 import io
 import json
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import REPOSITORY
+from tests.conftest import REPOSITORY, invoke
+from tests.git_repos import git
 
-INVOKE = str(Path(sys.executable).parent / "invoke")
 APP = Path("gitops-repo") / "apps" / "online-boutique"
-
-
-def git(cwd: Path, *arguments: str) -> str:
-    identity = ["-c", "user.name=Dev", "-c", "user.email=dev@example.invalid"]
-    completed = subprocess.run(["git", *identity, *arguments], cwd=cwd, capture_output=True, text=True, timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
 
 
 def committed(root: Path, message: str) -> None:
@@ -32,8 +24,7 @@ def committed(root: Path, message: str) -> None:
 
 
 def diff(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    command = [INVOKE, "--search-root", str(REPOSITORY), "diff", "--root", str(root), *arguments]
-    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600, check=False)
+    return invoke(root, "--search-root", str(REPOSITORY), "diff", "--root", str(root), *arguments, timeout=600)
 
 
 def changes(root: Path) -> list[dict[str, Any]]:

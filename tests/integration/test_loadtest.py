@@ -4,10 +4,8 @@ No cluster is reachable here, so the replicas are reported as not sampled. Nothi
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from email.message import Message
@@ -15,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPOSITORY
+from tests.conftest import REPOSITORY, invoke
 from tests.stand_in_shop import stand_in_shop
-
-INVOKE = str(Path(sys.executable).parent / "invoke")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -38,10 +34,9 @@ def request(url: str, data: str | None = None, headers: dict[str, str] | None = 
 
 
 def loadtest(url: str, output: Path, home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    command = [INVOKE, "--search-root", str(REPOSITORY), "loadtest", "--url", url, "--output-dir", str(output)]
-    environment = {**os.environ, "HOME": str(home)}
-    environment.pop("KUBECONFIG", None)
-    return subprocess.run([*command, *arguments], capture_output=True, text=True, timeout=180, env=environment)
+    """The task with no cluster in reach: a fresh home, no KUBECONFIG."""
+    command = ["--search-root", str(REPOSITORY), "loadtest", "--url", url, "--output-dir", str(output), *arguments]
+    return invoke(home, *command, timeout=180, environment_overrides={"HOME": str(home), "KUBECONFIG": ""})
 
 
 def test_the_stand_in_answers_as_the_frontend_does() -> None:

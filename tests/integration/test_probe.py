@@ -5,7 +5,6 @@ one line within seconds. Only loopback and the addresses of these hosts are ever
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +15,7 @@ import pytest
 from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, SshSettings
 from gitops_toolkit.hosts.preflight import preflight
 from gitops_toolkit.hosts.probe import probe
-from tests.netns_hosts import NetnsHost, available, netns_hosts, stand_in_files
+from tests.netns_hosts import NetnsHost, available, key_pair, netns_hosts, stand_in_files
 
 pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
 
@@ -29,7 +28,7 @@ SWAPS = "/var/lib/stand-ins/swaps"
 def operator(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The operator's SSH key pair."""
     directory = tmp_path_factory.mktemp("operator")
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "id")], check=True)
+    key_pair(directory / "id")
     return directory
 
 
@@ -79,7 +78,7 @@ def test_an_unknown_host_key_refuses_the_host(hosts: list[NetnsHost], operator: 
 
 def test_a_changed_host_key_refuses_the_host(hosts: list[NetnsHost], operator: Path, tmp_path: Path) -> None:
     other_key = tmp_path / "other"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)], check=True)
+    key_pair(other_key)
     impostor = " ".join(other_key.with_suffix(".pub").read_text(encoding="utf-8").split()[:2])
     known = known_hosts_file(
         tmp_path / "known_hosts", [(hosts[0].address, impostor), (hosts[1].address, hosts[1].host_public_key)]
