@@ -35,7 +35,12 @@ class Shopper(FastHttpUser):
     wait_time = between(0.5, 2)
 
     def on_start(self) -> None:
+        """Each shopper first walks the whole journey once (home, currency, a product, cart, checkout), so that
+        even a short run exercises every step; then the weighted tasks."""
         self.index()
+        self.set_currency()
+        self.view_cart()
+        self.checkout()
 
     @task(1)
     def index(self) -> None:
