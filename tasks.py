@@ -15,13 +15,16 @@ from gitops_toolkit.bump.command import bump_image_command, promote_command
 from gitops_toolkit.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.crds.command import fetch_command
 from gitops_toolkit.diff.command import diff_command
+from gitops_toolkit.drill.command import DRILLS, drill_command
 from gitops_toolkit.gate.command import validate_command
 from gitops_toolkit.loadtest.command import loadtest_command
 from gitops_toolkit.site import site_command
 from gitops_toolkit.slack_command import seal_slack_command
+from gitops_toolkit.smoke.command import smoke_command
 from gitops_toolkit.system_packages import install_missing
 
 REPOSITORY = Path(__file__).resolve().parent
+KUBECONFIG_HELP = "default: $KUBECONFIG, then ~/.kube/gitops-platform.conf (bootstrap's), then ~/.kube/config"
 
 
 def _finish(code: int) -> None:
@@ -224,7 +227,7 @@ def diff(
         "max-p95-ms": "exit 1 when the 95th percentile latency exceeds this (milliseconds)",
         "max-error-rate": "exit 1 when more than this ratio of requests fail (0.01 is 1%)",
         "output-dir": "where the CSV, samples and PNG go (default: a new folder under reports/, which git ignores)",
-        "kubeconfig": "the cluster whose HPAs and pod CPU are sampled (default: $KUBECONFIG, then bootstrap's)",
+        "kubeconfig": "the cluster whose HPAs and pod CPU are sampled; " + KUBECONFIG_HELP,
         "context": "the kubeconfig context to use",
     }
 )
@@ -248,6 +251,49 @@ def loadtest(
     )
 
 
+@task(
+    help={
+        "kubeconfig": KUBECONFIG_HELP,
+        "context": "the kubeconfig context to use",
+        "url": "the shop through the shared Gateway, e.g. http://shop.DOMAIN (default: the HTTPRoute's host name)",
+        "format": "text, json or junit",
+        "output": "write the report to this file (the diagnostics bundle goes beside it)",
+    }
+)
+def smoke(
+    c: Context, kubeconfig: str = "", context: str = "", url: str = "", format: str = "text", output: str = ""
+) -> None:
+    """Is the platform working? Cluster, shop and observability checks (exit 0 all pass, 1 any fails, 2 unreachable)."""
+    _finish(smoke_command(REPOSITORY, kubeconfig, context, url, format, output))
+
+
+@task(
+    help={
+        "name": f"the drill: {', '.join(DRILLS)}",
+        "timeout": "seconds each wait may take (default: selfheal/drift 300, rollout 600, alert 1200)",
+        "kubeconfig": KUBECONFIG_HELP,
+        "context": "the kubeconfig context to use",
+        "format": "text, json or junit",
+        "namespace": "where Online Boutique runs (selfheal, drift)",
+        "overlay": "rollout: the overlay bumped and pushed (default: the dev overlay); its namespace is read from it",
+        "service": "rollout: the Deployment rolled",
+    }
+)
+def drill(
+    c: Context,
+    name: str,
+    timeout: float = 0,
+    kubeconfig: str = "",
+    context: str = "",
+    format: str = "text",
+    namespace: str = "online-boutique",
+    overlay: str = "",
+    service: str = "frontend",
+) -> None:
+    """An operational drill on the running cluster, cleaned up after (exit 0 pass, 1 fail, 2 could not run)."""
+    _finish(drill_command(REPOSITORY, name, timeout, kubeconfig, context, format, overlay, service, namespace))
+
+
 namespace = Collection(
     setup,
     validate,
@@ -257,6 +303,8 @@ namespace = Collection(
     promote,
     diff,
     loadtest,
+    smoke,
+    drill,
     Collection("crds", fetch_crds),
     Collection("charts", fetch_charts),
     Collection("alerts", test_alerts),

@@ -75,6 +75,27 @@ def _print_changes(changed: dict[str, str], pins: list[ImagePin]) -> None:
         print(f"{service}: {old} -> {tags[service]}")
 
 
+def publish_pins(overlay: Path, pins: list[ImagePin], root: Path, push_it: bool) -> str:
+    """Commit the pins already applied to `overlay` (and push them, re-applied on top when the remote moved);
+    the commit message."""
+    message = _message("Bump", pins, str(overlay.resolve().relative_to(root)))
+    edited = [overlay.resolve() / KUSTOMIZATION]
+    commit(root, edited, message)
+    if push_it:
+
+        def reapply() -> bool:
+            if not apply_pins(overlay, pins):
+                return False
+            commit(root, edited, message)
+            return True
+
+        attempts = push(root, reapply)
+        print(f"pushed ({attempts} attempt(s)): {message}")
+    else:
+        print(f"committed: {message}")
+    return message
+
+
 def bump_image_command(overlay: Path, sets: list[str], registry: str, commit_it: bool, push_it: bool) -> int:
     try:
         pins = parse_sets(sets, registry)
@@ -87,21 +108,7 @@ def bump_image_command(overlay: Path, sets: list[str], registry: str, commit_it:
             print(f"nothing to change: {overlay / KUSTOMIZATION} already pins these tags")
             return 0
         if root:
-            message = _message("Bump", pins, str(overlay.resolve().relative_to(root)))
-            edited = [overlay.resolve() / KUSTOMIZATION]
-            commit(root, edited, message)
-            if push_it:
-
-                def reapply() -> bool:
-                    if not apply_pins(overlay, pins):
-                        return False
-                    commit(root, edited, message)
-                    return True
-
-                attempts = push(root, reapply)
-                print(f"pushed ({attempts} attempt(s)): {message}")
-            else:
-                print(f"committed: {message}")
+            publish_pins(overlay, pins, root, push_it)
     except GitError as error:  # the edit is made; committing or pushing it failed
         print(str(error), file=sys.stderr)
         return 1

@@ -4,29 +4,11 @@ importing Locust patches the standard library for gevent."""
 
 from __future__ import annotations
 
-import datetime
 import random
 
 from locust import FastHttpUser, between, task
 
-from gitops_toolkit.loadtest.catalog import CURRENCIES, PRODUCTS
-
-TEST_CARD = "4432801561520454"  # a VISA number that passes the Luhn check; paymentservice accepts it
-
-
-def checkout_form() -> dict[str, str]:
-    return {
-        "email": "someone@example.com",
-        "street_address": "1600 Amphitheatre Parkway",
-        "zip_code": "94043",
-        "city": "Mountain View",
-        "state": "CA",
-        "country": "United States",
-        "credit_card_number": TEST_CARD,
-        "credit_card_expiration_month": str(random.randint(1, 12)),
-        "credit_card_expiration_year": str(datetime.date.today().year + 1),
-        "credit_card_cvv": f"{random.randint(100, 999)}",
-    }
+from gitops_toolkit.loadtest.catalog import CURRENCIES, ORDER_CONFIRMED, PRODUCTS, checkout_form
 
 
 class Shopper(FastHttpUser):
@@ -68,5 +50,5 @@ class Shopper(FastHttpUser):
     def checkout(self) -> None:
         self.add_to_cart()
         with self.client.post("/cart/checkout", data=checkout_form(), catch_response=True) as response:
-            if response.status_code == 200 and "order" not in response.text.lower():
+            if response.status_code == 200 and ORDER_CONFIRMED not in response.text.lower():
                 response.failure("checkout answered 200 without an order confirmation")

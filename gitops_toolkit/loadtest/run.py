@@ -17,7 +17,8 @@ import gevent  # noqa: E402
 from locust.env import Environment  # noqa: E402
 from locust.stats import CSV_STATS_INTERVAL_SEC, PERCENTILES_TO_REPORT, StatsCSVFileWriter  # noqa: E402
 
-from gitops_toolkit.cluster.kubectl_json import ClusterUnreachable, connect  # noqa: E402
+from gitops_toolkit.cluster.kubectl_json import connect  # noqa: E402
+from gitops_toolkit.errors import ToolError  # noqa: E402
 from gitops_toolkit.loadtest.journey import Shopper  # noqa: E402
 from gitops_toolkit.loadtest.plot import plot  # noqa: E402
 
@@ -45,7 +46,7 @@ def _cpu(cluster: Any) -> dict[str, float]:
     """{namespace/pod: millicores} from metrics-server (the metrics API); empty when it does not serve them."""
     try:
         items = cluster.raw("/apis/metrics.k8s.io/v1beta1/pods")["items"]
-    except ClusterUnreachable:
+    except ToolError:
         return {}
     return {
         f"{item['metadata']['namespace']}/{item['metadata']['name']}": round(
@@ -66,7 +67,7 @@ def main() -> None:
     try:
         cluster = connect(settings["kubeconfig"], settings["context"])
         cluster_note = ""
-    except ClusterUnreachable as error:
+    except ToolError as error:
         cluster, cluster_note = None, str(error)
     samples: list[dict[str, Any]] = []
 
@@ -87,7 +88,7 @@ def main() -> None:
                 try:
                     point["replicas"] = _replicas(cluster)
                     point["cpu_millicores"] = _cpu(cluster)
-                except ClusterUnreachable as error:
+                except ToolError as error:
                     cluster, cluster_note = None, str(error)
             samples.append(point)
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from gitops_toolkit.cluster.kubectl_json import ClusterUnreachable
-from gitops_toolkit.smoke.cluster_checks import FAIL, PASS, cluster_checks
+from gitops_toolkit.cluster.api import ClusterUnreachable
+from gitops_toolkit.smoke.cluster_checks import cluster_checks
+from gitops_toolkit.smoke.result import FAIL, PASS
 
 
 def node(name: str, ready: str = "True") -> dict[str, Any]:

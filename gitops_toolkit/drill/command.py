@@ -1,0 +1,99 @@
+"""`invoke drill NAME`: one operational drill against the running cluster, reported as the smoke test reports
+(a diagnostics bundle when it fails). Exit 0 passed, 1 failed or timed out, 2 could not run, 130 interrupted;
+in every case the drill has undone what it did."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from gitops_toolkit.cluster.api import ClusterApi, ClusterError, ClusterUnreachable
+from gitops_toolkit.cluster.kubectl_json import connect
+from gitops_toolkit.drill.alert import alert
+from gitops_toolkit.drill.drift import drift
+from gitops_toolkit.drill.rollout import rollout
+from gitops_toolkit.drill.selfheal import selfheal
+from gitops_toolkit.drill.settings import DrillSettings
+from gitops_toolkit.drill.waiting import Clock, DrillTimeout
+from gitops_toolkit.errors import ToolError
+from gitops_toolkit.smoke.outcome import conclude, format_problem
+from gitops_toolkit.smoke.result import FAIL, CheckResult
+
+DRILLS: dict[str, Callable[[DrillSettings], list[CheckResult]]] = {
+    "selfheal": selfheal,
+    "drift": drift,
+    "rollout": rollout,
+    "alert": alert,
+}
+# Seconds each wait may take by default: PodCrashLooping needs 5 minutes of back-off, then its 5 minutes `for`.
+DEFAULT_TIMEOUTS = {"selfheal": 300, "drift": 300, "rollout": 600, "alert": 1200}
+INTERRUPTED = 130
+DEV_OVERLAY = Path("gitops-repo") / "apps" / "online-boutique" / "overlays" / "dev"
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled) unwinds like Ctrl-C, so every drill's clean-up runs."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def drill_command(
+    root: Path,
+    name: str,
+    timeout: float,
+    kubeconfig: str = "",
+    context: str = "",
+    output_format: str = "text",
+    overlay: str = "",
+    service: str = "frontend",
+    namespace: str = "online-boutique",
+    poll_seconds: float = 2.0,
+    connect_to: Callable[[str, str], ClusterApi] = connect,
+) -> int:
+    if name not in DRILLS:
+        print(f"drill: {name!r} is not a drill; choose one of {', '.join(DRILLS)}", file=sys.stderr)
+        return 2
+    if problem := format_problem(output_format) or ("--timeout must be positive" if timeout < 0 else ""):
+        print(f"drill: {problem}", file=sys.stderr)
+        return 2
+    suite = f"drill {name}"
+    try:
+        cluster = connect_to(kubeconfig, context)
+        try:
+            settings = DrillSettings(
+                cluster=cluster,
+                clock=Clock(timeout or DEFAULT_TIMEOUTS[name], poll_seconds),
+                namespace=namespace,
+                overlay=Path(overlay) if overlay else root / DEV_OVERLAY,
+                service=service,
+            )
+            try:
+                # Progress lines go to stderr: stdout carries the report alone (json and junit included).
+                with _terminate_as_interrupt(), contextlib.redirect_stdout(sys.stderr):
+                    results = DRILLS[name](settings)
+            except (DrillTimeout, ClusterError) as error:
+                fix = "the diagnostics bundle holds the events and logs; `invoke smoke` says what else is wrong"
+                results = [CheckResult(f"DRILL-{name.upper()}", FAIL, 0.0, str(error), fix)]
+            return conclude(root, suite, cluster, results, output_format, "")
+        finally:
+            cluster.close()
+    except KeyboardInterrupt:
+        print(f"{suite}: interrupted; what the drill changed was undone", file=sys.stderr)
+        return INTERRUPTED
+    except ClusterUnreachable as error:
+        print(f"{suite}: {error}", file=sys.stderr)
+        return 2
+    except ToolError as error:
+        print(f"{suite}: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,18 @@
+"""What every drill is given: the cluster, the shop's namespace, how long to wait, and the repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_toolkit.cluster.api import ClusterApi
+from gitops_toolkit.drill.waiting import Clock
+
+
+@dataclass(frozen=True)
+class DrillSettings:
+    cluster: ClusterApi
+    clock: Clock
+    namespace: str  # where Online Boutique runs (selfheal, drift)
+    overlay: Path  # the overlay the rollout drill bumps (its namespace is read from it)
+    service: str  # the Deployment the rollout drill rolls
