@@ -26,7 +26,7 @@ HTTP_SECONDS = 15
 FORWARD_START_SECONDS = 15
 # kubectl's words for "no answer" or "not let in", as opposed to an answer that refuses the request
 _UNREACHABLE = re.compile(
-    r"unable to connect|connection refused|no such host|i/o timeout|timeout|tls:|x509|unauthorized"
+    r"unable to connect|connection refused|was refused|no such host|i/o timeout|timeout|tls:|x509|unauthorized"
     r"|provide credentials|context .* does not exist|no configuration|network is unreachable",
     re.IGNORECASE,
 )
@@ -83,10 +83,11 @@ class Cluster:
                 f"the cluster of {self.kubeconfig} did not answer within {COMMAND_SECONDS} s"
             ) from None
         if completed.returncode != 0:
-            first = next((line for line in completed.stderr.splitlines() if line.strip()), "kubectl failed").strip()
-            if _UNREACHABLE.search(first):
-                raise ClusterUnreachable(f"the cluster of {self.kubeconfig}: {first}")
-            raise ClusterError(f"kubectl {' '.join(arguments[:3])}: {first}")
+            # kubectl's last line sums up (client-go's retry noise comes before it)
+            last = next((line for line in reversed(completed.stderr.splitlines()) if line.strip()), "kubectl failed")
+            if _UNREACHABLE.search(last):
+                raise ClusterUnreachable(f"the cluster of {self.kubeconfig}: {last.strip()}")
+            raise ClusterError(f"kubectl {' '.join(arguments[:3])}: {last.strip()}")
         return completed.stdout
 
     def get(self, *arguments: str) -> Any:

@@ -11,11 +11,13 @@ from typing import Any
 
 from gitops_toolkit.bump.command import apply_pins, parse_sets, publish_pins
 from gitops_toolkit.bump.kustomization import Kustomization
+from gitops_toolkit.bump.overlay_images import image_name
 from gitops_toolkit.bump.publish import push, require_clean, work_tree
 from gitops_toolkit.cluster.api import ClusterApi, ClusterError
 from gitops_toolkit.drill.settings import DrillSettings
 from gitops_toolkit.drill.workloads import container_image, deployment, pods_of, rollout_state
 from gitops_toolkit.errors import ToolError
+from gitops_toolkit.image_tags import is_digest
 from gitops_toolkit.smoke.result import PASS, CheckResult
 from gitops_toolkit.tools.git import git
 
@@ -32,9 +34,7 @@ def running_digest(cluster: ClusterApi, item: dict[str, Any]) -> str:
 
 def _new_image(image: str, tag: str) -> str:
     """The image reference kustomize writes for `tag` (a digest or a tag)."""
-    name = image.split("@", 1)[0]
-    name = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
-    return f"{name}@{tag}" if tag.startswith("sha256:") else f"{name}:{tag}"
+    return f"{image_name(image)}{'@' if is_digest(tag) else ':'}{tag}"
 
 
 def _revert(root: Any, commit: str) -> None:

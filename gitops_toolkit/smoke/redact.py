@@ -13,7 +13,7 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----.*?-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----", re.S
 )
 _NAMED_VALUE = re.compile(
-    r"""(?P<name>[A-Za-z_][\w.-]*)(?P<quote>["']?)(?P<sep>\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|\S+)"""
+    r"""(?P<name>[A-Za-z_][\w.-]*)(?P<quote>["']?)(?P<sep>[ \t]*[:=][ \t]*)(?P<value>"[^"]*"|'[^']*'|\S+)"""
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^@\s/]+@")
