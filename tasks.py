@@ -277,6 +277,7 @@ def smoke(
         "namespace": "where Online Boutique runs (selfheal, drift)",
         "overlay": "rollout: the overlay bumped and pushed (default: the dev overlay); its namespace is read from it",
         "service": "rollout: the Deployment rolled",
+        "tag": "rollout: the tag or sha256: digest to roll to (default: the digest its pods already run)",
     }
 )
 def drill(
@@ -289,9 +290,10 @@ def drill(
     namespace: str = "online-boutique",
     overlay: str = "",
     service: str = "frontend",
+    tag: str = "",
 ) -> None:
     """An operational drill on the running cluster, cleaned up after (exit 0 pass, 1 fail, 2 could not run)."""
-    _finish(drill_command(REPOSITORY, name, timeout, kubeconfig, context, format, overlay, service, namespace))
+    _finish(drill_command(REPOSITORY, name, timeout, kubeconfig, context, format, overlay, service, tag, namespace))
 
 
 namespace = Collection(

@@ -11,6 +11,7 @@ import os
 import re
 import selectors
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -128,6 +129,8 @@ class Cluster:
             while time.monotonic() < deadline and process.poll() is None:
                 ready = selector.select(timeout=max(deadline - time.monotonic(), 0))
                 if ready and (match := _FORWARDING.search(process.stdout.readline())):
+                    # kubectl prints a line per connection from now on: keep reading, or its pipe fills up
+                    threading.Thread(target=process.stdout.read, daemon=True).start()
                     self._forwards[key] = (process, int(match.group(1)))
                     return int(match.group(1))
         process.kill()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def drill_command(
     output_format: str = "text",
     overlay: str = "",
     service: str = "frontend",
+    tag: str = "",
     namespace: str = "online-boutique",
     poll_seconds: float = 2.0,
     connect_to: Callable[[str, str], ClusterApi] = connect,
@@ -64,7 +66,7 @@ def drill_command(
     if name not in DRILLS:
         print(f"drill: {name!r} is not a drill; choose one of {', '.join(DRILLS)}", file=sys.stderr)
         return 2
-    if problem := format_problem(output_format) or ("--timeout must be positive" if timeout < 0 else ""):
+    if problem := format_problem(output_format) or ("--timeout must not be negative" if timeout < 0 else ""):
         print(f"drill: {problem}", file=sys.stderr)
         return 2
     suite = f"drill {name}"
@@ -77,14 +79,17 @@ def drill_command(
                 namespace=namespace,
                 overlay=Path(overlay) if overlay else root / DEV_OVERLAY,
                 service=service,
+                tag=tag,
             )
+            started = time.monotonic()
             try:
                 # Progress lines go to stderr: stdout carries the report alone (json and junit included).
                 with _terminate_as_interrupt(), contextlib.redirect_stdout(sys.stderr):
                     results = DRILLS[name](settings)
             except (DrillTimeout, ClusterError) as error:
                 fix = "the diagnostics bundle holds the events and logs; `invoke smoke` says what else is wrong"
-                results = [CheckResult(f"DRILL-{name.upper()}", FAIL, 0.0, str(error), fix)]
+                seconds = round(time.monotonic() - started, 1)
+                results = [CheckResult(f"DRILL-{name.upper()}", FAIL, seconds, str(error), fix)]
             return conclude(root, suite, cluster, results, output_format, "")
         finally:
             cluster.close()

@@ -7,6 +7,7 @@ on failure or Ctrl-C) and the drill waits for the Deployment to come back."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.bump.command import apply_pins, parse_sets, publish_pins
@@ -37,7 +38,7 @@ def _new_image(image: str, tag: str) -> str:
     return f"{image_name(image)}{'@' if is_digest(tag) else ':'}{tag}"
 
 
-def _revert(root: Any, commit: str) -> None:
+def _revert(root: Path, commit: str) -> None:
     def again() -> bool:
         git(root, "revert", "--no-edit", commit)
         return True
@@ -46,7 +47,7 @@ def _revert(root: Any, commit: str) -> None:
     push(root, again)
 
 
-def rollout(settings: DrillSettings, tag: str = "") -> list[CheckResult]:
+def rollout(settings: DrillSettings) -> list[CheckResult]:
     cluster, overlay, service = settings.cluster, settings.overlay, settings.service
     namespace = str(Kustomization(overlay).data.get("namespace") or "")
     if not namespace:
@@ -57,7 +58,7 @@ def rollout(settings: DrillSettings, tag: str = "") -> list[CheckResult]:
     if state := rollout_state(before):
         raise ClusterError(f"Deployment {namespace}/{service} is not settled ({state}); run `invoke smoke`")
     old_image = container_image(before)
-    tag = tag or running_digest(cluster, before)
+    tag = settings.tag or running_digest(cluster, before)
     new_image = _new_image(old_image, tag)
     if new_image == old_image:
         raise ToolError(f"Deployment {namespace}/{service} already runs {old_image}; pass --tag with another tag")

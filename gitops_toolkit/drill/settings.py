@@ -16,3 +16,4 @@ class DrillSettings:
     namespace: str  # where Online Boutique runs (selfheal, drift)
     overlay: Path  # the overlay the rollout drill bumps (its namespace is read from it)
     service: str  # the Deployment the rollout drill rolls
+    tag: str = ""  # the tag or digest it rolls to (default: the digest its pods run now)

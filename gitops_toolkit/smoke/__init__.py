@@ -1,2 +1,2 @@
-"""Checks of a running platform, each with an ID, a status and the fix to try (the cluster's part so far;
-`invoke smoke` itself is still to come)."""
+"""`invoke smoke`: checks of a running platform (cluster, the shop through the Gateway, observability), each
+with an ID, a status, a duration and the fix to try; a redacted diagnostics bundle when any fails."""
