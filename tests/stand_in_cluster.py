@@ -46,6 +46,7 @@ class StandInCluster:
         self.new_pods_start = True  # False: new pods stay Pending (no room on the nodes, say)
         self.self_heal = True  # Argo CD's selfHeal is on
         self.alerting = True  # kube-state-metrics -> Prometheus -> Alertmanager works
+        self.resolving = True  # False: a fired alert stays active (say, the pod's namespace never goes away)
         self.desired_images: Callable[[], dict[tuple[str, str], str]] = dict  # what git says, per Deployment
         self.interrupt_after: int | None = None  # raise KeyboardInterrupt at this request (Ctrl-C)
         self.closed = False
@@ -205,7 +206,7 @@ class StandInCluster:
         for namespace in list(self.alerts):
             if namespace not in crashing:
                 since = self.gone_since.setdefault(namespace, self.step)
-                if self.step - since >= ALERT_DELAY:
+                if self.resolving and self.step - since >= ALERT_DELAY:
                     del self.alerts[namespace]
 
     # ----- the interface -----

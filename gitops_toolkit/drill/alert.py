@@ -8,6 +8,7 @@ import json
 import secrets
 import sys
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 from gitops_toolkit.cluster.api import ClusterApi, ClusterError
@@ -65,11 +66,10 @@ def alerts_for(cluster: ClusterApi, namespace: str) -> list[dict[str, Any]]:
     return list(ask(cluster, ALERTMANAGER, path))
 
 
-def alert(settings: DrillSettings) -> list[CheckResult]:
+def alert(settings: DrillSettings) -> Iterator[CheckResult]:
     cluster, clock = settings.cluster, settings.clock
     namespace = f"drill-alert-{secrets.token_hex(3)}"
     manifest = "\n".join(json.dumps(document) for document in crashing_pod(namespace))
-    results = []
     try:
         cluster.change("apply", "-f", "-", stdin=manifest)
 
@@ -81,11 +81,8 @@ def alert(settings: DrillSettings) -> list[CheckResult]:
             return "" if CRITICAL_RECEIVER in receivers else f"routed to {', '.join(sorted(map(str, receivers)))}"
 
         seconds = clock.wait_for(f"{ALERT} for {namespace} routed to {CRITICAL_RECEIVER}", routed)
-        results.append(
-            CheckResult(
-                "DRILL-ALERT-FIRING", PASS, seconds, f"{ALERT} for {namespace}/crash-loop reached {CRITICAL_RECEIVER}"
-            )
-        )
+        detail = f"{ALERT} for {namespace}/crash-loop reached {CRITICAL_RECEIVER}"
+        yield CheckResult("DRILL-ALERT-FIRING", PASS, seconds, detail)
     finally:
         print(f"drill: deleting namespace {namespace}", file=sys.stderr)
         try:
@@ -95,5 +92,4 @@ def alert(settings: DrillSettings) -> list[CheckResult]:
     seconds = clock.wait_for(
         f"{ALERT} for {namespace} resolved", lambda: "still active" if alerts_for(cluster, namespace) else ""
     )
-    results.append(CheckResult("DRILL-ALERT-RESOLVED", PASS, seconds, f"the alert resolved once {namespace} was gone"))
-    return results
+    yield CheckResult("DRILL-ALERT-RESOLVED", PASS, seconds, f"the alert resolved once {namespace} was gone")

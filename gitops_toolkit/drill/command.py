@@ -23,7 +23,8 @@ from gitops_toolkit.errors import ToolError
 from gitops_toolkit.smoke.outcome import conclude, format_problem
 from gitops_toolkit.smoke.result import FAIL, CheckResult
 
-DRILLS: dict[str, Callable[[DrillSettings], list[CheckResult]]] = {
+# Each drill yields a result per stage as it passes, so a later failure keeps the earlier passes.
+DRILLS: dict[str, Callable[[DrillSettings], Iterator[CheckResult]]] = {
     "selfheal": selfheal,
     "drift": drift,
     "rollout": rollout,
@@ -81,15 +82,16 @@ def drill_command(
                 service=service,
                 tag=tag,
             )
+            results: list[CheckResult] = []
             started = time.monotonic()
             try:
                 # Progress lines go to stderr: stdout carries the report alone (json and junit included).
                 with _terminate_as_interrupt(), contextlib.redirect_stdout(sys.stderr):
-                    results = DRILLS[name](settings)
+                    results.extend(DRILLS[name](settings))
             except (DrillTimeout, ClusterError) as error:
                 fix = "the diagnostics bundle holds the events and logs; `invoke smoke` says what else is wrong"
-                seconds = round(time.monotonic() - started, 1)
-                results = [CheckResult(f"DRILL-{name.upper()}", FAIL, seconds, str(error), fix)]
+                seconds = round(time.monotonic() - started - sum(result.seconds for result in results), 1)
+                results.append(CheckResult(f"DRILL-{name.upper()}", FAIL, seconds, str(error), fix))
             return conclude(root, suite, cluster, results, output_format, "")
         finally:
             cluster.close()

@@ -3,13 +3,15 @@ replicas back. If Argo CD does not, the drill puts them back itself (also on fai
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from gitops_toolkit.cluster.api import ClusterError
 from gitops_toolkit.drill.settings import DrillSettings
 from gitops_toolkit.drill.workloads import ARGO_CD_TRACKING, deployment, deployments
 from gitops_toolkit.smoke.result import PASS, CheckResult
 
 
-def drift(settings: DrillSettings) -> list[CheckResult]:
+def drift(settings: DrillSettings) -> Iterator[CheckResult]:
     cluster, namespace = settings.cluster, settings.namespace
     scaled_by_hpa = {
         hpa["spec"]["scaleTargetRef"]["name"]
@@ -39,4 +41,4 @@ def drift(settings: DrillSettings) -> list[CheckResult]:
             cluster.change("scale", "deployment", name, "-n", namespace, f"--replicas={wanted}")
             print(f"drill: put Deployment {namespace}/{name} back to {wanted} replicas myself")
     detail = f"scaled Deployment {namespace}/{name} to {wanted + 1} by hand; Argo CD put it back to {wanted}"
-    return [CheckResult("DRILL-DRIFT", PASS, seconds, detail)]
+    yield CheckResult("DRILL-DRIFT", PASS, seconds, detail)

@@ -7,6 +7,7 @@ on failure or Ctrl-C) and the drill waits for the Deployment to come back."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def _revert(root: Path, commit: str) -> None:
     push(root, again)
 
 
-def rollout(settings: DrillSettings) -> list[CheckResult]:
+def rollout(settings: DrillSettings) -> Iterator[CheckResult]:
     cluster, overlay, service = settings.cluster, settings.overlay, settings.service
     namespace = str(Kustomization(overlay).data.get("namespace") or "")
     if not namespace:
@@ -88,4 +89,4 @@ def rollout(settings: DrillSettings) -> list[CheckResult]:
         f"pushed {service}={tag} to {overlay}; Argo CD applied it after {synced:g} s, "
         f"the new ReplicaSet was available {ready:g} s later; reverted"
     )
-    return [CheckResult("DRILL-ROLLOUT", PASS, round(synced + ready, 1), detail)]
+    yield CheckResult("DRILL-ROLLOUT", PASS, round(synced + ready, 1), detail)

@@ -3,13 +3,15 @@ is fully available again. Nothing to undo: the Deployment's controller does the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from gitops_toolkit.cluster.api import ClusterError
 from gitops_toolkit.drill.settings import DrillSettings
 from gitops_toolkit.drill.workloads import deployment, deployments, is_ready, pods_of, rollout_state
 from gitops_toolkit.smoke.result import PASS, CheckResult
 
 
-def selfheal(settings: DrillSettings) -> list[CheckResult]:
+def selfheal(settings: DrillSettings) -> Iterator[CheckResult]:
     cluster, namespace = settings.cluster, settings.namespace
     candidates = [item for item in deployments(cluster, namespace) if not rollout_state(item)]
     if not candidates:
@@ -33,4 +35,4 @@ def selfheal(settings: DrillSettings) -> list[CheckResult]:
 
     seconds = settings.clock.wait_for(f"Deployment {namespace}/{name} healed", replaced)
     detail = f"deleted pod {victim['metadata']['name']}; Deployment {namespace}/{name} fully available again"
-    return [CheckResult("DRILL-SELFHEAL", PASS, seconds, detail)]
+    yield CheckResult("DRILL-SELFHEAL", PASS, seconds, detail)

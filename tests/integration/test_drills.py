@@ -115,6 +115,19 @@ def test_alert_passes_when_the_crash_loop_reaches_slack_critical_and_resolves(
     assert not [key for key in cluster.pods if key[0] == namespace]
 
 
+def test_alert_that_never_resolves_keeps_the_firing_pass_and_fails_the_resolution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster = StandInCluster()
+    cluster.resolving = False
+    assert drill(cluster, tmp_path, "alert", timeout=0.3) == 1
+    [firing, resolution] = report(capsys)["checks"]  # type: ignore[misc]
+    assert (firing["id"], firing["status"]) == ("DRILL-ALERT-FIRING", "pass")
+    assert (resolution["id"], resolution["status"]) == ("DRILL-ALERT", "fail")
+    assert "resolved: not within 0.3 s (last seen: still active)" in resolution["detail"]
+    assert not [name for name in cluster.namespaces if name.startswith("drill-alert-")]
+
+
 @pytest.mark.parametrize("interrupt", [False, True])
 def test_alert_removes_its_namespace_on_timeout_and_on_ctrl_c(
     interrupt: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
