@@ -258,13 +258,20 @@ def loadtest(
         "url": "the shop through the shared Gateway, e.g. http://shop.DOMAIN (default: the HTTPRoute's host name)",
         "format": "text, json or junit",
         "output": "write the report to this file (the diagnostics bundle goes beside it)",
+        "namespace": "where Online Boutique runs: online-boutique (prod) or online-boutique-dev",
     }
 )
 def smoke(
-    c: Context, kubeconfig: str = "", context: str = "", url: str = "", format: str = "text", output: str = ""
+    c: Context,
+    kubeconfig: str = "",
+    context: str = "",
+    url: str = "",
+    format: str = "text",
+    output: str = "",
+    namespace: str = "online-boutique",
 ) -> None:
     """Is the platform working? Cluster, shop and observability checks (exit 0 all pass, 1 any fails, 2 unreachable)."""
-    _finish(smoke_command(REPOSITORY, kubeconfig, context, url, format, output))
+    _finish(smoke_command(REPOSITORY, kubeconfig, context, url, format, output, namespace))
 
 
 @task(

@@ -338,11 +338,12 @@ class StandInCluster:
             return HttpAnswer(200, json.dumps(found))
         if service.endswith("-alertmanager") and route == "/api/v2/status":
             return HttpAnswer(200, json.dumps({"config": {"original": SLACK_CONFIG}}))
-        if service == "loki-gateway":
-            values = [["1700000000000000000", "GET /"]] if self.shop_logs else []
-            return HttpAnswer(
-                200, json.dumps({"data": {"result": [{"stream": {"namespace": SHOP}, "values": values}]}})
-            )
+        if service == "loki-gateway":  # log lines of the namespace the query selects, if it has pods
+            namespace = parameters["query"][0].removeprefix('{namespace="').removesuffix('"}')
+            logging = self.shop_logs and any(key[0] == namespace for key in self.pods)
+            values = [["1700000000000000000", "GET /"]] if logging else []
+            result = [{"stream": {"namespace": namespace}, "values": values}]
+            return HttpAnswer(200, json.dumps({"data": {"result": result}}))
         if service == "tempo":
             return HttpAnswer(200, json.dumps({"traces": [{"traceID": "abc"}] if self.frontend_traces else []}))
         if service.endswith("-grafana"):

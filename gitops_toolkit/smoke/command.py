@@ -12,27 +12,27 @@ from gitops_toolkit.cluster.api import ClusterApi, ClusterError, ClusterUnreacha
 from gitops_toolkit.cluster.kubectl_json import connect
 from gitops_toolkit.smoke.cluster_checks import cluster_checks
 from gitops_toolkit.smoke.entry_journey import entry_checks
-from gitops_toolkit.smoke.observability_checks import SHOP_NAMESPACE, observability_checks
+from gitops_toolkit.smoke.observability_checks import observability_checks
 from gitops_toolkit.smoke.outcome import conclude, format_problem
 from gitops_toolkit.smoke.result import FAIL, CheckResult
 
 GATEWAY = ("envoy-gateway-system", "platform-gateway")
 
 
-def shop_url(cluster: ClusterApi) -> str:
+def shop_url(cluster: ClusterApi, shop: str) -> str:
     """http://HOST of the shop's HTTPRoute, else the Gateway's address (MetalLB's)."""
-    route = cluster.get("httproute", "frontend", "-n", SHOP_NAMESPACE)
+    route = cluster.get("httproute", "frontend", "-n", shop)
     if hostnames := route.get("spec", {}).get("hostnames"):
         return f"http://{hostnames[0]}"
     gateway = cluster.get("gateway", GATEWAY[1], "-n", GATEWAY[0])
     if addresses := gateway.get("status", {}).get("addresses"):
         return f"http://{addresses[0]['value']}"
-    raise ClusterError(f"the HTTPRoute {SHOP_NAMESPACE}/frontend has no host name and the Gateway no address")
+    raise ClusterError(f"the HTTPRoute {shop}/frontend has no host name and the Gateway no address")
 
 
-def _entry(cluster: ClusterApi, url: str) -> list[CheckResult]:
+def _entry(cluster: ClusterApi, url: str, shop: str) -> list[CheckResult]:
     try:
-        return entry_checks(url or shop_url(cluster))
+        return entry_checks(url or shop_url(cluster, shop), shop)
     except ClusterError as error:
         return [CheckResult("ENTRY-GATEWAY-ANSWERS", FAIL, 0.0, str(error), "pass --url http://shop.DOMAIN")]
 
@@ -44,6 +44,7 @@ def smoke_command(
     url: str,
     output_format: str,
     output: str,
+    shop: str = "online-boutique",
     connect_to: Callable[[str, str], ClusterApi] = connect,
 ) -> int:
     if problem := format_problem(output_format):
@@ -55,7 +56,7 @@ def smoke_command(
     try:
         cluster = connect_to(kubeconfig, context)
         try:
-            results = cluster_checks(cluster) + _entry(cluster, url) + observability_checks(cluster)
+            results = cluster_checks(cluster) + _entry(cluster, url, shop) + observability_checks(cluster, shop)
             return conclude(root, "smoke", cluster, results, output_format, output)
         finally:
             cluster.close()

@@ -32,7 +32,7 @@ def _step(session: requests.Session, method: str, url: str, expect: str = "", **
     return walk
 
 
-def entry_checks(url: str) -> list[CheckResult]:
+def entry_checks(url: str, shop: str) -> list[CheckResult]:
     base = url.rstrip("/")
     session = requests.Session()
     session.headers["Referer"] = f"{base}/"  # /setCurrency redirects back to it, as from a browser
@@ -65,7 +65,7 @@ def entry_checks(url: str) -> list[CheckResult]:
             timed(
                 "ENTRY-SHOPPER-JOURNEY",
                 "home, currency, product, cart, checkout and order confirmation all answered",
-                "the failing step names the page: `kubectl -n online-boutique logs deploy/frontend`, then the "
+                f"the failing step names the page: `kubectl -n {shop} logs deploy/frontend`, then the "
                 "service behind it (checkout: checkoutservice, paymentservice, emailservice)",
                 walk_journey,
             ),

@@ -17,7 +17,6 @@ from gitops_toolkit.cluster.api import ClusterApi, ClusterError
 from gitops_toolkit.smoke.cluster_checks import items, where
 from gitops_toolkit.smoke.result import CheckResult, timed
 
-SHOP_NAMESPACE = "online-boutique"
 RECENT_SECONDS = 15 * 60
 PROMETHEUS = ("monitoring", "kube-prometheus-stack-prometheus", 9090)
 ALERTMANAGER = ("monitoring", "kube-prometheus-stack-alertmanager", 9093)
@@ -74,14 +73,14 @@ def slack_receiver(cluster: ClusterApi) -> list[str]:
     return [] if slack else ["Alertmanager's running configuration has no receiver with slack_configs"]
 
 
-def recent_shop_logs(cluster: ClusterApi) -> list[str]:
+def recent_shop_logs(cluster: ClusterApi, shop: str) -> list[str]:
     path = "/loki/api/v1/query_range?" + query(
-        query=f'{{namespace="{SHOP_NAMESPACE}"}}', since=f"{RECENT_SECONDS}s", limit=5, direction="backward"
+        query=f'{{namespace="{shop}"}}', since=f"{RECENT_SECONDS}s", limit=5, direction="backward"
     )
     streams = ask(cluster, LOKI, path)["data"]["result"]
     if any(stream.get("values") for stream in streams):
         return []
-    return [f"no log line of namespace {SHOP_NAMESPACE} in the last {RECENT_SECONDS // 60} minutes"]
+    return [f"no log line of namespace {shop} in the last {RECENT_SECONDS // 60} minutes"]
 
 
 def recent_frontend_trace(cluster: ClusterApi) -> list[str]:
@@ -106,7 +105,8 @@ def grafana_datasources(cluster: ClusterApi) -> list[str]:
     return problems if datasources else ["Grafana has no datasource"]
 
 
-def observability_checks(cluster: ClusterApi) -> list[CheckResult]:
+def observability_checks(cluster: ClusterApi, shop: str) -> list[CheckResult]:
+    """The checks, in order; `shop` is the namespace Online Boutique runs in."""
     return [
         timed(
             "PROMETHEUS-TARGETS-UP",
@@ -129,9 +129,9 @@ def observability_checks(cluster: ClusterApi) -> list[CheckResult]:
         ),
         timed(
             "LOKI-RECENT-LOGS",
-            f"Loki has recent log lines of {SHOP_NAMESPACE}",
+            f"Loki has recent log lines of {shop}",
             "the Alloy DaemonSet in logging (its logs name the push error) and Loki's gateway",
-            lambda: recent_shop_logs(cluster),
+            lambda: recent_shop_logs(cluster, shop),
         ),
         timed(
             "TEMPO-RECENT-TRACE",

@@ -35,8 +35,10 @@ CHECKS = {
 }
 
 
-def smoke(cluster: StandInCluster, root: Path, url: str, output_format: str = "text", output: str = "") -> int:
-    return smoke_command(root, "", "", url, output_format, output, connect_to=lambda kubeconfig, context: cluster)
+def smoke(
+    cluster: StandInCluster, root: Path, url: str, output_format: str = "text", output: str = "", shop: str = SHOP
+) -> int:
+    return smoke_command(root, "", "", url, output_format, output, shop, connect_to=lambda kubeconfig, context: cluster)
 
 
 def checks_by_status(report: str) -> dict[str, set[str]]:
@@ -128,6 +130,15 @@ def test_each_observability_or_node_fault_fails_its_check_in_junit(
     failing = [case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None]
     assert failing == [check]
     assert "diagnostics: " in capsys.readouterr().out
+
+
+def test_the_shop_namespace_is_the_one_asked_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with stand_in_shop() as shop:
+        code = smoke(StandInCluster(), tmp_path, f"http://127.0.0.1:{shop.server_port}", shop="online-boutique-dev")
+    report = capsys.readouterr().out
+    assert code == 1
+    assert [line.split()[1] for line in report.splitlines() if line.startswith("FAIL")] == ["LOKI-RECENT-LOGS"]
+    assert "no log line of namespace online-boutique-dev" in report
 
 
 def test_an_unreachable_cluster_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
