@@ -26,12 +26,18 @@ def conclude(
             evidence = str(write_bundle(directory, suite.replace(" ", "-"), collect(cluster, results)))
         except ClusterUnreachable as error:
             print(f"{suite}: no diagnostics bundle: {error}", file=sys.stderr)
+        except OSError as error:
+            print(f"{suite}: no diagnostics bundle: cannot write in {directory}: {error.strerror}", file=sys.stderr)
     report = FORMATS[output_format](suite, results, evidence)
-    if output:
-        write_atomic(Path(output), report)
-        print(f"{suite}: report written to {output}" + (f"; diagnostics: {evidence}" if evidence else ""))
-    else:
+    if not output:
         sys.stdout.write(report)
+        return 1 if failed else 0
+    try:
+        write_atomic(Path(output), report)
+    except OSError as error:
+        print(f"{suite}: cannot write {output}: {error.strerror}; choose another --output", file=sys.stderr)
+        return 2
+    print(f"{suite}: report written to {output}" + (f"; diagnostics: {evidence}" if evidence else ""))
     return 1 if failed else 0
 
 

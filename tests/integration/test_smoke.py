@@ -141,6 +141,24 @@ def test_the_shop_namespace_is_the_one_asked_for(tmp_path: Path, capsys: pytest.
     assert "no log line of namespace online-boutique-dev" in report
 
 
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    with stand_in_shop() as shop:
+        code = smoke(
+            StandInCluster(),
+            tmp_path,
+            f"http://127.0.0.1:{shop.server_port}",
+            "junit",
+            str(tmp_path / "a-file" / "x.xml"),
+        )
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"smoke: cannot write {tmp_path}/a-file/x.xml: ") and line.endswith(
+        "choose another --output"
+    )
+
+
 def test_an_unreachable_cluster_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cluster = StandInCluster()
     cluster.unreachable = True
