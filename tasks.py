@@ -24,6 +24,7 @@ from gitops_toolkit.smoke.command import smoke_command
 from gitops_toolkit.system_packages import install_missing
 
 REPOSITORY = Path(__file__).resolve().parent
+CONTEXT_HELP = "the kubeconfig context to use (default: its current context)"
 KUBECONFIG_HELP = "default: $KUBECONFIG, then ~/.kube/gitops-platform.conf (bootstrap's), then ~/.kube/config"
 
 
@@ -228,7 +229,7 @@ def diff(
         "max-error-rate": "exit 1 when more than this ratio of requests fail (0.01 is 1%)",
         "output-dir": "where the CSV, samples and PNG go (default: a new folder under reports/, which git ignores)",
         "kubeconfig": "the cluster whose HPAs and pod CPU are sampled; " + KUBECONFIG_HELP,
-        "context": "the kubeconfig context to use",
+        "context": CONTEXT_HELP,
     }
 )
 def loadtest(
@@ -254,7 +255,7 @@ def loadtest(
 @task(
     help={
         "kubeconfig": KUBECONFIG_HELP,
-        "context": "the kubeconfig context to use",
+        "context": CONTEXT_HELP,
         "url": "the shop through the shared Gateway, e.g. http://shop.DOMAIN (default: the HTTPRoute's host name)",
         "format": "text, json or junit",
         "output": "write the report to this file (the diagnostics bundle goes beside it)",
@@ -279,7 +280,7 @@ def smoke(
         "name": f"the drill: {', '.join(DRILLS)}",
         "timeout": "seconds each wait may take (default: selfheal/drift 300, rollout 600, alert 1200)",
         "kubeconfig": KUBECONFIG_HELP,
-        "context": "the kubeconfig context to use",
+        "context": CONTEXT_HELP,
         "format": "text, json or junit",
         "namespace": "where Online Boutique runs (selfheal, drift)",
         "overlay": "rollout: the overlay bumped and pushed (default: the dev overlay); its namespace is read from it",

@@ -59,12 +59,6 @@ class Cluster:
         self.context = context
         self._forwards: dict[tuple[str, str, int], tuple[subprocess.Popen[str], int]] = {}
 
-    def __enter__(self) -> Cluster:
-        return self
-
-    def __exit__(self, *exception: object) -> None:
-        self.close()
-
     def _command(self) -> list[str]:
         command = [str(kubectl_path()), "--kubeconfig", str(self.kubeconfig), f"--request-timeout={REQUEST_TIMEOUT}"]
         return command + (["--context", self.context] if self.context else [])

@@ -72,8 +72,7 @@ def drill_command(
         return 2
     suite = f"drill {name}"
     try:
-        cluster = connect_to(kubeconfig, context)
-        try:
+        with contextlib.closing(connect_to(kubeconfig, context)) as cluster:
             settings = DrillSettings(
                 cluster=cluster,
                 clock=Clock(timeout or DEFAULT_TIMEOUTS[name], poll_seconds),
@@ -93,8 +92,6 @@ def drill_command(
                 seconds = round(time.monotonic() - started - sum(result.seconds for result in results), 1)
                 results.append(CheckResult(f"DRILL-{name.upper()}", FAIL, seconds, str(error), fix))
             return conclude(root, suite, cluster, results, output_format, "")
-        finally:
-            cluster.close()
     except KeyboardInterrupt:
         print(f"{suite}: interrupted; what the drill changed was undone", file=sys.stderr)
         return INTERRUPTED

@@ -7,7 +7,7 @@ on failure or Ctrl-C) and the drill waits for the Deployment to come back."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,24 +67,24 @@ def rollout(settings: DrillSettings) -> Iterator[CheckResult]:
     apply_pins(overlay, pins)
     publish_pins(overlay, pins, root, push_it=True)
     commit = git(root, "rev-parse", "HEAD").strip()
-    try:
 
-        def applied() -> str:
+    def runs(wanted: str) -> Callable[[], str]:
+        def state() -> str:
             image = container_image(deployment(cluster, namespace, service))
-            return "" if image == new_image else f"the Deployment still runs {image}"
+            return "" if image == wanted else f"the Deployment runs {image}"
 
-        def rolled_out() -> str:
-            return rollout_state(deployment(cluster, namespace, service))
+        return state
 
-        synced = settings.clock.wait_for(f"Argo CD applying {new_image}", applied)
-        ready = settings.clock.wait_for(f"the new ReplicaSet of {namespace}/{service} available", rolled_out)
+    try:
+        synced = settings.clock.wait_for(f"Argo CD applying {new_image}", runs(new_image))
+        ready = settings.clock.wait_for(
+            f"the new ReplicaSet of {namespace}/{service} available",
+            lambda: rollout_state(deployment(cluster, namespace, service)),
+        )
     finally:
         print(f"drill: reverting {commit[:12]} and pushing", file=sys.stderr)
         _revert(root, commit)
-        settings.clock.wait_for(
-            f"Deployment {namespace}/{service} back on {old_image}",
-            lambda: "" if container_image(deployment(cluster, namespace, service)) == old_image else "not yet",
-        )
+        settings.clock.wait_for(f"Deployment {namespace}/{service} back on {old_image}", runs(old_image))
     detail = (
         f"pushed {service}={tag} to {overlay}; Argo CD applied it after {synced:g} s, "
         f"the new ReplicaSet was available {ready:g} s later; reverted"

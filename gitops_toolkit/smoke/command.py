@@ -4,6 +4,7 @@ bundle), 2 the cluster could not be reached."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -54,12 +55,9 @@ def smoke_command(
         print(f"smoke: --url {url}: give the shop's address as http(s)://HOST", file=sys.stderr)
         return 2
     try:
-        cluster = connect_to(kubeconfig, context)
-        try:
+        with contextlib.closing(connect_to(kubeconfig, context)) as cluster:
             results = cluster_checks(cluster) + _entry(cluster, url, shop) + observability_checks(cluster, shop)
             return conclude(root, "smoke", cluster, results, output_format, output)
-        finally:
-            cluster.close()
     except ClusterUnreachable as error:
         print(f"smoke: {error}", file=sys.stderr)
         return 2
