@@ -34,7 +34,7 @@ def tests(session: nox.Session) -> None:
     """The whole test suite, in parallel."""
     session.install("-e", ".[test]")
     # promtool, amtool, Prometheus, Alertmanager; sshd and iproute2 for hosts in network namespaces
-    session.run("python", "-m", "gitops_toolkit.system_packages", "--tests")
+    session.run("python", "-m", "gitops_toolkit.tools.system_packages", "--tests")
     session.run("pytest", "-n", "auto", *session.posargs)
 
 
@@ -42,7 +42,7 @@ def tests(session: nox.Session) -> None:
 def alerts(session: nox.Session) -> None:
     """Alert rule unit tests (promtool) and Alertmanager route tests (amtool)."""
     session.install("-e", ".")
-    session.run("python", "-m", "gitops_toolkit.system_packages")
+    session.run("python", "-m", "gitops_toolkit.tools.system_packages")
     session.run("invoke", "alerts.test")
 
 
@@ -60,6 +60,6 @@ def bench(session: nox.Session) -> None:
     """Render-only against the full gate, our schema stage against the kubernetes-validate CLI, the bootstrap's
     plan on 3 hosts against 1, and invoke diff against kubectl kustomize of both refs."""
     session.install("-e", ".")
-    session.run("python", "-m", "gitops_toolkit.gate.bench", *session.posargs)
+    session.run("python", "-m", "tests.bench_gate", *session.posargs)
     session.run("python", "-m", "tests.bench_bootstrap")
-    session.run("python", "-m", "gitops_toolkit.diff.bench")
+    session.run("python", "-m", "tests.bench_diff")

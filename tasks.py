@@ -9,19 +9,19 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from gitops_toolkit.alerts_command import alerts_test_command
-from gitops_toolkit.bootstrap.command import bootstrap_command
-from gitops_toolkit.bump.command import bump_image_command, promote_command
-from gitops_toolkit.charts.command import fetch_command as fetch_charts_command
-from gitops_toolkit.crds.command import fetch_command
-from gitops_toolkit.diff.command import diff_command
-from gitops_toolkit.drill.command import DRILLS, drill_command
+from gitops_toolkit.alerts.command import alerts_test_command
+from gitops_toolkit.alerts.site import site_command
+from gitops_toolkit.alerts.slack import seal_slack_command
+from gitops_toolkit.checks.drill.command import DRILLS, drill_command
+from gitops_toolkit.checks.loadtest.command import loadtest_command
+from gitops_toolkit.checks.smoke.command import smoke_command
+from gitops_toolkit.delivery.bump.command import bump_image_command, promote_command
+from gitops_toolkit.delivery.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
-from gitops_toolkit.loadtest.command import loadtest_command
-from gitops_toolkit.site import site_command
-from gitops_toolkit.slack_command import seal_slack_command
-from gitops_toolkit.smoke.command import smoke_command
-from gitops_toolkit.system_packages import install_missing
+from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
+from gitops_toolkit.locks.charts.command import fetch_command as fetch_charts_command
+from gitops_toolkit.locks.crds.command import fetch_command
+from gitops_toolkit.tools.system_packages import install_missing
 
 REPOSITORY = Path(__file__).resolve().parent
 CONTEXT_HELP = "the kubeconfig context to use (default: its current context)"

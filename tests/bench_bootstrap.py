@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gitops_toolkit.bootstrap.command import bootstrap_command
+from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
 from tests.integration.test_bootstrap import write_inventory
 from tests.netns_hosts import available, key_pair, netns_hosts, stand_in_files
 

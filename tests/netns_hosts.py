@@ -64,7 +64,7 @@ def available() -> str:
     if os.geteuid() != 0:
         return "network namespaces need root"
     missing = [tool for tool in ("ip", "unshare", "ssh-keygen", "/usr/sbin/sshd", "sudo") if not shutil.which(tool)]
-    return f"missing {', '.join(missing)} (python -m gitops_toolkit.system_packages --tests)" if missing else ""
+    return f"missing {', '.join(missing)} (python -m gitops_toolkit.tools.system_packages --tests)" if missing else ""
 
 
 def _sshd_config(host: Path, address: str) -> str:

@@ -1,4 +1,4 @@
-"""A stand-in for a running platform behind the cluster module's interface (gitops_toolkit/cluster/api.py):
+"""A stand-in for a running platform behind the cluster module's interface (gitops_toolkit/tools/cluster_api.py):
 objects answered as `kubectl get -o json` answers them, and controllers that move the state on as a real
 cluster's would, one step per request: a Deployment replaces a deleted pod (not Ready at first, Ready a step
 later) and rolls a new ReplicaSet when its image changes; Argo CD puts a hand-scaled Deployment back and applies
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from gitops_toolkit.cluster.api import ClusterError, ClusterUnreachable, HttpAnswer
+from gitops_toolkit.tools.cluster_api import ClusterError, ClusterUnreachable, HttpAnswer
 
 SHOP = "online-boutique"
 GRAFANA_LOGIN = ("admin", "stand-in-password")  # pragma: allowlist secret

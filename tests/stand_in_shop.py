@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-from gitops_toolkit.loadtest.catalog import CURRENCIES, PRODUCTS
+from gitops_toolkit.checks.loadtest.catalog import CURRENCIES, PRODUCTS
 
 CHECKOUT_FIELDS = (
     "email", "street_address", "zip_code", "city", "state", "country", "credit_card_number",

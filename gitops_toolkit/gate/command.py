@@ -8,12 +8,12 @@ import sys
 import traceback
 from pathlib import Path
 
-from gitops_toolkit.errors import ToolError
-from gitops_toolkit.files import write_atomic
+from gitops_toolkit.core.atomic_files import write_atomic
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.progress import progress_for_terminal
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
-from gitops_toolkit.gate.progress import progress_for_terminal
-from gitops_toolkit.gate.render import RenderLimits
-from gitops_toolkit.gate.report import FORMATTERS, summary
+from gitops_toolkit.gate.report.formats import FORMATTERS, summary
+from gitops_toolkit.render.kustomize import RenderLimits
 
 EXIT_TOOL_FAILED = 2
 

@@ -11,11 +11,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gitops_toolkit.crds.lock import VENDORED_DIRECTORY, LockedCrd
-from gitops_toolkit.errors import ToolError
-from gitops_toolkit.gate import repository_facts
-from gitops_toolkit.gate.alertmanager import check_alertmanager
-from gitops_toolkit.gate.applications import (
+from gitops_toolkit.core.bounded_yaml import DEFAULT_LIMITS, YamlDocument, YamlLimits
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.findings import Finding, contained, unique_sorted
+from gitops_toolkit.core.gate_settings import GateConfig, load_config
+from gitops_toolkit.core.progress import Progress, SilentProgress
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.rule_catalog import Severity
+from gitops_toolkit.core.versions import KUBERNETES_VERSION
+from gitops_toolkit.gate.report.coverage import flux_objects, nothing_found
+from gitops_toolkit.gate.rules import repository_facts
+from gitops_toolkit.gate.rules.ci_files import check_ci_files
+from gitops_toolkit.gate.rules.kubeadm_config import opened_components
+from gitops_toolkit.gate.rules.observability.alertmanager import check_alertmanager
+from gitops_toolkit.gate.rules.observability.grafana import (
+    Datasource,
+    deep_merge,
+    from_config_maps,
+    from_kube_prometheus_stack,
+)
+from gitops_toolkit.gate.rules.observability.promql import check_promql
+from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
+from gitops_toolkit.gate.rules.rule_set import run_rules
+from gitops_toolkit.gate.rules.secret_scan import scan_repository
+from gitops_toolkit.gate.rules.source_duplicates import source_duplicates
+from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
+from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
+from gitops_toolkit.gate.schema.validate import SchemaCatalog, check_schemas
+from gitops_toolkit.render.applications import (
     Source,
     deployed_entries,
     embedded_objects,
@@ -24,37 +47,19 @@ from gitops_toolkit.gate.applications import (
     sources,
     values_file,
 )
-from gitops_toolkit.gate.catalog import Severity
-from gitops_toolkit.gate.chart_stage import check_and_render
-from gitops_toolkit.gate.charts import ChartRelease, chart_releases
-from gitops_toolkit.gate.ci_files import check_ci_files
-from gitops_toolkit.gate.config import GateConfig, load_config
-from gitops_toolkit.gate.coverage import flux_objects, nothing_found
-from gitops_toolkit.gate.crd_schemas import CrdSchemas
-from gitops_toolkit.gate.deployment import deployed_sets
-from gitops_toolkit.gate.discover import discover, walk_tree
-from gitops_toolkit.gate.findings import Finding, contained, unique_sorted
-from gitops_toolkit.gate.grafana import Datasource, deep_merge, from_config_maps, from_kube_prometheus_stack
-from gitops_toolkit.gate.guard import guard
-from gitops_toolkit.gate.kubeadm_config import opened_components
-from gitops_toolkit.gate.kubernetes_schemas import KubernetesSchemas
-from gitops_toolkit.gate.kustomization import KustomizationIndex, kustomization_file
-from gitops_toolkit.gate.parse import load_plain_directory, parse_rendering
-from gitops_toolkit.gate.progress import Progress, SilentProgress
-from gitops_toolkit.gate.promql import check_promql
-from gitops_toolkit.gate.render import RenderLimits, render_all
-from gitops_toolkit.gate.repository_facts import RepositoryFacts
-from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules import run_rules
-from gitops_toolkit.gate.schema import SchemaCatalog, check_schemas
-from gitops_toolkit.gate.secret_scan import scan_repository
-from gitops_toolkit.gate.source_duplicates import source_duplicates
-from gitops_toolkit.gate.source_files import SourceFiles
-from gitops_toolkit.gate.upstream_objects import upstream_owners
-from gitops_toolkit.gate.vendored_charts import VendoredCharts, verify_vendored_charts
-from gitops_toolkit.gate.vendored_crds import VendoredCrds, verify_vendored_crds
-from gitops_toolkit.versions import KUBERNETES_VERSION
-from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlDocument, YamlLimits
+from gitops_toolkit.render.charts.releases import ChartRelease, chart_releases
+from gitops_toolkit.render.charts.rendering import check_and_render
+from gitops_toolkit.render.charts.vendored import VendoredCharts, verify_vendored_charts
+from gitops_toolkit.render.crds.lock import VENDORED_DIRECTORY, LockedCrd
+from gitops_toolkit.render.crds.vendored import VendoredCrds, verify_vendored_crds
+from gitops_toolkit.render.deployment import deployed_sets
+from gitops_toolkit.render.kustomize import RenderLimits, render_all
+from gitops_toolkit.render.read.discover import discover, walk_tree
+from gitops_toolkit.render.read.guard import guard
+from gitops_toolkit.render.read.kustomization import KustomizationIndex, kustomization_file
+from gitops_toolkit.render.read.parse import load_plain_directory, parse_rendering
+from gitops_toolkit.render.read.source_files import SourceFiles
+from gitops_toolkit.render.upstream_objects import upstream_owners
 
 T = TypeVar("T")
 R = TypeVar("R")

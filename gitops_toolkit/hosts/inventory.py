@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, ValidationError
 
-from gitops_toolkit.address_ranges import Network, networks_of, overlap
-from gitops_toolkit.errors import ToolError
-from gitops_toolkit.yaml_safety import YamlDocument, YamlRejected, load_yaml_file
+from gitops_toolkit.core.address_ranges import Network, networks_of, overlap
+from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_file
+from gitops_toolkit.core.errors import ToolError
 
 SCHEMA_FILE = Path("platform") / "inventory.schema.json"
 METALLB_POOL = Path("gitops-repo") / "platform" / "metallb" / "pool" / "ip-address-pool.yaml"

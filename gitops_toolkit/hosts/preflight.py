@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from gitops_toolkit.bootstrap.pins import PORTS
-from gitops_toolkit.gate.catalog import Severity
+from gitops_toolkit.core.rule_catalog import Severity
 from gitops_toolkit.hosts.inventory import CONTROL_PLANE
+from gitops_toolkit.hosts.pins import PORTS
 from gitops_toolkit.hosts.probe import Probe
 
 # Distributions the bootstrap's packages and paths are written for (ID and VERSION_ID of /etc/os-release).

@@ -11,8 +11,8 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gitops_toolkit.bootstrap.pins import CONTAINERD_PACKAGE, KERNEL_MODULES, KUBERNETES_PACKAGES, SYSCTLS
 from gitops_toolkit.hosts.inventory import Host
+from gitops_toolkit.hosts.pins import CONTAINERD_PACKAGE, KERNEL_MODULES, KUBERNETES_PACKAGES, SYSCTLS
 from gitops_toolkit.tools.ssh import SshSession, SshTarget
 
 PACKAGES = (CONTAINERD_PACKAGE, *KUBERNETES_PACKAGES)

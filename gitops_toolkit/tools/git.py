@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from gitops_toolkit.errors import ToolError
+from gitops_toolkit.core.errors import ToolError
 
 
 def committable_files(root: Path) -> list[Path] | None:

@@ -9,7 +9,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_toolkit.errors import ToolError
+from gitops_toolkit.core.errors import ToolError
 
 _TIMEOUT_SECONDS = 30
 

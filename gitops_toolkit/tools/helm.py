@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.errors import ToolError
+from gitops_toolkit.core.errors import ToolError
 
 _BINARY_TIMEOUT_SECONDS = 120
 _SOURCE_MARKER = "# Source: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from gitops_toolkit.errors import ToolError
+from gitops_toolkit.core.errors import ToolError
 
 _TIMEOUT_SECONDS = 60
 

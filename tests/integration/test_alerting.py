@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops_toolkit.alert_routing import check_routing
-from gitops_toolkit.alert_rules import RULE_TESTS, run_rule_tests, write_rule_files
+from gitops_toolkit.alerts.routing import check_routing
+from gitops_toolkit.alerts.rule_tests import RULE_TESTS, run_rule_tests, write_rule_files
 from tests.conftest import REPOSITORY, invoke
 
 pytestmark = pytest.mark.integration

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
-from gitops_toolkit.alert_routing import alertmanager_config
-from gitops_toolkit.alert_rules import write_rule_files
+from gitops_toolkit.alerts.routing import alertmanager_config
+from gitops_toolkit.alerts.rule_tests import write_rule_files
 from tests.conftest import REPOSITORY
 
 pytestmark = pytest.mark.integration

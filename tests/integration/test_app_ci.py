@@ -61,7 +61,7 @@ def platform_remote(tmp_path: Path) -> Path:
 
 
 def test_a_commit_builds_only_its_services_and_pins_them_in_the_dev_overlay(tmp_path: Path) -> None:
-    assert shutil.which("gitlab-ci-local"), "python -m gitops_toolkit.system_packages --tests installs it"
+    assert shutil.which("gitlab-ci-local"), "python -m gitops_toolkit.tools.system_packages --tests installs it"
     app = tmp_path / "app"
     base, head = fork(app)
     remote = platform_remote(tmp_path)

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_the_bench_runs_and_prints_its_ratios() -> None:
-    completed = python_module("gitops_toolkit.gate.bench", "--copies", "2")
+    completed = python_module("tests.bench_gate", "--copies", "2")
     assert completed.returncode == 0, completed.stderr
     assert "entry points: 3, resources: 135, findings: 1, validate exit code: 0" in completed.stdout
     assert "ratio" in completed.stdout and "faster" in completed.stdout

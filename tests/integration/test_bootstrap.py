@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gitops_toolkit.bootstrap.command import bootstrap_command
-from gitops_toolkit.bootstrap.configs import KUBEADM_CONFIG
+from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
+from gitops_toolkit.hosts.bootstrap.configs import KUBEADM_CONFIG
 from tests.conftest import REPOSITORY
 from tests.netns_hosts import NetnsHost, available, key_pair, netns_hosts, stand_in_files
 

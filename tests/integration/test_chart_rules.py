@@ -12,8 +12,8 @@ from pathlib import Path
 import helm_python
 import pytest
 
+from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.pipeline import GateOptions, GateResult, run_gate
-from gitops_toolkit.versions import KUBERNETES_VERSION
 from tests.charts import write_chart
 from tests.conftest import gate
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.charts.lock import LOCK_FILE, read_lock
-from gitops_toolkit.lock_files import sha256_of
+from gitops_toolkit.core.lock_files import sha256_of
+from gitops_toolkit.render.charts.lock import LOCK_FILE, read_lock
 from tests.charts import package_chart
 from tests.conftest import REPOSITORY, invoke
 

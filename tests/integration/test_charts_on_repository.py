@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops_toolkit.charts.pinned import pinned_charts
-from gitops_toolkit.gate.applications import CHART_ENTRY_PREFIX
+from gitops_toolkit.locks.charts.pinned import pinned_charts
+from gitops_toolkit.render.applications import CHART_ENTRY_PREFIX
 from tests.conftest import REPOSITORY, gate
 from tests.plants import Plant, replace
 

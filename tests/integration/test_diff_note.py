@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from gitops_toolkit.diff.note import post_note
-from gitops_toolkit.diff.report import MARKER
-from gitops_toolkit.errors import ToolError
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.delivery.diff.note import post_note
+from gitops_toolkit.delivery.diff.report import MARKER
 from gitops_toolkit.tools.gitlab_api import MergeRequest
 
 TOKEN = "stand-in-api-token-0000"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.site import current_settings
+from gitops_toolkit.alerts.site import current_settings
 from tests.conftest import REPOSITORY, invoke, invoke_validate
 
 pytestmark = pytest.mark.integration

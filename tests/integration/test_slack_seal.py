@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
-from gitops_toolkit.slack_command import DIRECTORY, FILE_NAME
+from gitops_toolkit.alerts.slack import DIRECTORY, FILE_NAME
 from tests.conftest import invoke, invoke_validate
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from gitops_toolkit.smoke.command import smoke_command
+from gitops_toolkit.checks.smoke.command import smoke_command
 from tests.conftest import REPOSITORY
 from tests.conftest import invoke as run_task
 from tests.stand_in_cluster import LEAKED_PASSWORD, LEAKED_WEBHOOK, SHOP, StandInCluster

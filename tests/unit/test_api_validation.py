@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.gate import api_formats
+from gitops_toolkit.gate.schema import api_formats
 from tests.conftest import gate
 
 Tree = Callable[[dict[str, str | bytes]], Path]

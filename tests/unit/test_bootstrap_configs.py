@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops_toolkit.bootstrap.configs import calico_installation, kubeadm_config, node_files
-from gitops_toolkit.bootstrap.pins import PAUSE_IMAGE
+from gitops_toolkit.hosts.bootstrap.configs import calico_installation, kubeadm_config, node_files
 from gitops_toolkit.hosts.inventory import Inventory, load_inventory
+from gitops_toolkit.hosts.pins import PAUSE_IMAGE
 from tests.conftest import REPOSITORY
 
 GOLDEN = REPOSITORY / "tests" / "fixtures" / "bootstrap"

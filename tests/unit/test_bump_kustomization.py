@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.bump.command import parse_sets
-from gitops_toolkit.bump.kustomization import ImagePin, Kustomization
-from gitops_toolkit.errors import ToolError
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.delivery.bump.command import parse_sets
+from gitops_toolkit.delivery.bump.kustomization import ImagePin, Kustomization
 
 SHA = "3f2a9c1d" * 5
 DIGEST = "sha256:" + "ab" * 32

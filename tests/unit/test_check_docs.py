@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gitops_toolkit.drill.command import DRILLS
+from gitops_toolkit.checks.drill.command import DRILLS
 from tests.conftest import REPOSITORY
 
 # A check's ID is the first argument of `timed(...)` or `CheckResult(...)`; a drill that fails reports DRILL-NAME.
@@ -13,8 +13,8 @@ _REPORTED = re.compile(r"(?:timed|CheckResult)\(\s*\"([A-Z0-9-]+)\"")
 
 def test_every_check_id_is_documented_and_every_documented_one_exists() -> None:
     sources = [
-        *(REPOSITORY / "gitops_toolkit" / "smoke").glob("*.py"),
-        *(REPOSITORY / "gitops_toolkit" / "drill").glob("*.py"),
+        *(REPOSITORY / "gitops_toolkit" / "checks" / "smoke").glob("*.py"),
+        *(REPOSITORY / "gitops_toolkit" / "checks" / "drill").glob("*.py"),
     ]
     reported = {match for path in sources for match in _REPORTED.findall(path.read_text(encoding="utf-8"))}
     reported |= {f"DRILL-{name.upper()}" for name in DRILLS}

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.crds.fetch import fetch
-from gitops_toolkit.crds.lock import LOCK_FILE, LockedCrd, read_lock
-from gitops_toolkit.errors import ToolError
-from gitops_toolkit.lock_files import sha256_of
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.lock_files import sha256_of
+from gitops_toolkit.locks.crds.fetch import fetch
+from gitops_toolkit.render.crds.lock import LOCK_FILE, LockedCrd, read_lock
 from tests.conftest import REPOSITORY, VENDORED_CRDS, gate, invoke
 
 

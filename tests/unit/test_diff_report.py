@@ -3,8 +3,8 @@ notice when the note would be too long for GitLab."""
 
 from __future__ import annotations
 
-from gitops_toolkit.diff.compare import ADDED, CHANGED, Key, ResourceChange
-from gitops_toolkit.diff.report import MARKER, as_markdown
+from gitops_toolkit.delivery.diff.compare import ADDED, CHANGED, Key, ResourceChange
+from gitops_toolkit.delivery.diff.report import MARKER, as_markdown
 
 CHANGES = [
     ResourceChange(

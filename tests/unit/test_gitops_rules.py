@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from gitops_toolkit.gate.config import GateConfig
-from gitops_toolkit.gate.findings import Finding
-from gitops_toolkit.gate.repository_facts import MISSING, RENDERED, RepositoryFacts
-from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules import run_rules
-from gitops_toolkit.yaml_safety import load_yaml_text
+from gitops_toolkit.core.bounded_yaml import load_yaml_text
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.gate_settings import GateConfig
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.gate.rules.repository_facts import MISSING, RENDERED, RepositoryFacts
+from gitops_toolkit.gate.rules.rule_set import run_rules
 from tests.conftest import REPOSITORY
 
 ARGOCD = (REPOSITORY / "tests" / "fixtures" / "argocd.yaml").read_text(encoding="utf-8")

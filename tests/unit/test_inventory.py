@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.bootstrap import command as bootstrap_module
+from gitops_toolkit.hosts.bootstrap import command as bootstrap_module
 from gitops_toolkit.hosts.inventory import CONTROL_PLANE, InventoryError, load_inventory
 from tests.conftest import REPOSITORY
 

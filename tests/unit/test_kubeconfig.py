@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.bootstrap import command as bootstrap_module
-from gitops_toolkit.bootstrap.kubeconfig import write_private
+from gitops_toolkit.hosts.bootstrap import command as bootstrap_module
+from gitops_toolkit.hosts.bootstrap.kubeconfig import write_private
 from tests.conftest import REPOSITORY
 
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from gitops_toolkit.gate.config import GateConfig
-from gitops_toolkit.gate.findings import Finding
-from gitops_toolkit.gate.grafana import Datasource, from_config_maps
-from gitops_toolkit.gate.promql import check_promql
-from gitops_toolkit.gate.repository_facts import RepositoryFacts
-from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules import run_rules
-from gitops_toolkit.yaml_safety import load_yaml_text
+from gitops_toolkit.core.bounded_yaml import load_yaml_text
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.gate_settings import GateConfig
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.gate.rules.observability.grafana import Datasource, from_config_maps
+from gitops_toolkit.gate.rules.observability.promql import check_promql
+from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
+from gitops_toolkit.gate.rules.rule_set import run_rules
 from tests.conftest import REPOSITORY
 
 FIXTURE = (REPOSITORY / "tests" / "fixtures" / "observability.yaml").read_text(encoding="utf-8")
@@ -97,7 +97,7 @@ def test_two_default_datasources_are_refused() -> None:
 
 
 def test_without_promtool_the_gate_warns_instead_of_passing_silently(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gitops_toolkit.gate.promql.promtool", lambda: None)
+    monkeypatch.setattr("gitops_toolkit.gate.rules.observability.promql.promtool", lambda: None)
     objects = resources()
     alert(objects).update(expr="this is ( not PromQL")
     [finding] = findings(objects)

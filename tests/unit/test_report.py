@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from xml.etree import ElementTree
 
-from gitops_toolkit.gate.findings import Finding, ResourceRef
-from gitops_toolkit.gate.report import as_codequality, as_json, as_junit, as_markdown, as_text
+from gitops_toolkit.core.findings import Finding, ResourceRef
+from gitops_toolkit.gate.report.formats import as_codequality, as_json, as_junit, as_markdown, as_text
 
 FINDINGS = [
     Finding(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gitops_toolkit.gate.catalog import RULES
+from gitops_toolkit.core.rule_catalog import RULES
 from tests.conftest import REPOSITORY
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from gitops_toolkit.gate import rules
-from gitops_toolkit.gate.catalog import RESOURCE_RULES
-from gitops_toolkit.gate.config import GateConfig
-from gitops_toolkit.gate.findings import Finding
-from gitops_toolkit.gate.resource import Resource
-from gitops_toolkit.gate.rules import run_rules
-from gitops_toolkit.yaml_safety import load_yaml_text
+from gitops_toolkit.core.bounded_yaml import load_yaml_text
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.gate_settings import GateConfig
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.rule_catalog import RESOURCE_RULES
+from gitops_toolkit.gate.rules import rule_set as rules
+from gitops_toolkit.gate.rules.rule_set import run_rules
 from tests.conftest import REPOSITORY
 from tests.integration.test_chart_rules import PLANTED_IN_CHARTS
 from tests.unit.test_gitops_rules import GITOPS_PLANTED

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.gate.secret_scan import files_to_scan, scan_repository
-from gitops_toolkit.gate.source_files import SourceFiles
+from gitops_toolkit.gate.rules.secret_scan import files_to_scan, scan_repository
+from gitops_toolkit.render.read.source_files import SourceFiles
 
 Tree = Callable[[dict[str, str | bytes]], Path]
 

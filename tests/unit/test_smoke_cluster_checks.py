@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from gitops_toolkit.cluster.api import ClusterUnreachable
-from gitops_toolkit.smoke.cluster_checks import cluster_checks
-from gitops_toolkit.smoke.result import FAIL, PASS
+from gitops_toolkit.checks.smoke.cluster_checks import cluster_checks
+from gitops_toolkit.checks.smoke.result import FAIL, PASS
+from gitops_toolkit.tools.cluster_api import ClusterUnreachable
 
 
 def node(name: str, ready: str = "True") -> dict[str, Any]:

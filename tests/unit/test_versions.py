@@ -6,8 +6,8 @@ import json
 import subprocess
 from importlib.metadata import version
 
-from gitops_toolkit.kubectl import kubectl_path
-from gitops_toolkit.versions import KUBERNETES_VERSION
+from gitops_toolkit.core.versions import KUBERNETES_VERSION
+from gitops_toolkit.tools.kubectl import kubectl_path
 
 
 def test_installed_kubectl_matches_the_pinned_kubernetes_version() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.yaml_safety import DEFAULT_LIMITS, YamlLimits, YamlRejected, load_yaml_file, load_yaml_text
+from gitops_toolkit.core.bounded_yaml import DEFAULT_LIMITS, YamlLimits, YamlRejected, load_yaml_file, load_yaml_text
 
 
 def billion_laughs(levels: int = 9) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules.index import Container, PodTemplate, ResourceIndex
 
 _HOST_PORT = re.compile(

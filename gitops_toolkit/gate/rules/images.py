@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.image_tags import COMMIT_SHA
 from gitops_toolkit.gate.rules.index import ResourceIndex
-from gitops_toolkit.image_tags import COMMIT_SHA
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 

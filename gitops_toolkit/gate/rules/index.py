@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from gitops_toolkit.gate.config import GateConfig
-from gitops_toolkit.gate.kinds import CLUSTER_SCOPED
-from gitops_toolkit.gate.repository_facts import RepositoryFacts
-from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.core.gate_settings import GateConfig
+from gitops_toolkit.core.kinds import CLUSTER_SCOPED
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 
 Path = tuple[str | int, ...]
 

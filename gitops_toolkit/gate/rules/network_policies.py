@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_toolkit.gate.findings import Finding
-from gitops_toolkit.gate.resource import Resource
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules.addresses import addresses, service_port
 from gitops_toolkit.gate.rules.index import PodTemplate, ResourceIndex, namespace_of, selector_matches
 

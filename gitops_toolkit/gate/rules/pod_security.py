@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.gate.rules.index import Container, PodTemplate, ResourceIndex, get_path
 
 _APPARMOR_TYPES = {"RuntimeDefault", "Localhost"}

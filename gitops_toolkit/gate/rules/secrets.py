@@ -1,7 +1,7 @@
 """Credentials in rendered resources: Secrets generated with data, and credentials written into
 ConfigMaps, env values or annotations (Polaris sensitiveContainerEnvVar / sensitiveConfigmapContent,
 kube-linter env-var-secret, checkov CKV_K8S_35, kubescape C-0012). Secret files in git are found by
-gitops_toolkit.gate.secret_scan, over every tracked file."""
+gitops_toolkit.gate.rules.secret_scan, over every tracked file."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
-from gitops_toolkit.gate.applications import sources
-from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.secret_patterns import is_credential_name, secrets_in
 from gitops_toolkit.gate.rules.index import ResourceIndex
-from gitops_toolkit.gate.secret_patterns import is_credential_name, secrets_in
+from gitops_toolkit.render.applications import sources
 
 _SEALED_SECRETS = "seal it with kubeseal and commit the SealedSecret instead"
 # Switches and numbers are settings even under a credential-like name (ENABLE_AUTH: "true").

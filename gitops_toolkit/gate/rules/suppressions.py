@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gitops_toolkit.gate.catalog import SUPPRESSIBLE
-from gitops_toolkit.gate.findings import Finding, ResourceRef
+from gitops_toolkit.core.findings import Finding, ResourceRef
+from gitops_toolkit.core.rule_catalog import SUPPRESSIBLE
 from gitops_toolkit.gate.rules.index import ResourceIndex
 
 PREFIX = "gate.gitops-toolkit.io/suppress-"

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from gitops_toolkit.gate.findings import Finding
+from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.gate.rules.index import Container, PodTemplate, ResourceIndex
 
 _ALLOWED_CAPABILITIES = {"NET_BIND_SERVICE"}

@@ -1,0 +1,62 @@
+"""`invoke slack.seal`: the Slack webhooks Alertmanager posts to, sealed for this cluster and committed as
+a SealedSecret (observability/alertmanager/), never in clear."""
+
+from __future__ import annotations
+
+import sys
+from io import StringIO
+from pathlib import Path
+
+import yaml
+from ruamel.yaml import YAML
+
+from gitops_toolkit.alerts.sealing import public_key, sealed_secret
+from gitops_toolkit.core.atomic_files import write_atomic
+from gitops_toolkit.core.errors import ToolError
+
+DIRECTORY = Path("observability/alertmanager")
+FILE_NAME = "slack-webhooks.sealedsecret.yaml"
+SECRET, NAMESPACE = "alertmanager-slack", "monitoring"
+_HEADER = (
+    "# Alertmanager's Slack webhooks, sealed with the cluster's Sealed Secrets certificate by `invoke slack.seal`.\n"
+    "# Only that controller can decrypt them. Mounted at /etc/alertmanager/slack/ (see values.yaml).\n"
+)
+
+
+def _listed(kustomization: Path) -> str:
+    """The kustomization with the sealed file among its resources, comments kept."""
+    editor = YAML()
+    editor.width = 4096
+    document = editor.load(kustomization.read_text(encoding="utf-8"))
+    resources = document.get("resources")
+    if resources is None:
+        document["resources"] = resources = []
+    if FILE_NAME not in resources:
+        resources.append(FILE_NAME)
+    if hasattr(resources, "fa"):
+        resources.fa.set_block_style()
+    buffer = StringIO()
+    editor.dump(document, buffer)
+    return buffer.getvalue()
+
+
+def seal_slack_command(root: Path, certificate: Path, webhook_url: str, heartbeat_url: str) -> int:
+    try:
+        for label, url in (("--webhook-url", webhook_url), ("--heartbeat-url", heartbeat_url)):
+            if not url.startswith("https://"):
+                raise ToolError(f"{label} must be an https:// URL")
+        if not certificate.is_file():
+            raise ToolError(
+                f"--cert {certificate}: no such file (fetch it with `kubeseal --fetch-cert > {certificate}`)"
+            )
+        key = public_key(certificate.read_bytes())
+        document = sealed_secret(key, NAMESPACE, SECRET, {"webhook-url": webhook_url, "heartbeat-url": heartbeat_url})
+        kustomization = root / DIRECTORY / "kustomization.yaml"
+        listed = _listed(kustomization)
+        write_atomic(root / DIRECTORY / FILE_NAME, _HEADER + yaml.safe_dump(document, sort_keys=False))
+        write_atomic(kustomization, listed)
+    except (ToolError, OSError) as error:
+        print(f"slack.seal: {error}", file=sys.stderr)
+        return 2
+    print(f"sealed {SECRET} into {DIRECTORY / FILE_NAME}; commit it (it is safe in git)")
+    return 0

@@ -1,0 +1,97 @@
+"""`invoke loadtest`: the shopper's journey against the shop (Locust as a library, headless, in a process of its
+own), then the verdict against the thresholds. Exit 0 within them, 1 beyond, 2 when it could not run. The
+evidence lands in the output directory: Locust's CSV statistics, the samples, and a PNG plot."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from gitops_toolkit.core.errors import ToolError
+
+REPORTS = Path("reports")
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(text: str) -> int:
+    """Locust's notation: 30s, 2m, 1h30m."""
+    total, number = 0, ""
+    for character in text.strip():
+        if character.isdigit():
+            number += character
+        elif character in _UNITS and number:
+            total, number = total + int(number) * _UNITS[character], ""
+        else:
+            raise ToolError(f"--duration {text}: write it as Locust does, e.g. 30s, 2m or 1h30m")
+    if number or total <= 0:
+        raise ToolError(f"--duration {text}: write it as Locust does, e.g. 30s, 2m or 1h30m")
+    return total
+
+
+def loadtest_command(
+    root: Path,
+    url: str,
+    users: int,
+    spawn_rate: float,
+    duration: str,
+    max_p95_ms: float,
+    max_error_rate: float,
+    output_dir: str,
+    kubeconfig: str = "",
+    context: str = "",
+) -> int:
+    try:
+        seconds = duration_seconds(duration)
+        if users < 1 or spawn_rate <= 0 or not url.startswith(("http://", "https://")):
+            raise ToolError("give --url http(s)://..., --users 1 or more and a positive --spawn-rate")
+    except ToolError as error:
+        print(f"loadtest: {error}", file=sys.stderr)
+        return 2
+    output = Path(output_dir) if output_dir else root / REPORTS / time.strftime("loadtest-%Y%m%d-%H%M%S")
+    settings = {
+        "url": url.rstrip("/"),
+        "users": users,
+        "spawn_rate": spawn_rate,
+        "duration": seconds,
+        "output_dir": str(output.resolve()),
+        "kubeconfig": kubeconfig,
+        "context": context,
+    }
+    print(f"loadtest: {users} users for {duration} against {url}; evidence in {output}", file=sys.stderr)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "gitops_toolkit.checks.loadtest.run"],
+            input=json.dumps(settings),
+            capture_output=True,
+            text=True,
+            timeout=seconds + 300,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        print(f"loadtest: the run did not end within {seconds + 300} s", file=sys.stderr)
+        return 2
+    lines = completed.stdout.strip().splitlines()
+    if completed.returncode != 0 or not lines:
+        last = [line for line in completed.stderr.splitlines() if line.strip()][-1:] or ["no output"]
+        print(f"loadtest: the run failed: {last[0].strip()}", file=sys.stderr)
+        return 2
+    summary = json.loads(lines[-1])
+    verdicts = [
+        ("p95 latency", summary["p95_ms"], max_p95_ms, "ms"),
+        ("error rate", summary["error_rate"], max_error_rate, ""),
+    ]
+    print(f"{summary['requests']} requests, {summary['failures']} failed, {summary['rps']} requests/s")
+    exceeded = False
+    for name, value, limit, unit in verdicts:
+        ok = value <= limit
+        exceeded |= not ok
+        print(f"{'ok' if ok else 'EXCEEDED'}: {name} {value:g}{unit} (limit {limit:g}{unit})")
+    for request, count in sorted(summary["failures_by_request"].items()):
+        print(f"  failed: {request} x{count}")
+    if not summary["replicas_sampled"]:
+        print(f"replicas were not sampled: {summary['cluster_note']}")
+    print(f"evidence: {output}/loadtest_stats.csv, loadtest_stats_history.csv, samples.json, loadtest.png")
+    return 1 if exceeded else 0

@@ -1,0 +1,63 @@
+"""`invoke smoke`: is the platform working? The cluster's checks, the shop through the shared Gateway (a
+shopper's whole journey), then the observability stack. Exit 0 all pass, 1 any fails (with a diagnostics
+bundle), 2 the cluster could not be reached."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from gitops_toolkit.checks.smoke.cluster_checks import cluster_checks
+from gitops_toolkit.checks.smoke.entry_journey import entry_checks
+from gitops_toolkit.checks.smoke.observability_checks import observability_checks
+from gitops_toolkit.checks.smoke.outcome import conclude, format_problem
+from gitops_toolkit.checks.smoke.result import FAIL, CheckResult
+from gitops_toolkit.tools.cluster_api import ClusterApi, ClusterError, ClusterUnreachable
+from gitops_toolkit.tools.kubectl_cluster import connect
+
+GATEWAY = ("envoy-gateway-system", "platform-gateway")
+
+
+def shop_url(cluster: ClusterApi, shop: str) -> str:
+    """http://HOST of the shop's HTTPRoute, else the Gateway's address (MetalLB's)."""
+    route = cluster.get("httproute", "frontend", "-n", shop)
+    if hostnames := route.get("spec", {}).get("hostnames"):
+        return f"http://{hostnames[0]}"
+    gateway = cluster.get("gateway", GATEWAY[1], "-n", GATEWAY[0])
+    if addresses := gateway.get("status", {}).get("addresses"):
+        return f"http://{addresses[0]['value']}"
+    raise ClusterError(f"the HTTPRoute {shop}/frontend has no host name and the Gateway no address")
+
+
+def _entry(cluster: ClusterApi, url: str, shop: str) -> list[CheckResult]:
+    try:
+        return entry_checks(url or shop_url(cluster, shop), shop)
+    except ClusterError as error:
+        return [CheckResult("ENTRY-GATEWAY-ANSWERS", FAIL, 0.0, str(error), "pass --url http://shop.DOMAIN")]
+
+
+def smoke_command(
+    root: Path,
+    kubeconfig: str,
+    context: str,
+    url: str,
+    output_format: str,
+    output: str,
+    shop: str = "online-boutique",
+    connect_to: Callable[[str, str], ClusterApi] = connect,
+) -> int:
+    if problem := format_problem(output_format):
+        print(f"smoke: {problem}", file=sys.stderr)
+        return 2
+    if url and not url.startswith(("http://", "https://")):
+        print(f"smoke: --url {url}: give the shop's address as http(s)://HOST", file=sys.stderr)
+        return 2
+    try:
+        with contextlib.closing(connect_to(kubeconfig, context)) as cluster:
+            results = cluster_checks(cluster) + _entry(cluster, url, shop) + observability_checks(cluster, shop)
+            return conclude(root, "smoke", cluster, results, output_format, output)
+    except ClusterUnreachable as error:
+        print(f"smoke: {error}", file=sys.stderr)
+        return 2

@@ -1,1 +1,0 @@
-"""Everything that talks to a running cluster goes through this package (kubectl from the pinned wheel)."""

@@ -1,1 +1,0 @@
-"""`invoke crds.fetch` and the CRD lock: the add-ons' CRDs vendored in the repository, pinned by sha256."""

@@ -1,0 +1,125 @@
+"""Stage 7: findings as text for people, JSON for machines, Markdown for merge requests, JUnit for
+GitLab's test report, Code Quality JSON for GitLab's inline annotations on a merge request's diff."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from xml.etree import ElementTree
+
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.rule_catalog import Severity
+
+
+def summary(findings: Sequence[Finding], entries: int, resources: int) -> str:
+    counts = Counter(finding.severity for finding in findings)
+    return (
+        f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s) "
+        f"in {entries} entry point(s), {resources} resource(s)"
+    )
+
+
+def as_text(findings: Sequence[Finding]) -> str:
+    lines = []
+    for finding in findings:
+        resource = f" [{finding.resource}]" if finding.resource.kind else ""
+        lines.append(f"{finding.path}:{finding.line}: {finding.rule} {finding.severity} {finding.message}{resource}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def as_dicts(findings: Sequence[Finding]) -> list[dict[str, object]]:
+    return [
+        {
+            "rule": finding.rule,
+            "severity": str(finding.severity),
+            "path": finding.path,
+            "line": finding.line,
+            "kind": finding.resource.kind,
+            "namespace": finding.resource.namespace,
+            "name": finding.resource.name,
+            "message": finding.message,
+        }
+        for finding in findings
+    ]
+
+
+def as_json(findings: Sequence[Finding]) -> str:
+    return json.dumps(as_dicts(findings), indent=2) + "\n"
+
+
+def as_markdown(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "### Validation gate\n\nNo findings.\n"
+    rows = ["### Validation gate", "", "| severity | rule | where | resource | message |", "|---|---|---|---|---|"]
+    for finding in findings:
+        cells = [
+            str(finding.severity),
+            f"`{finding.rule}`",
+            f"`{finding.path}:{finding.line}`",
+            str(finding.resource) or "",
+            finding.message,
+        ]
+        rows.append("| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def as_junit(findings: Sequence[Finding]) -> str:
+    """One test case per finding (errors are failures, the rest are skipped with a note)."""
+    errors = [finding for finding in findings if finding.severity is Severity.ERROR]
+    suite = ElementTree.Element(
+        "testsuite",
+        name="validation-gate",
+        tests=str(max(1, len(findings))),
+        failures=str(len(errors)),
+        skipped=str(len(findings) - len(errors)),
+    )
+    if not findings:
+        ElementTree.SubElement(suite, "testcase", classname="gate", name="no findings")
+    for finding in findings:
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            classname=finding.rule,
+            name=f"{finding.path}:{finding.line} {finding.resource}".strip(),
+            file=finding.path,
+            line=str(finding.line),
+        )
+        child = "failure" if finding.severity is Severity.ERROR else "skipped"
+        element = ElementTree.SubElement(case, child, message=finding.message, type=finding.rule)
+        element.text = finding.message
+    suites = ElementTree.Element("testsuites")
+    suites.append(suite)
+    ElementTree.indent(suites)
+    return str(ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
+
+
+_CODE_QUALITY_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "minor", Severity.INFO: "info"}
+
+
+def as_codequality(findings: Sequence[Finding]) -> str:
+    """GitLab Code Quality: each finding shown on its line of the merge request's diff. The fingerprint stays
+    the same while the finding does, so that GitLab tells new findings from fixed ones."""
+    issues = []
+    for finding in findings:
+        identity = "\0".join((finding.rule, finding.path, str(finding.resource), finding.message))
+        issues.append(
+            {
+                "description": f"{finding.rule}: {finding.message}",
+                "check_name": finding.rule,
+                "fingerprint": hashlib.sha256(identity.encode()).hexdigest(),
+                "severity": _CODE_QUALITY_SEVERITY[finding.severity],
+                "location": {"path": finding.path, "lines": {"begin": finding.line}},
+            }
+        )
+    return json.dumps(issues, indent=2) + "\n"
+
+
+FORMATTERS: dict[str, Callable[[Sequence[Finding]], str]] = {
+    "text": as_text,
+    "json": as_json,
+    "markdown": as_markdown,
+    "junit": as_junit,
+    "codequality": as_codequality,
+}

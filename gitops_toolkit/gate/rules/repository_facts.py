@@ -1,0 +1,34 @@
+"""What the GitOps rules need to know about this checkout, gathered by the pipeline so that the rules
+stay pure functions of the index: which Application paths rendered, which values files exist, and which
+Application installs each custom resource kind (from the CRD lock)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gitops_toolkit.gate.rules.observability.grafana import Datasource
+
+# Status of a repository path an Application deploys.
+RENDERED = "rendered"
+FAILED = "does not render (see the RENDER- or GUARD- findings of that directory)"
+MISSING = "does not exist in this repository"
+COMPONENT = "is a kustomize Component, which cannot be deployed on its own"
+HELM_CHART = "is a Helm chart (not rendered by the gate yet)"
+
+
+@dataclass(frozen=True)
+class RepositoryFacts:
+    url: str = ""
+    path_status: Mapping[str, str] = field(default_factory=dict)  # repository-relative path -> status
+    existing_files: frozenset[str] = frozenset()  # repository-relative values files that exist
+    providers: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (group, kind) -> Application
+    datasources: tuple[Datasource, ...] = ()  # what Grafana is provisioned with
+    runbooks: frozenset[str] = frozenset()  # alert names with a page in docs/runbooks/
+    kubeadm_opened: frozenset[str] = frozenset()  # components whose metrics the bootstrap binds beyond 127.0.0.1
+    owners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # rendered entry -> Applications
+    # (API group, kind, namespace, name) -> the Application that deploys it from another git repository
+    upstream_owners: Mapping[tuple[str, str, str, str], str] = field(default_factory=dict)
+
+    def applications_of(self, entry: str) -> tuple[str, ...]:
+        return self.owners.get(entry, ())

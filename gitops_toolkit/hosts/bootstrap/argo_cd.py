@@ -1,0 +1,112 @@
+"""What the bootstrap applies to hand the cluster to Argo CD: Argo CD's CRDs, its chart rendered exactly as the
+self-managed `argo-cd` Application renders it (same archive, values, release name and namespace, so that Argo CD
+adopts these objects instead of deploying a second copy), the repository credential, and the root Application."""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from gitops_toolkit.core.bounded_yaml import YamlRejected, load_trusted_yaml, load_yaml_file
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.manifest_text import DOCUMENT_START, top_level
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.render.charts.releases import api_versions_served, chart_releases
+from gitops_toolkit.render.charts.vendored import verify_vendored_charts
+from gitops_toolkit.render.crds.lock import VENDORED_DIRECTORY
+from gitops_toolkit.render.read.source_files import SourceFiles
+from gitops_toolkit.tools.helm import HelmError, render
+
+ARGO_CD_APPLICATION = Path("gitops-repo") / "platform" / "argo-cd" / "application.yaml"
+ARGO_CD_CRDS = Path(VENDORED_DIRECTORY) / "argo-cd-crds"
+ROOT_APPLICATION = Path("gitops-repo") / "root" / "root-application.yaml"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str  # what the operator reads: "Argo CD 10.1.1 (chart)"
+    text: str
+
+    def objects(self) -> str:
+        """What it holds, counted by kind: "3 CustomResourceDefinition" (read from each document's text, and
+        parsed only when its layout is unusual)."""
+        kinds: Counter[str] = Counter()
+        for document in DOCUMENT_START.split(self.text):
+            identity = top_level(document)
+            if identity:
+                kinds[identity[1]] += 1
+            else:
+                kinds.update(str(item.get("kind")) for item in load_trusted_yaml(document) if isinstance(item, dict))
+        return ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+
+
+def _application(root: Path, relative: Path) -> Resource:
+    try:
+        documents = load_yaml_file(root / relative)
+    except (OSError, YamlRejected) as error:
+        raise ToolError(f"{relative}: cannot read it ({error})") from None
+    document = documents[0]
+    return Resource(document.data, str(relative), str(relative), document.line, document)
+
+
+def root_repository_url(root: Path) -> str:
+    """The repository the root Application reads: the one Argo CD needs a credential for."""
+    try:
+        spec = _application(root, ROOT_APPLICATION).obj.get("spec") or {}
+    except ToolError:
+        return ""
+    return str((spec.get("source") or {}).get("repoURL") or "")
+
+
+def argo_cd_crds(root: Path) -> Manifest:
+    files = sorted((root / ARGO_CD_CRDS).glob("*.yaml"))
+    if not files:
+        raise ToolError(f"{ARGO_CD_CRDS}: no CRDs; run `invoke crds.fetch`")
+    return Manifest("Argo CD's CRDs", "---\n".join(path.read_text(encoding="utf-8") for path in files))
+
+
+def argo_cd_chart(root: Path, kubernetes_version: str) -> Manifest:
+    """The argo-cd Application's chart, rendered into its namespace (the Namespace itself first)."""
+    application = _application(root, ARGO_CD_APPLICATION)
+    releases, findings = chart_releases([application], verify_vendored_charts(root), SourceFiles(root), root)
+    if not releases:
+        reason = findings[0].message if findings else "it installs no chart"
+        raise ToolError(f"{ARGO_CD_APPLICATION}: {reason}")
+    release = releases[0]
+    api_versions = api_versions_served(iter([argo_cd_crds(root).text]))
+    try:
+        rendered = render(release.request(kubernetes_version, api_versions))
+    except HelmError as error:
+        raise ToolError(f"{ARGO_CD_APPLICATION}: chart {release.locked.name} does not render: {error}") from None
+    namespace = yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": release.namespace}})
+    texts = [namespace] + [text for _, text in rendered if text.strip()]
+    chart = f"{release.locked.name} {release.locked.version}"
+    name = f"Argo CD (chart {chart}, release {release.release_name} in {release.namespace})"
+    return Manifest(name, "---\n".join(texts))
+
+
+def root_application(root: Path) -> Manifest:
+    return Manifest("the root Application", (root / ROOT_APPLICATION).read_text(encoding="utf-8"))
+
+
+def repository_secret(url: str, token: str) -> str:
+    """Argo CD's repository credential as a Secret manifest (GitLab reads any user name with a token)."""
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "gitops-repository",
+            "namespace": "argocd",
+            "labels": {"argocd.argoproj.io/secret-type": "repository"},
+        },
+        "type": "Opaque",
+        "data": {
+            key: base64.b64encode(value.encode()).decode()
+            for key, value in (("type", "git"), ("url", url), ("username", "argocd"), ("password", token))
+        },
+    }
+    return yaml.safe_dump(secret, sort_keys=False)

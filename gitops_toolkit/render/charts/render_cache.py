@@ -1,0 +1,193 @@
+"""A chart release rendered (twice when a template or a value calls a random or time function, to see output
+that changes between renders), with its values checked against the chart's schema; and what the chart declares.
+Both are pure functions of the archive (pinned by sha256) and the inputs, so they are cached by content under
+$XDG_CACHE_HOME/gitops-toolkit: unchanged charts cost only a file read on the next run."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import hashlib
+import importlib.metadata
+import io
+import json
+import re
+import tarfile
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
+from gitops_toolkit.core.cache_directory import read_json, write_json
+from gitops_toolkit.core.manifest_text import DOCUMENT_START
+from gitops_toolkit.gate.schema.crd_schemas import crd_stub, served_api_versions
+from gitops_toolkit.tools.helm import ChartFacts, HelmError, RenderRequest, chart_facts, render, schema_violation
+
+_CACHE_FORMAT = 4
+_MAX_CACHE_ENTRIES = 64
+_MAX_CHANGED_LINES = 3
+
+
+def _engine_version() -> str:
+    try:
+        return importlib.metadata.version("helm-python-sdk")
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    # (template, its objects, or why they are not YAML) of the first render, parsed once: JSON reloads quicker
+    rendered: list[tuple[str, list[Any] | str]] = field(default_factory=list)
+    differences: list[tuple[str, list[str]]] = field(default_factory=list)  # template, lines the second changed
+    schema_violation: str | None = None
+    error: str | None = None
+
+
+# Template functions whose result changes from one render to the next (Sprig's random, time and key
+# generators). `lookup` is not among them: offline, as under Argo CD, it is always empty.
+_VARYING = re.compile(
+    r"\b(?:rand(?:AlphaNum|Alpha|Numeric|Ascii|Bytes|Int)|uuidv4|now|date|dateInZone|htpasswd|bcrypt|shuffle"
+    r"|encryptAES|gen(?:CA|CAWithKey|PrivateKey|SelfSignedCert|SelfSignedCertWithKey|SignedCert|SignedCertWithKey))\b"
+)
+_ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_MAX_NESTED_ARCHIVES = 64
+
+
+def calls_varying_function(text: str) -> bool:
+    return any(_VARYING.search(action) for action in _ACTION.findall(text))
+
+
+def _archive_may_vary(data: bytes, budget: list[int]) -> bool:
+    """Whether a template of the chart archive, or of a subchart archive inside it, calls a varying function."""
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as bundle:
+        for member in bundle:
+            extracted = bundle.extractfile(member) if member.isfile() else None
+            if extracted is None:
+                continue
+            if member.name.endswith(".tgz") and budget[0] > 0:
+                budget[0] -= 1
+                if _archive_may_vary(extracted.read(), budget):
+                    return True
+            elif "/templates/" in member.name and calls_varying_function(extracted.read().decode("utf-8", "replace")):
+                return True
+    return False
+
+
+def facts_of(archive: Path, sha256: str) -> ChartFacts:
+    cached = read_json("chart-facts", f"{sha256}-v{_CACHE_FORMAT}")
+    if isinstance(cached, dict):
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            return _facts_from(cached)
+    facts = chart_facts(archive)
+    try:
+        may_vary = _archive_may_vary(archive.read_bytes(), [_MAX_NESTED_ARCHIVES])
+    except (OSError, tarfile.TarError, EOFError, zlib.error):
+        may_vary = True  # cannot tell: render twice
+    # The CRD texts are only needed for what they serve (megabytes, for some charts): keep that.
+    served = sorted({version for text in facts.crd_texts for version in served_api_versions(text)})
+    facts = dataclasses.replace(facts, may_vary=may_vary, crd_texts=(), api_versions=tuple(served))
+    write_json(
+        "chart-facts",
+        f"{sha256}-v{_CACHE_FORMAT}",
+        {
+            "name": facts.name,
+            "version": facts.version,
+            "defaults": facts.defaults,
+            "schema": facts.schema,
+            "api_versions": list(facts.api_versions),
+            "capability_gated": sorted(facts.capability_gated),
+            "may_vary": facts.may_vary,
+        },
+    )
+    return facts
+
+
+def _facts_from(cached: dict[str, Any]) -> ChartFacts:
+    return ChartFacts(
+        str(cached["name"]),
+        str(cached["version"]),
+        dict(cached["defaults"]),
+        cached["schema"],
+        api_versions=tuple(cached["api_versions"]),
+        capability_gated=frozenset(cached["capability_gated"]),
+        may_vary=bool(cached["may_vary"]),
+    )
+
+
+def _changed_lines(first: str, second: str) -> list[str]:
+    return [
+        line[1:].strip()
+        for line in difflib.unified_diff(first.splitlines(), second.splitlines(), n=0)
+        if line.startswith("-") and not line.startswith("---")
+    ][:_MAX_CHANGED_LINES]
+
+
+def _render(request: RenderRequest, helm_binary: Path | None, check_schema: bool, twice: bool) -> RenderOutcome:
+    """Render (twice when the templates or the values call a varying function, and compare)."""
+    try:
+        violation = schema_violation(request.archive, request.values) if check_schema else None
+        if violation:
+            return RenderOutcome(schema_violation=violation)  # Helm renders nothing for values its schema refuses
+        first = render(request, helm_binary)
+        again = dict(render(request, helm_binary)) if twice else dict(first)
+    except HelmError as error:
+        return RenderOutcome(error=str(error))
+    differences = [
+        (template, _changed_lines(text, again.get(template, "")))
+        for template, text in first
+        if again.get(template) != text
+    ]
+    return RenderOutcome([(template, _objects(text)) for template, text in first], differences)
+
+
+CRD_TEXT = "$crd-text"  # an object that is a CRD document's text (see Resource.crd_text)
+
+
+def _objects(text: str) -> list[Any] | str:
+    """The objects of a template's output; CRDs (megabytes of YAML in some charts) kept as their text."""
+    objects: list[Any] = []
+    others: list[str] = []
+    for document in DOCUMENT_START.split(text):
+        if crd_stub(document) is not None:
+            objects.append({CRD_TEXT: document})
+        else:
+            others.append(document)
+    try:
+        return objects + load_trusted_yaml("\n---\n".join(others))
+    except yaml.YAMLError as error:
+        return " ".join(str(error).split())[:300]
+
+
+def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, facts: ChartFacts) -> RenderOutcome:
+    inputs = {
+        "archive": sha256,
+        "values": request.values,
+        "release": request.release,
+        "namespace": request.namespace,
+        "kube_version": request.kube_version,
+        "api_versions": list(request.api_versions),
+        "include_crds": request.include_crds,
+        "engine": str(helm_binary) if helm_binary else f"helm-python-sdk {_engine_version()}",
+        "schema": facts.schema is not None,
+    }
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    cached = read_json("chart-renders", f"{key}-v{_CACHE_FORMAT}")
+    if isinstance(cached, dict):
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            return RenderOutcome(
+                [(str(name), objects) for name, objects in cached["rendered"]],
+                [(str(template), [str(line) for line in lines]) for template, lines in cached["differences"]],
+                cached["schema_violation"],
+                cached["error"],
+            )
+    # Values reach templates through `tpl` too: a varying function written in them varies as well.
+    twice = facts.may_vary or calls_varying_function(json.dumps(request.values))
+    outcome = _render(request, helm_binary, facts.schema is not None, twice)
+    if helm_binary is None:  # a binary can change under the same path: never cache what it renders
+        write_json("chart-renders", f"{key}-v{_CACHE_FORMAT}", asdict(outcome), keep=_MAX_CACHE_ENTRIES)
+    return outcome

@@ -1,0 +1,52 @@
+"""The repository's YAML files, each read and checked once per run and shared by every stage."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gitops_toolkit.core.bounded_yaml import DEFAULT_LIMITS, YamlDocument, YamlLimits, YamlRejected, load_yaml_file
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def is_yaml(path: Path) -> bool:
+    return path.suffix in YAML_SUFFIXES or path.name == "Kustomization"
+
+
+class SourceFiles:
+    """Parsed documents of files under `root`, keyed by resolved path; rejections are kept, not raised."""
+
+    def __init__(self, root: Path, limits: YamlLimits = DEFAULT_LIMITS, excluded: tuple[Path, ...] = ()) -> None:
+        self.root = root.resolve()
+        self.limits = limits
+        # Directories of pinned upstream data (the vendored CRDs): never walked by discovery or the guard.
+        self.excluded = frozenset(Path(os.path.abspath(directory)) for directory in excluded)
+        # Files verified against a pinned sha256: the secret scan trusts them.
+        self.trusted: frozenset[Path] = frozenset()
+        self._documents: dict[Path, list[YamlDocument] | YamlRejected] = {}
+
+    def relative(self, path: Path) -> str:
+        """The path as a person sees it from the repository root (or as given, when outside).
+        A symlink keeps its own name: only its parent directories are resolved."""
+        located = Path(os.path.realpath(path.parent)) / path.name
+        try:
+            return str(located.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def load(self, path: Path) -> list[YamlDocument] | YamlRejected:
+        key = path.resolve()
+        if key not in self._documents:
+            try:
+                self._documents[key] = load_yaml_file(key, self.limits)
+            except YamlRejected as rejected:
+                self._documents[key] = rejected
+            except OSError as error:
+                self._documents[key] = YamlRejected("GUARD-MISSING-FILE", f"cannot read file: {error.strerror}", None)
+        return self._documents[key]
+
+    def documents(self, path: Path) -> list[YamlDocument]:
+        """Documents of an accepted file; an empty list when the file was rejected."""
+        loaded = self.load(path)
+        return [] if isinstance(loaded, YamlRejected) else loaded

@@ -1,0 +1,217 @@
+"""`nox -s bench`: how close the gate stays to the cost of rendering.
+
+1. A large synthetic tree: N copies of the prod overlay (each in its own namespace) beside a copy of the
+   Online Boutique base and components:
+   - render only: `kubectl kustomize` of each entry point, one after another;
+   - the full `invoke validate` (a real subprocess, as a person runs it);
+   - our schema stage against the `kubernetes-validate --strict` CLI on the same rendered resources.
+2. This repository with every chart its Applications pin: render only (every entry point with kustomize and
+   every chart once with Helm's engine, in parallel as the gate does) against the full `invoke validate`
+   (which also renders twice the charts that call random or time functions, and checks everything), with empty
+   caches and warm.
+It prints ratios; it asserts nothing (timings on shared machines are not test material).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
+from gitops_toolkit.core.versions import KUBERNETES_VERSION
+from gitops_toolkit.gate.pipeline import GateOptions, run_gate
+from gitops_toolkit.render.applications import is_application
+from gitops_toolkit.render.charts.releases import ChartRelease, api_versions_served, chart_releases
+from gitops_toolkit.render.charts.render_cache import facts_of
+from gitops_toolkit.render.charts.vendored import verify_vendored_charts
+from gitops_toolkit.render.crds.lock import LOCK_FILE, VENDORED_DIRECTORY
+from gitops_toolkit.render.kustomize import RenderLimits, render_all
+from gitops_toolkit.render.read.source_files import SourceFiles
+from gitops_toolkit.tools.helm import render
+from gitops_toolkit.tools.kubectl import kustomize_build
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+APP = Path("gitops-repo/apps/online-boutique")
+_TARGET_VALIDATE_RATIO = 1.2
+_TARGET_CHARTS_RATIO = 1.5
+# What a copy of the repository needs for `invoke validate` to run in it.
+_DEPLOYABLE = ("tasks.py", "pyproject.toml", "gitops-repo", "observability", "platform", "docs")
+
+
+COLLECTOR = Path("gitops-repo/platform/opentelemetry-collector/manifests")
+
+
+def build_tree(destination: Path, copies: int) -> list[Path]:
+    """A repository holding the app's base and components, `copies` prod overlays, and the OpenTelemetry
+    collector their tracing points at; returns every entry point."""
+    for part in ("base", "components"):
+        shutil.copytree(REPOSITORY / APP / part, destination / APP / part)
+    shutil.copytree(REPOSITORY / COLLECTOR, destination / COLLECTOR)
+    prod = REPOSITORY / APP / "overlays" / "prod"
+    overlays = []
+    for number in range(copies):
+        overlay = destination / APP / "overlays" / f"prod-{number:02d}"
+        shutil.copytree(prod, overlay)
+        path = overlay / "kustomization.yaml"
+        text = path.read_text(encoding="utf-8").replace(
+            "namespace: online-boutique\n", f"namespace: shop-{number:02d}\n"
+        )
+        path.write_text(text, encoding="utf-8")
+        overlays.append(overlay)
+    policies = destination / COLLECTOR / "network-policies.yaml"  # let every copy's namespace send traces
+    namespaces = ", ".join(f"shop-{number:02d}" for number in range(copies))
+    policies.write_text(policies.read_text(encoding="utf-8").replace("online-boutique-dev]", f"{namespaces}]"))
+    for name in ("tasks.py", "pyproject.toml", LOCK_FILE):  # site settings; the lock of the vendored CRDs
+        shutil.copy2(REPOSITORY / name, destination / name)
+    # No Application deploys the copies beside the collector, so each is checked on its own: name the
+    # collector's address as a service outside the copies, as a team would for a collector it does not own.
+    settings = destination / "pyproject.toml"
+    collector_address = '"otel-collector.opentelemetry.svc.cluster.local:4317",\n'
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            '"shoppingassistantservice:80",\n', f'"shoppingassistantservice:80",\n    {collector_address}'
+        ),
+        encoding="utf-8",
+    )
+    shutil.copytree(REPOSITORY / VENDORED_DIRECTORY, destination / VENDORED_DIRECTORY)
+    return [*overlays, destination / COLLECTOR]
+
+
+T = TypeVar("T")
+
+
+def timed(action: Callable[[], T]) -> tuple[float, T]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=25)
+    options = parser.parse_args()
+    bin_directory = Path(sys.executable).parent
+
+    with tempfile.TemporaryDirectory(prefix="gate-bench-") as workspace:
+        root = Path(workspace) / "repository"
+        overlays = build_tree(root, options.copies)
+        limits = RenderLimits()
+
+        render_seconds, rendered = timed(
+            lambda: [kustomize_build(overlay, limits.timeout_seconds, limits.memory_bytes) for overlay in overlays]
+        )
+        stream = Path(workspace) / "rendered.yaml"
+        stream.write_text("\n---\n".join(rendered), encoding="utf-8")
+
+        command = [str(bin_directory / "invoke"), "validate", "--root", str(root)]
+        # First with empty caches (CRD schemas, secret scan), as on a fresh CI machine, then warm.
+        cold = dict(os.environ, XDG_CACHE_HOME=str(Path(workspace) / "cache"))
+        cold_seconds, _ = timed(lambda: subprocess.run(command, capture_output=True, env=cold, check=False))
+        validate_seconds, completed = timed(
+            lambda: subprocess.run(command, capture_output=True, text=True, env=cold, check=False)
+        )
+
+        result = run_gate(GateOptions(root=root))
+        cli = [str(bin_directory / "kubernetes-validate"), "--strict", "--quiet", "-k", KUBERNETES_VERSION, str(stream)]
+        cli_seconds, _ = timed(lambda: subprocess.run(cli, capture_output=True, check=False))
+
+    schema_seconds = result.seconds["schema"]
+    ratio = validate_seconds / render_seconds
+    print(
+        f"entry points: {len(overlays)}, resources: {len(result.resources)}, "
+        f"findings: {len(result.findings)}, validate exit code: {completed.returncode}"
+    )
+    print(f"render only (kubectl kustomize, one after another): {render_seconds:7.2f} s")
+    print(
+        f"full invoke validate:                               {validate_seconds:7.2f} s   "
+        f"ratio {ratio:.2f}x (target <= {_TARGET_VALIDATE_RATIO}x)"
+    )
+    print(
+        f"  the same with empty caches (first run):           {cold_seconds:7.2f} s   "
+        f"ratio {cold_seconds / render_seconds:.2f}x (target <= {_TARGET_VALIDATE_RATIO}x)"
+    )
+    stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
+    print(f"  in-process stages: {stages}")
+    print(f"schema stage (ours):                                {schema_seconds:7.2f} s")
+    print(
+        f"kubernetes-validate --strict CLI, same resources:   {cli_seconds:7.2f} s   "
+        f"ours is {cli_seconds / schema_seconds:.0f}x faster"
+    )
+    charts_bench()
+
+
+def _copy_repository(destination: Path) -> Path:
+    destination.mkdir(parents=True)
+    for name in _DEPLOYABLE:
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name)
+        elif source.is_file():
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def _render_only(root: Path) -> tuple[float, int, int, int]:
+    """Render every entry point and every chart release once, in parallel as the gate does; returns the
+    seconds that took and the number of entry points, chart releases and chart resources."""
+    result = run_gate(GateOptions(root=root))  # to learn the entry points and the Applications
+    entries = [root / entry for entry in result.entries]
+    applications = [resource for resource in result.resources if is_application(resource)]
+    releases, _ = chart_releases(applications, verify_vendored_charts(root), SourceFiles(root), root)
+    locked = [path.read_text(encoding="utf-8") for path in sorted((root / VENDORED_DIRECTORY).rglob("*.yaml"))]
+    versions = tuple(
+        sorted(
+            {
+                *api_versions_served(iter(locked)),
+                *(v for r in releases for v in facts_of(r.archive, r.locked.sha256).api_versions),
+            }
+        )
+    )
+    limits = RenderLimits()
+
+    def render_release(release: ChartRelease) -> int:
+        rendered = render(release.request(KUBERNETES_VERSION, versions))
+        return sum(len(load_trusted_yaml(text)) for _, text in rendered)
+
+    started = time.perf_counter()
+    render_all(entries, limits)
+    with ThreadPoolExecutor(max_workers=limits.jobs) as pool:
+        chart_resources = sum(pool.map(render_release, releases))
+    return time.perf_counter() - started, len(entries), len(releases), chart_resources
+
+
+def charts_bench() -> None:
+    with tempfile.TemporaryDirectory(prefix="gate-bench-charts-") as workspace:
+        root = _copy_repository(Path(workspace) / "repository")
+        render_seconds, entries, releases, chart_resources = _render_only(root)
+        command = [str(Path(sys.executable).parent / "invoke"), "validate", "--root", str(root)]
+        cache = dict(os.environ, XDG_CACHE_HOME=str(Path(workspace) / "cache"))
+        cold_seconds, cold = timed(lambda: subprocess.run(command, capture_output=True, text=True, env=cache))
+        warm_seconds, _ = timed(lambda: subprocess.run(command, capture_output=True, text=True, env=cache))
+    print()
+    print(
+        f"this repository: {entries} entry points and {releases} chart releases ({chart_resources} resources from "
+        f"charts); validate says: {cold.stdout.strip().splitlines()[-1] if cold.stdout.strip() else cold.stderr}"
+    )
+    print(f"render only (kustomize and each chart once, parallel): {render_seconds:7.2f} s")
+    print(
+        f"full invoke validate, empty caches:                    {cold_seconds:7.2f} s   "
+        f"ratio {cold_seconds / render_seconds:.2f}x (target <= {_TARGET_CHARTS_RATIO}x)"
+    )
+    print(
+        f"full invoke validate, warm:                            {warm_seconds:7.2f} s   "
+        f"ratio {warm_seconds / render_seconds:.2f}x (target <= {_TARGET_CHARTS_RATIO}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
