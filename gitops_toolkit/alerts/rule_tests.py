@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.tools.kubectl import KubectlError, kustomize_build
+from gitops_toolkit.render.kustomize import render_kustomization
+from gitops_toolkit.render.rendered import RenderError
 from gitops_toolkit.tools.promtool import test_rule_files
 
 RULES = Path("observability/rules")
@@ -25,11 +25,11 @@ def rule_file_name(prometheus_rule_name: str) -> str:
 def write_rule_files(root: Path, destination: Path) -> list[Path]:
     """One plain rule file per PrometheusRule of observability/rules, named <name>.rules.yaml."""
     try:
-        rendered = kustomize_build(root / RULES, timeout_seconds=60, memory_bytes=2 * 1024**3)
-    except KubectlError as error:
-        raise ToolError(f"{RULES}: {error.message}") from None
+        rendered = render_kustomization(root / RULES)
+    except RenderError as error:
+        raise ToolError(f"{RULES}: {error}") from None
     files = []
-    for obj in load_trusted_yaml(rendered):
+    for obj in rendered:
         if isinstance(obj, dict) and obj.get("kind") == "PrometheusRule":
             path = destination / rule_file_name(str(obj["metadata"]["name"]))
             path.write_text(yaml.safe_dump(obj.get("spec") or {}, sort_keys=False), encoding="utf-8")

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from gitops_toolkit.core.address_ranges import networks_of
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.core.gate_settings import load_config
+from gitops_toolkit.render.settings import load_config
 
 GATEWAY = Path("gitops-repo/platform/envoy-gateway/gateway/gateway.yaml")
 POOL = Path("gitops-repo/platform/metallb/pool/ip-address-pool.yaml")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.tools.git import origin_url
 
 _SECTION = ("tool", "gitops-toolkit", "gate")
 
@@ -31,15 +30,8 @@ class GateConfig:
         return frozenset(entry.partition(":")[2] for entry in self.free_form_values if entry.partition(":")[0] == chart)
 
 
-def load_config(root: Path) -> GateConfig:
-    """The settings of pyproject.toml; without a repository URL there, the clone's `origin` is this repository."""
-    config = _read_settings(root)
-    if config.repository_url:
-        return config
-    return dataclasses.replace(config, repository_url=origin_url(root))
-
-
-def _read_settings(root: Path) -> GateConfig:
+def read_settings(root: Path) -> GateConfig:
+    """The settings as pyproject.toml writes them (render.settings fills in a missing repository URL)."""
     path = root / "pyproject.toml"
     if not path.is_file():
         return GateConfig()

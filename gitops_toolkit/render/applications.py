@@ -1,6 +1,6 @@
 """Argo CD Applications among the rendered resources: their sources, resolved against this repository.
-The pipeline renders every repository path they name (kustomization or plain directory) and reads the
-manifests their values files embed (`extraObjects`); the GitOps rules judge the rest."""
+following.py renders every repository path they name (kustomization or plain directory) and reads the
+manifests their values files embed (`extraObjects`); the gate's GitOps rules judge the rest."""
 
 from __future__ import annotations
 
@@ -83,6 +83,14 @@ def values_file(source: Source, value_file: str, root: Path) -> Path | None:
     if not value_file.startswith(VALUES_PREFIX):
         return None
     return root / value_file.removeprefix(VALUES_PREFIX)
+
+
+def existing_values_files(source: Source, root: Path) -> Iterator[Path]:
+    """The repository values files a source names that exist, in the order Helm merges them."""
+    for name in source.value_files():
+        path = values_file(source, name, root)
+        if path is not None and path.is_file():
+            yield path
 
 
 def destination_namespace(application: Resource) -> str:

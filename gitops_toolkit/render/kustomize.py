@@ -1,23 +1,19 @@
-"""Stage 3: render each entry point with `kubectl kustomize`, in parallel, each under its limits."""
+"""Stage 3: render each entry point with `kubectl kustomize`, in parallel, each under its limits; and one
+kustomization alone, for a verb that needs one overlay rather than the repository."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from gitops_toolkit.tools.kubectl import KubectlError, kustomize_build
+from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
+from gitops_toolkit.render.rendered import RenderError, RenderLimits
+from gitops_toolkit.tools.kustomize import KustomizeError, kustomize_build
 
 _RULE_BY_REASON = {"failed": "RENDER-FAILED", "timeout": "RENDER-TIMEOUT", "memory": "RENDER-MEMORY-LIMIT"}
-
-
-@dataclass(frozen=True)
-class RenderLimits:
-    timeout_seconds: float = 60.0
-    memory_bytes: int = 2 * 1024**3
-    jobs: int = os.cpu_count() or 2
 
 
 @dataclass(frozen=True)
@@ -31,7 +27,7 @@ class Rendering:
 def _render_one(entry: Path, limits: RenderLimits) -> Rendering:
     try:
         text = kustomize_build(entry, limits.timeout_seconds, limits.memory_bytes)
-    except KubectlError as error:
+    except KustomizeError as error:
         return Rendering(entry, failure_rule=_RULE_BY_REASON[error.reason], failure=error.message)
     return Rendering(entry, text=text)
 
@@ -46,3 +42,11 @@ def render_all(
             for future in as_completed(futures):
                 on_done(future.result())
         return [future.result() for future in futures]
+
+
+def render_kustomization(directory: Path, limits: RenderLimits | None = None) -> list[Any]:
+    """The objects one kustomization renders."""
+    rendering = _render_one(directory, limits or RenderLimits())
+    if rendering.failure_rule:
+        raise RenderError(rendering.failure)
+    return load_trusted_yaml(rendering.text)

@@ -1,24 +1,20 @@
-"""The one place that runs Helm's engine: Helm 4's Go SDK in-process through helm-python-sdk (the default, no
-binary needed), or a `helm` binary a user points the gate at. Plain data in, rendered manifests out, HelmError
-for anything that fails."""
+"""Rendering and inspecting charts with Helm's engine: Helm 4's Go SDK in-process (the default, no binary
+needed), or a `helm` binary a user points the gate at. Plain data in, rendered manifests out, HelmError for
+anything that fails. Only the render layer uses it."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError, one_line, sdk
 
 _BINARY_TIMEOUT_SECONDS = 120
 _SOURCE_MARKER = "# Source: "
-
-
-class HelmError(ToolError):
-    """Helm could not load, check or render a chart; the message is Helm's, on one line."""
 
 
 @dataclass(frozen=True)
@@ -32,40 +28,8 @@ class RenderRequest:
     include_crds: bool = True
 
 
-@dataclass(frozen=True)
-class ChartFacts:
-    """What a chart declares: its default values and the schema it ships (or None)."""
-
-    name: str
-    version: str
-    defaults: dict[str, Any]
-    schema: dict[str, Any] | None
-    crd_texts: tuple[str, ...] = field(default=())  # its crds/ files and its subcharts'
-    api_versions: tuple[str, ...] = field(default=())  # group/version its CRDs serve (filled by the gate)
-    # Templates (as the render names them) that render only for API versions the cluster serves.
-    capability_gated: frozenset[str] = field(default=frozenset())
-    # Whether any template (subcharts' included) calls a function whose result changes between renders.
-    may_vary: bool = True
-
-
-def _one_line(error: Exception) -> str:
-    text = " ".join(str(error).split())
-    return text[:600] + ("…" if len(text) > 600 else "")
-
-
-def _sdk() -> Any:
-    try:
-        import helm_python
-    except ImportError as error:  # the wheel carries a native library for linux x86_64/arm64 only
-        raise HelmError(
-            f"Helm's engine (helm-python-sdk) cannot load here ({error}); install it with `pip install -e .` "
-            "or run the gate with `--helm PATH` to use a helm binary"
-        ) from None
-    return helm_python
-
-
 def chart_facts(archive: Path) -> ChartFacts:
-    helm_python = _sdk()
+    helm_python = sdk()
     try:
         with helm_python.Chart.load(archive) as chart:
             metadata = chart.metadata
@@ -80,7 +44,7 @@ def chart_facts(archive: Path) -> ChartFacts:
             crds = tuple(crd["data"] for crd in chart.crds)
             return ChartFacts(name, version, defaults, chart.schema, crd_texts=crds, capability_gated=gated)
     except helm_python.HelmError as error:
-        raise HelmError(f"cannot load {archive.name}: {_one_line(error)}") from None
+        raise HelmError(f"cannot load {archive.name}: {one_line(error)}") from None
 
 
 def _with_missing_keys(merged: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
@@ -94,14 +58,14 @@ def _with_missing_keys(merged: dict[str, Any], raw: dict[str, Any]) -> dict[str,
 
 def schema_violation(archive: Path, values: dict[str, Any]) -> str | None:
     """Helm's message when `values` break the chart's values.schema.json, else None."""
-    helm_python = _sdk()
+    helm_python = sdk()
     try:
         with helm_python.Chart.load(archive) as chart:
             chart.validate_schema(values)
     except helm_python.HelmValuesError as error:
-        return _one_line(error)
+        return one_line(error)
     except helm_python.HelmError as error:
-        raise HelmError(f"cannot load {archive.name}: {_one_line(error)}") from None
+        raise HelmError(f"cannot load {archive.name}: {one_line(error)}") from None
     return None
 
 
@@ -110,7 +74,7 @@ def render(request: RenderRequest, helm_binary: Path | None = None) -> list[tupl
     The chart is loaded afresh for every render: rendering drops disabled subcharts from a loaded chart."""
     if helm_binary is not None:
         return _render_with_binary(request, helm_binary)
-    helm_python = _sdk()
+    helm_python = sdk()
     from helm_python import _native  # the native call takes the Kubernetes and API versions; render() does not
 
     options = {
@@ -125,7 +89,7 @@ def render(request: RenderRequest, helm_binary: Path | None = None) -> list[tupl
             crds = [(crd["name"], crd["data"]) for crd in chart.crds] if request.include_crds else []
             rendered = _native.call_string("helm_render", chart._raw(), json.dumps(request.values), json.dumps(options))
     except helm_python.HelmError as error:
-        raise HelmError(_one_line(error)) from None
+        raise HelmError(one_line(error)) from None
     templates: dict[str, str] = json.loads(rendered)
     return crds + [
         (name, text) for name, text in sorted(templates.items()) if not name.endswith("NOTES.txt") and text.strip()
@@ -155,7 +119,7 @@ def _render_with_binary(request: RenderRequest, helm_binary: Path) -> list[tuple
                 command, capture_output=True, text=True, timeout=_BINARY_TIMEOUT_SECONDS, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise HelmError(f"{helm_binary}: {_one_line(error)}") from None
+            raise HelmError(f"{helm_binary}: {one_line(error)}") from None
     if completed.returncode != 0:
         lines = [line for line in completed.stderr.splitlines() if line.strip()]
         raise HelmError((lines[0] if lines else f"helm exited {completed.returncode}").removeprefix("Error: "))
@@ -175,26 +139,11 @@ def _split_by_source(stream: str) -> list[tuple[str, str]]:
 
 def parse_set(name: str, value: str, force_string: bool) -> dict[str, Any]:
     """One `--set name=value` (or `--set-string`) as the values tree Helm builds from it."""
-    helm_python = _sdk()
+    helm_python = sdk()
     escaped = value.replace("\\", "\\\\").replace(",", "\\,")  # Argo CD passes one value, commas included
     try:
         parse = helm_python.parse_set_string_values if force_string else helm_python.parse_set_string
         parsed: dict[str, Any] = parse(f"{name}={escaped}")
     except helm_python.HelmError as error:
-        raise HelmError(f"parameter {name}: {_one_line(error)}") from None
+        raise HelmError(f"parameter {name}: {one_line(error)}") from None
     return parsed
-
-
-def pull(reference: str, version: str, destination: Path, repository_url: str | None, plain_http: bool) -> Path:
-    """Download a chart archive (HTTP repository: `reference` is the chart name; OCI: `oci://host/path/name`)."""
-    helm_python = _sdk()
-    try:
-        result = helm_python.pull(
-            reference, destination=destination, version=version, repo_url=repository_url, plain_http=plain_http
-        )
-    except helm_python.HelmError as error:
-        raise HelmError(_one_line(error)) from None
-    archives = sorted(destination.glob("*.tgz"))
-    if len(archives) != 1:
-        raise HelmError(f"pulling {reference} {version} left {len(archives)} archives: {result}")
-    return archives[0]

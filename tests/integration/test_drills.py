@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from gitops_toolkit.checks.drill.command import INTERRUPTED, drill_command
-from gitops_toolkit.tools.kubectl import kustomize_build
+from gitops_toolkit.tools.kustomize import kustomize_build
 from tests.conftest import REPOSITORY
 from tests.git_repos import git
 from tests.stand_in_cluster import SHOP, StandInCluster

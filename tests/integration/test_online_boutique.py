@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
-from gitops_toolkit.tools.kubectl import kustomize_build
+from gitops_toolkit.tools.kustomize import kustomize_build
 from tests.conftest import REPOSITORY
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,9 @@ import pytest
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
-from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas, crd_versions, defined_kinds, openapi_to_json_schema
+from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas, crd_versions, openapi_to_json_schema
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
+from gitops_toolkit.render.crds.crd_text import defined_kinds
 from tests.conftest import VENDORED_CRDS
 
 

@@ -13,8 +13,9 @@ from gitops_toolkit.core.bounded_yaml import load_yaml_text
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.gate_settings import GateConfig
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.gate.rules.repository_facts import MISSING, RENDERED, RepositoryFacts
+from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.rules.rule_set import run_rules
+from gitops_toolkit.render.rendered import MISSING, RENDERED
 from tests.conftest import REPOSITORY
 
 ARGOCD = (REPOSITORY / "tests" / "fixtures" / "argocd.yaml").read_text(encoding="utf-8")

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.render.kustomize import RenderLimits
-from gitops_toolkit.tools.kubectl import KubectlError, kustomize_build
+from gitops_toolkit.render.kustomize import render_kustomization
+from gitops_toolkit.render.rendered import RenderError
 
 
 def image_name(reference: str) -> str:
@@ -36,10 +35,9 @@ def _images(value: Any) -> Iterator[str]:
 
 def rendered_images(overlay: Path) -> dict[str, str]:
     """{service: image name} for every image the overlay renders."""
-    limits = RenderLimits()
     try:
-        rendered = kustomize_build(overlay, limits.timeout_seconds, limits.memory_bytes)
-    except KubectlError as error:
+        rendered = render_kustomization(overlay)
+    except RenderError as error:
         raise ToolError(f"{overlay}: does not render ({error})") from None
-    names = {image_name(reference) for document in load_trusted_yaml(rendered) for reference in _images(document)}
+    names = {image_name(reference) for document in rendered for reference in _images(document)}
     return {name.rsplit("/", 1)[-1]: name for name in sorted(names)}

@@ -1,6 +1,6 @@
-"""What the GitOps rules need to know about this checkout, gathered by the pipeline so that the rules
-stay pure functions of the index: which Application paths rendered, which values files exist, and which
-Application installs each custom resource kind (from the CRD lock)."""
+"""What the rules need to know about this checkout beyond its rendered resources, gathered by gate/facts.py so
+that the rules stay pure functions of the index: which Application paths rendered (their status is one of
+render.rendered's), which values files exist, and which Application installs each custom resource kind."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gitops_toolkit.gate.rules.observability.grafana import Datasource
-
-# Status of a repository path an Application deploys.
-RENDERED = "rendered"
-FAILED = "does not render (see the RENDER- or GUARD- findings of that directory)"
-MISSING = "does not exist in this repository"
-COMPONENT = "is a kustomize Component, which cannot be deployed on its own"
-HELM_CHART = "is a Helm chart (not rendered by the gate yet)"
 
 
 @dataclass(frozen=True)

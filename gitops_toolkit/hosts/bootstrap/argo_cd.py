@@ -15,11 +15,9 @@ from gitops_toolkit.core.bounded_yaml import YamlRejected, load_trusted_yaml, lo
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.manifest_text import DOCUMENT_START, top_level
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.render.charts.releases import api_versions_served, chart_releases
-from gitops_toolkit.render.charts.vendored import verify_vendored_charts
+from gitops_toolkit.render.application_chart import render_application_chart
 from gitops_toolkit.render.crds.lock import VENDORED_DIRECTORY
-from gitops_toolkit.render.read.source_files import SourceFiles
-from gitops_toolkit.tools.helm import HelmError, render
+from gitops_toolkit.render.rendered import RenderError
 
 ARGO_CD_APPLICATION = Path("gitops-repo") / "platform" / "argo-cd" / "application.yaml"
 ARGO_CD_CRDS = Path(VENDORED_DIRECTORY) / "argo-cd-crds"
@@ -72,20 +70,13 @@ def argo_cd_crds(root: Path) -> Manifest:
 def argo_cd_chart(root: Path, kubernetes_version: str) -> Manifest:
     """The argo-cd Application's chart, rendered into its namespace (the Namespace itself first)."""
     application = _application(root, ARGO_CD_APPLICATION)
-    releases, findings = chart_releases([application], verify_vendored_charts(root), SourceFiles(root), root)
-    if not releases:
-        reason = findings[0].message if findings else "it installs no chart"
-        raise ToolError(f"{ARGO_CD_APPLICATION}: {reason}")
-    release = releases[0]
-    api_versions = api_versions_served(iter([argo_cd_crds(root).text]))
     try:
-        rendered = render(release.request(kubernetes_version, api_versions))
-    except HelmError as error:
-        raise ToolError(f"{ARGO_CD_APPLICATION}: chart {release.locked.name} does not render: {error}") from None
-    namespace = yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": release.namespace}})
-    texts = [namespace] + [text for _, text in rendered if text.strip()]
-    chart = f"{release.locked.name} {release.locked.version}"
-    name = f"Argo CD (chart {chart}, release {release.release_name} in {release.namespace})"
+        chart = render_application_chart(application, root, kubernetes_version, [argo_cd_crds(root).text])
+    except RenderError as error:
+        raise ToolError(f"{ARGO_CD_APPLICATION}: {error}") from None
+    namespace = yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": chart.namespace}})
+    texts = [namespace] + [text for _, text in chart.templates if text.strip()]
+    name = f"Argo CD (chart {chart.chart}, release {chart.release} in {chart.namespace})"
     return Manifest(name, "---\n".join(texts))
 
 

@@ -20,7 +20,8 @@ from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.lock_files import sha256_of
 from gitops_toolkit.render.charts.lock import LOCK_FILE, LockedChart, normal_repository
-from gitops_toolkit.tools.helm import HelmError, pull
+from gitops_toolkit.tools.helm_engine import HelmError
+from gitops_toolkit.tools.helm_pull import pull
 from gitops_toolkit.tools.http import download
 
 _MAX_INDEX_BYTES = 64 * 1024 * 1024

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_toolkit.core.bounded_yaml import YamlRejected, load_yaml_file
+from gitops_toolkit.core.tree_walk import walk_tree
 from gitops_toolkit.locks.charts.fetch import PinnedChart
 from gitops_toolkit.render.charts.lock import ARCHIVE_DIRECTORY
 from gitops_toolkit.render.crds.lock import VENDORED_DIRECTORY
-from gitops_toolkit.render.read.discover import walk_tree
 
 APPLICATIONS_ROOT = Path("gitops-repo")
 

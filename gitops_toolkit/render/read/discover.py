@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.tree_walk import walk_tree
 from gitops_toolkit.render.read.kustomization import KUSTOMIZATION_FILENAMES, KustomizationIndex, Reference
 from gitops_toolkit.render.read.source_files import SourceFiles
 
@@ -17,20 +17,6 @@ class Discovery:
     entries: list[Path]
     findings: list[Finding] = field(default_factory=list)
     cyclic: set[Path] = field(default_factory=set)  # directories on a cycle of kustomizations
-
-
-def walk_tree(
-    roots: Iterable[Path], excluded: frozenset[Path] = frozenset()
-) -> Iterator[tuple[Path, list[str], list[str]]]:
-    """os.walk over each existing root without following symlinks or entering .git or `excluded`."""
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for directory, subdirectories, files in os.walk(root, followlinks=False):
-            subdirectories[:] = sorted(
-                name for name in subdirectories if name != ".git" and Path(directory, name) not in excluded
-            )
-            yield Path(directory), subdirectories, sorted(files)
 
 
 def discover(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path]) -> Discovery:

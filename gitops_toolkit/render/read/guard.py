@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gitops_toolkit.core.bounded_yaml import UNSAFE_RULES, YamlRejected, check_size
 from gitops_toolkit.core.findings import Finding
-from gitops_toolkit.render.read.discover import walk_tree
+from gitops_toolkit.core.tree_walk import walk_tree
 from gitops_toolkit.render.read.kustomization import Kustomization, KustomizationIndex, Reference
 from gitops_toolkit.render.read.source_files import SourceFiles, is_yaml
 

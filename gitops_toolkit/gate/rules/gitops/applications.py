@@ -14,7 +14,6 @@ import yaml
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules.index import ResourceIndex, get_path
-from gitops_toolkit.gate.rules.repository_facts import HELM_CHART, RENDERED
 from gitops_toolkit.gate.schema.kubernetes_schemas import split_api_version
 from gitops_toolkit.render.applications import (
     VALUES_PREFIX,
@@ -23,6 +22,7 @@ from gitops_toolkit.render.applications import (
     same_repository,
     sources,
 )
+from gitops_toolkit.render.rendered import HELM_CHART, RENDERED
 
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")

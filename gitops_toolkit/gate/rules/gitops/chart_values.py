@@ -9,7 +9,7 @@ from typing import Any
 
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.render.charts.releases import ChartRelease
-from gitops_toolkit.tools.helm import ChartFacts
+from gitops_toolkit.tools.helm_engine import ChartFacts
 
 KeyPath = tuple[str, ...]
 

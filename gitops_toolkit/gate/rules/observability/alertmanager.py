@@ -4,7 +4,7 @@ merged values): every route names a receiver that exists, and amtool accepts the
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,9 @@ import yaml
 from gitops_toolkit.core.bounded_yaml import YamlDocument
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.render.charts.values import merged_values_files
+from gitops_toolkit.render.read.source_files import SourceFiles
 from gitops_toolkit.tools.amtool import check_config
 
 Route = tuple[Mapping[str, Any], list[str | int]]
@@ -65,3 +68,14 @@ def check_alertmanager(values: Mapping[str, Any], where: str, document: YamlDocu
             "OBS-ALERTMANAGER-CONFIG",
             f"amtool check-config refuses the configuration: {reasons[0] if reasons else report or 'no reason'}",
         )
+
+
+def check_alertmanagers(resources: Iterable[Resource], tree: SourceFiles, root: Path) -> list[Finding]:
+    """kube-prometheus-stack's Alertmanager configuration, as the pod will load it, for each Application of it."""
+    return [
+        finding
+        for merged, where, document in merged_values_files(
+            resources, "kube-prometheus-stack", "alertmanager", tree, root
+        )
+        for finding in check_alertmanager(merged, where, document)
+    ]

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.core.bounded_yaml import YamlRejected, load_yaml_text
+from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_text
 from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.render.charts.values import merged_values_files
+from gitops_toolkit.render.read.source_files import SourceFiles
 
 DATASOURCE_LABEL = "grafana_datasource"
 
@@ -44,17 +47,6 @@ def provisioning_documents(resource: Resource) -> Iterator[tuple[str, Any]]:
 
 def is_datasource_config_map(resource: Resource) -> bool:
     return resource.kind == "ConfigMap" and DATASOURCE_LABEL in (resource.metadata.get("labels") or {})
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm's merge of values files: mappings merge, everything else is replaced."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def from_kube_prometheus_stack(
@@ -95,3 +87,17 @@ def from_config_maps(resources: Iterable[Resource]) -> list[Datasource]:
                         )
                     )
     return datasources
+
+
+def provisioned_datasources(resources: list[Resource], tree: SourceFiles, root: Path) -> tuple[Datasource, ...]:
+    """Datasources of kube-prometheus-stack's Grafana, read from its values (so that findings point at the line
+    that sets them; its rendered ConfigMap says the same), and of the repository's datasource ConfigMaps."""
+    found: list[Datasource] = []
+    for merged, where, document in merged_values_files(resources, "kube-prometheus-stack", "grafana", tree, root):
+
+        def line_of(position: int, document: YamlDocument | None = document) -> int:
+            path: list[str | int] = ["grafana", "additionalDataSources", position, "isDefault"]
+            return document.line_of(path) if document is not None else 1
+
+        found += from_kube_prometheus_stack(merged, where, line_of)
+    return (*found, *from_config_maps([resource for resource in resources if not resource.third_party]))

@@ -1,0 +1,149 @@
+"""Rendering what the repository deploys: kustomize entry points (guarded first, rendered in parallel, parsed
+back to the files a person edits), then every repository path an Application names that discovery did not
+find (a kustomization or a plain directory), the manifests its values files embed, and its chart releases;
+repeated while new Applications appear."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.progress import Progress
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.stopwatch import timed
+from gitops_toolkit.render.applications import (
+    Source,
+    embedded_objects,
+    existing_values_files,
+    is_application,
+    repository_paths,
+    sources,
+)
+from gitops_toolkit.render.charts.releases import chart_releases
+from gitops_toolkit.render.kustomize import render_all
+from gitops_toolkit.render.read.guard import guard
+from gitops_toolkit.render.read.kustomization import kustomization_file
+from gitops_toolkit.render.read.parse import load_plain_directory, parse_rendering
+from gitops_toolkit.render.rendered import (
+    COMPONENT,
+    FAILED,
+    HELM_CHART,
+    MISSING,
+    RENDERED,
+    Rendered,
+    RenderOptions,
+    Repository,
+)
+
+# Applications may name paths that name Applications: follow them this many times at most.
+_MAX_APPLICATION_ROUNDS = 5
+
+
+class DeployedPaths:
+    """Fills `rendered` with what the entry points and the Applications' paths render."""
+
+    def __init__(self, repository: Repository, options: RenderOptions, progress: Progress, rendered: Rendered) -> None:
+        self.repository = repository
+        self.options = options
+        self.progress = progress
+        self.rendered = rendered
+
+    def entry_file(self, entry: Path) -> str:
+        return self.repository.tree.relative(kustomization_file(entry) or entry)
+
+    def render_entries(self, entries: list[Path], scan_roots: list[Path]) -> None:
+        """Guard, render and parse kustomization entry points."""
+        repository, rendered = self.repository, self.rendered
+        tree, seconds = repository.tree, rendered.seconds
+        with timed(seconds, "guard"):
+            guarded = guard(tree, repository.kustomizations, scan_roots, entries, repository.cyclic)
+        rendered.object_files |= guarded.object_files
+        rendered.findings += guarded.findings
+        rendered.entries += entries
+        for entry in sorted(guarded.blocked):
+            message = "not rendered until the guard findings in the files it uses are fixed"
+            rendered.findings.append(Finding(self.entry_file(entry), 1, "RENDER-SKIPPED", message))
+            rendered.path_status[tree.relative(entry)] = FAILED
+        renderable = [entry for entry in entries if entry not in guarded.blocked]
+        self.progress.stage("rendering", total=len(renderable))
+        with timed(seconds, "render"):
+            renderings = render_all(renderable, self.options.limits, self.progress.advance)
+        with timed(seconds, "parse"):
+            for rendering in renderings:
+                relative = tree.relative(rendering.entry)
+                if rendering.failure_rule:
+                    message = rendering.failure.replace(f"{repository.root}/", "")  # paths as a person sees them
+                    rendered.findings.append(
+                        Finding(self.entry_file(rendering.entry), 1, rendering.failure_rule, message)
+                    )
+                    rendered.path_status[relative] = FAILED
+                    continue
+                parsed, parse_findings = parse_rendering(rendering, tree, guarded.closures[rendering.entry])
+                rendered.resources += parsed
+                rendered.findings += parse_findings
+                rendered.path_status[relative] = RENDERED
+
+    def follow_applications(self) -> None:
+        """Render every repository path an Application deploys that discovery did not, and read the manifests
+        its values files embed; repeated while new Applications appear."""
+        repository, rendered = self.repository, self.rendered
+        followed: set[int] = set()
+        for _ in range(_MAX_APPLICATION_ROUNDS):
+            applications = [r for r in rendered.resources if is_application(r) and id(r) not in followed]
+            if not applications:
+                return
+            followed.update(map(id, applications))
+            paths = repository_paths(applications, repository.config.repository_url, repository.root)
+            new_entries = [path for path, named_by in paths.items() if self._settle(path, named_by)]
+            releases, findings = chart_releases(applications, repository.charts, repository.tree, repository.root)
+            rendered.releases += releases
+            rendered.findings += findings
+            rendered.resources += self._embedded(applications, skipped={id(r.source.body) for r in releases})
+            if new_entries:
+                self.render_entries(sorted(new_entries), scan_roots=[])
+
+    def _settle(self, path: Path, named_by: list[Source]) -> bool:
+        """Give a path an Application deploys its status (reading it when it is a plain directory); True when it
+        is a kustomization still to render."""
+        repository, rendered = self.repository, self.rendered
+        relative = repository.tree.relative(path)
+        if relative in rendered.path_status:
+            return False
+        if not path.is_relative_to(repository.root) or not path.is_dir():
+            rendered.path_status[relative] = MISSING
+            return False
+        kustomization = repository.kustomizations.get(path)  # only now: a path outside is never read
+        if kustomization is not None and kustomization.is_component:
+            rendered.path_status[relative] = COMPONENT
+        elif kustomization is not None:
+            return True
+        elif (path / "Chart.yaml").is_file():
+            rendered.path_status[relative] = HELM_CHART
+            rendered.findings += [
+                source.application.finding(
+                    "COVERAGE-HELM-CHART",
+                    f"{relative} is a Helm chart: the gate does not render charts from this repository "
+                    "yet, so what it deploys is not checked",
+                    (*source.path_in_manifest, "path"),
+                )
+                for source in named_by
+            ]
+        else:
+            recurse = any((source.body.get("directory") or {}).get("recurse") for source in named_by)
+            loaded, problems = load_plain_directory(repository.tree, path, bool(recurse))
+            rendered.resources += loaded
+            rendered.findings += problems
+            rendered.path_status[relative] = RENDERED
+        return False
+
+    def _embedded(self, applications: list[Resource], skipped: set[int]) -> list[Resource]:
+        """Manifests the values files of charts that are not rendered embed (`extraObjects`)."""
+        root, tree = self.repository.root, self.repository.tree
+        return [
+            embedded
+            for application in applications
+            for source in sources(application)
+            if id(source.body) not in skipped
+            for path in existing_values_files(source, root)
+            for embedded in embedded_objects(tree, path, application)
+        ]

@@ -1,0 +1,75 @@
+"""What the render layer hands its users: the options of a run, a checkout opened for rendering, what Argo CD
+would apply from it, and the one error a verb that renders one thing gets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.gate_settings import GateConfig
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.versions import KUBERNETES_VERSION
+from gitops_toolkit.render.charts.releases import ChartRelease
+from gitops_toolkit.render.charts.vendored import VendoredCharts
+from gitops_toolkit.render.crds.vendored import VendoredCrds
+from gitops_toolkit.render.read.kustomization import KustomizationIndex
+from gitops_toolkit.render.read.source_files import SourceFiles
+from gitops_toolkit.tools.helm_engine import ChartFacts
+
+# Status of a repository path an Application deploys.
+RENDERED = "rendered"
+FAILED = "does not render (see the RENDER- or GUARD- findings of that directory)"
+MISSING = "does not exist in this repository"
+COMPONENT = "is a kustomize Component, which cannot be deployed on its own"
+HELM_CHART = "is a Helm chart (not rendered by the gate yet)"
+
+
+class RenderError(ToolError):
+    """A kustomization a verb asked for does not render; the message is kustomize's."""
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    timeout_seconds: float = 60.0
+    memory_bytes: int = 2 * 1024**3
+    jobs: int = os.cpu_count() or 2
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    limits: RenderLimits = field(default_factory=RenderLimits)
+    kubernetes_version: str = KUBERNETES_VERSION
+    helm_binary: Path | None = None  # None: Helm's engine in-process (helm-python-sdk)
+
+
+@dataclass
+class Repository:
+    """A checkout opened for rendering: each file read once and shared by every stage."""
+
+    root: Path
+    roots: list[Path]  # the folders searched for entry points
+    config: GateConfig
+    tree: SourceFiles
+    kustomizations: KustomizationIndex
+    crds: VendoredCrds
+    charts: VendoredCharts
+    entries: list[Path]  # kustomizations no other one uses
+    cyclic: frozenset[Path]  # directories on a cycle of kustomizations
+    findings: list[Finding]  # the pinned inputs' and the discovery's
+
+
+@dataclass
+class Rendered:
+    """What Argo CD would apply, and what stopped any of it from rendering."""
+
+    entries: list[Path] = field(default_factory=list)  # kustomizations rendered, or skipped for a guard finding
+    resources: list[Resource] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    path_status: dict[str, str] = field(default_factory=dict)  # each repository path an Application deploys
+    releases: list[ChartRelease] = field(default_factory=list)
+    chart_facts: dict[Path, ChartFacts] = field(default_factory=dict)  # by archive, for the charts that loaded
+    object_files: set[Path] = field(default_factory=set)  # the files kustomize loads as objects
+    seconds: dict[str, float] = field(default_factory=dict)

