@@ -16,7 +16,7 @@ from pathlib import Path
 from gitops_toolkit.delivery.diff.compare import compare
 from gitops_toolkit.delivery.diff.sides import WORKING_TREE, checked_out, render_side
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
-from gitops_toolkit.render.rendered import RenderLimits
+from gitops_toolkit.render.kustomize import RenderLimits
 from gitops_toolkit.tools.kustomize import kustomize_build
 
 REPOSITORY = Path(__file__).resolve().parents[1]

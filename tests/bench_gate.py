@@ -34,9 +34,8 @@ from gitops_toolkit.render.charts.releases import ChartRelease, api_versions_ser
 from gitops_toolkit.render.charts.render_cache import facts_of
 from gitops_toolkit.render.charts.vendored import verify_vendored_charts
 from gitops_toolkit.render.crds.lock import LOCK_FILE, VENDORED_DIRECTORY
-from gitops_toolkit.render.kustomize import render_all
+from gitops_toolkit.render.kustomize import RenderLimits, render_all
 from gitops_toolkit.render.read.source_files import SourceFiles
-from gitops_toolkit.render.rendered import RenderLimits
 from gitops_toolkit.tools.helm import render
 from gitops_toolkit.tools.kustomize import kustomize_build
 

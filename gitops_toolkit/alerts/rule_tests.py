@@ -10,8 +10,7 @@ from pathlib import Path
 import yaml
 
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.render.kustomize import render_kustomization
-from gitops_toolkit.render.rendered import RenderError
+from gitops_toolkit.render.single_source import RenderError, render_kustomization
 from gitops_toolkit.tools.promtool import test_rule_files
 
 RULES = Path("observability/rules")

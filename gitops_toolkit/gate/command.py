@@ -13,7 +13,7 @@ from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.progress import progress_for_terminal
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
 from gitops_toolkit.gate.report.formats import FORMATTERS, summary
-from gitops_toolkit.render.rendered import RenderLimits
+from gitops_toolkit.render.kustomize import RenderLimits
 
 EXIT_TOOL_FAILED = 2
 

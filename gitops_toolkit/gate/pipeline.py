@@ -31,7 +31,8 @@ from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.schema.validate import SchemaCatalog, check_schemas
 from gitops_toolkit.render.deployment import deployed_sets
-from gitops_toolkit.render.rendered import Rendered, RenderLimits, RenderOptions, Repository
+from gitops_toolkit.render.kustomize import RenderLimits
+from gitops_toolkit.render.rendered import Rendered, RenderOptions, Repository
 from gitops_toolkit.render.repository import open_repository, render_repository
 
 T = TypeVar("T")
@@ -116,9 +117,9 @@ def _check(
         findings = source_duplicates(tree, rendered.object_files)
     with timed(seconds, "charts"):
         for release in rendered.releases:
-            facts = rendered.chart_facts.get(release.archive)
-            if facts is not None:
-                findings += check_values(release, facts, repository.config.free_form(facts.name))
+            chart = rendered.chart_facts.get(release.archive)
+            if chart is not None:
+                findings += check_values(release, chart, repository.config.free_form(chart.name))
     findings += flux_objects(resources)
     if not rendered.entries and not resources:
         findings.append(nothing_found(tree.relative(repository.roots[0])))

@@ -78,7 +78,9 @@ class DeployedPaths:
                     )
                     rendered.path_status[relative] = FAILED
                     continue
-                parsed, parse_findings = parse_rendering(rendering, tree, guarded.closures[rendering.entry])
+                parsed, parse_findings = parse_rendering(
+                    rendering.entry, rendering.text, tree, guarded.closures[rendering.entry]
+                )
                 rendered.resources += parsed
                 rendered.findings += parse_findings
                 rendered.path_status[relative] = RENDERED

@@ -1,13 +1,11 @@
-"""What the render layer hands its users: the options of a run, a checkout opened for rendering, what Argo CD
-would apply from it, and the one error a verb that renders one thing gets."""
+"""What the render layer hands its users: the options of a run, a checkout opened for rendering, and what Argo CD
+would apply from it."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.gate_settings import GateConfig
 from gitops_toolkit.core.resource import Resource
@@ -15,6 +13,7 @@ from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.render.charts.releases import ChartRelease
 from gitops_toolkit.render.charts.vendored import VendoredCharts
 from gitops_toolkit.render.crds.vendored import VendoredCrds
+from gitops_toolkit.render.kustomize import RenderLimits
 from gitops_toolkit.render.read.kustomization import KustomizationIndex
 from gitops_toolkit.render.read.source_files import SourceFiles
 from gitops_toolkit.tools.helm_engine import ChartFacts
@@ -25,17 +24,6 @@ FAILED = "does not render (see the RENDER- or GUARD- findings of that directory)
 MISSING = "does not exist in this repository"
 COMPONENT = "is a kustomize Component, which cannot be deployed on its own"
 HELM_CHART = "is a Helm chart (not rendered by the gate yet)"
-
-
-class RenderError(ToolError):
-    """A kustomization a verb asked for does not render; the message is kustomize's."""
-
-
-@dataclass(frozen=True)
-class RenderLimits:
-    timeout_seconds: float = 60.0
-    memory_bytes: int = 2 * 1024**3
-    jobs: int = os.cpu_count() or 2
 
 
 @dataclass(frozen=True)

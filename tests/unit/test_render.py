@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
-from gitops_toolkit.render.kustomize import render_all
-from gitops_toolkit.render.rendered import RenderLimits
+from gitops_toolkit.render.kustomize import RenderLimits, render_all
 
 Tree = Callable[[dict[str, str | bytes]], Path]
 CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.render.kustomize import render_kustomization
-from gitops_toolkit.render.rendered import RenderError
+from gitops_toolkit.render.single_source import RenderError, render_kustomization
 
 
 def image_name(reference: str) -> str:

@@ -15,7 +15,6 @@ import yaml
 from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_trusted_yaml
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.render.kustomize import Rendering
 from gitops_toolkit.render.read.kustomization import Kustomization
 from gitops_toolkit.render.read.source_files import SourceFiles
 
@@ -121,16 +120,16 @@ class SourceLocator:
 
 
 def parse_rendering(
-    rendering: Rendering, tree: SourceFiles, closure: list[Kustomization]
+    entry_point: Path, text: str, tree: SourceFiles, closure: list[Kustomization]
 ) -> tuple[list[Resource], list[Finding]]:
     locator = SourceLocator(tree, closure)
     try:
-        objects = load_trusted_yaml(rendering.text)
+        objects = load_trusted_yaml(text)
     except yaml.YAMLError as error:
         return [], [Finding(locator.entry_file, 1, "RENDER-FAILED", f"kustomize output is not YAML: {error}")]
     if not all(isinstance(obj, dict) for obj in objects):
         return [], [Finding(locator.entry_file, 1, "RENDER-FAILED", "kustomize output holds a non-object document")]
-    entry = tree.relative(rendering.entry)
+    entry = tree.relative(entry_point)
     resources = []
     for obj in objects:
         metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}

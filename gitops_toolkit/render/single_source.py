@@ -1,19 +1,35 @@
-"""One Application's chart rendered on its own, exactly as the gate renders it (the same vendored archive,
-values, release name and namespace): what the bootstrap applies before Argo CD exists to adopt it."""
+"""One thing rendered on its own, for the verbs that need one overlay or one Application rather than the whole
+repository: `bump-image` (the images an overlay renders), `alerts.test` (the alert rules), the bootstrap (Argo
+CD's chart, exactly as the gate renders it: the same vendored archive, values, release name and namespace)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
+from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.render.charts.releases import api_versions_served, chart_releases
 from gitops_toolkit.render.charts.vendored import verify_vendored_charts
+from gitops_toolkit.render.kustomize import RenderLimits, render_one
 from gitops_toolkit.render.read.source_files import SourceFiles
-from gitops_toolkit.render.rendered import RenderError
 from gitops_toolkit.tools.helm import render
 from gitops_toolkit.tools.helm_engine import HelmError
+
+
+class RenderError(ToolError):
+    """What a verb asked to render does not render; the message is kustomize's or Helm's."""
+
+
+def render_kustomization(directory: Path, limits: RenderLimits | None = None) -> list[Any]:
+    """The objects one kustomization renders."""
+    rendering = render_one(directory, limits or RenderLimits())
+    if rendering.failure_rule:
+        raise RenderError(rendering.failure)
+    return load_trusted_yaml(rendering.text)
 
 
 @dataclass(frozen=True)
