@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.object_paths import get_path
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.gate.rules.index import get_path
 
 _FLUX_SOURCES = {
     ("helm.toolkit.fluxcd.io", "HelmRelease"): ("spec", "chart", "spec", "chart"),

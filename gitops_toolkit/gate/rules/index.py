@@ -3,30 +3,18 @@ with its labels, so that selectors, references and policies can be resolved with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from gitops_toolkit.core.gate_settings import GateConfig
 from gitops_toolkit.core.kinds import CLUSTER_SCOPED
+from gitops_toolkit.core.object_paths import get_path, pod_spec
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 
 Path = tuple[str | int, ...]
-
-# Where each workload kind keeps its pod template.
-POD_TEMPLATE_PATHS: dict[str, Path] = {
-    "Deployment": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-    "Rollout": ("spec", "template"),
-    "ReplicationController": ("spec", "template"),
-    "Pod": (),
-}
 
 
 @dataclass(frozen=True)
@@ -98,31 +86,6 @@ def namespace_of(resource: Resource) -> str:
     if resource.kind in CLUSTER_SCOPED:
         return ""
     return resource.ref.namespace or "default"
-
-
-def get_path(obj: Any, path: Sequence[str | int]) -> Any:
-    for part in path:
-        if isinstance(part, int):
-            obj = obj[part] if isinstance(obj, list) and 0 <= part < len(obj) else None
-        else:
-            obj = obj.get(part) if isinstance(obj, dict) else None
-    return obj
-
-
-def pod_spec(obj: Any) -> tuple[dict[str, Any], Path] | None:
-    """The pod spec of a pod-bearing object (a Deployment, a CronJob, a Pod...) and its path inside it."""
-    template_path = POD_TEMPLATE_PATHS.get(str(obj.get("kind", ""))) if isinstance(obj, dict) else None
-    if template_path is None:
-        return None
-    spec_path: Path = (*template_path, "spec")
-    spec = get_path(obj, spec_path)
-    return (spec, spec_path) if isinstance(spec, dict) else None
-
-
-def dict_items(body: Any, field: str) -> list[tuple[int, dict[str, Any]]]:
-    """(position, entry) of the mapping entries of the list `field` of `body`."""
-    items = body.get(field) if isinstance(body, dict) else None
-    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _pod_template(resource: Resource) -> PodTemplate | None:

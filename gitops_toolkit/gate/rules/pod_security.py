@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_toolkit.core.findings import Finding
-from gitops_toolkit.gate.rules.index import Container, PodTemplate, ResourceIndex, get_path
+from gitops_toolkit.core.object_paths import get_path
+from gitops_toolkit.gate.rules.index import Container, PodTemplate, ResourceIndex
 
 _APPARMOR_TYPES = {"RuntimeDefault", "Localhost"}
 _APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"

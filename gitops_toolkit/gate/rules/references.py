@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.object_paths import get_path
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules.addresses import addresses, service_port
 from gitops_toolkit.gate.rules.controller_pods import selects_controller_pods
-from gitops_toolkit.gate.rules.index import PodTemplate, ResourceIndex, get_path, namespace_of
+from gitops_toolkit.gate.rules.index import PodTemplate, ResourceIndex, namespace_of
 
 _SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "Rollout")
 

@@ -16,10 +16,9 @@ from gitops_toolkit.gate.rules import (
     secrets,
     workload_security,
 )
-from gitops_toolkit.gate.rules.gitops import applications as gitops
+from gitops_toolkit.gate.rules.gitops import applications, projects, sync
 from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
-from gitops_toolkit.gate.rules.observability import collectors
-from gitops_toolkit.gate.rules.observability import conventions as observability
+from gitops_toolkit.gate.rules.observability import collectors, conventions
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.rules.suppressions import apply_suppressions
 
@@ -67,32 +66,32 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     secrets.check_env_values,
     secrets.check_annotations,
     secrets.check_application_values,
-    gitops.check_projects,
-    gitops.check_sources_allowed,
-    gitops.check_destination_allowed,
-    gitops.check_source_paths,
-    gitops.check_values_files,
-    gitops.check_chart_versions,
-    gitops.check_external_revisions,
-    gitops.check_project_wildcards,
-    gitops.check_sync_waves,
-    gitops.check_shared_resources,
-    gitops.check_notification_once_per,
-    gitops.check_sync_wave_values,
-    gitops.check_sync_options,
-    gitops.check_destination_form,
-    gitops.check_application_names,
-    gitops.check_prune_protection,
-    gitops.check_sync_policies,
-    gitops.check_ignored_replicas,
-    gitops.check_retired_components,
-    observability.check_alert_conventions,
-    observability.check_dashboards,
-    observability.check_metrics_scraped,
-    observability.check_scrape_reachable,
+    projects.check_projects,
+    projects.check_sources_allowed,
+    projects.check_destination_allowed,
+    applications.check_source_paths,
+    applications.check_values_files,
+    applications.check_chart_versions,
+    applications.check_external_revisions,
+    projects.check_project_wildcards,
+    sync.check_sync_waves,
+    sync.check_shared_resources,
+    sync.check_notification_once_per,
+    sync.check_sync_wave_values,
+    sync.check_sync_options,
+    applications.check_destination_form,
+    applications.check_application_names,
+    sync.check_prune_protection,
+    applications.check_sync_policies,
+    applications.check_ignored_replicas,
+    applications.check_retired_components,
+    conventions.check_alert_conventions,
+    conventions.check_dashboards,
+    conventions.check_metrics_scraped,
+    conventions.check_scrape_reachable,
     collectors.check_daemonset_collectors,
-    observability.check_datasource_files,
-    observability.check_default_datasources,
+    conventions.check_datasource_files,
+    conventions.check_default_datasources,
 )
 
 
@@ -113,7 +112,7 @@ AUTHORED_ONLY: frozenset[Rule] = frozenset(
         network_policies.check_calls_allowed,
         network_policies.check_dns_allowed,
         secrets.check_generated_secrets,
-        observability.check_alert_conventions,
+        conventions.check_alert_conventions,
     }
 )
 # Pod Security Standards controls, by the lowest level that enforces them.

@@ -10,7 +10,7 @@ from typing import Any
 
 from gitops_toolkit.core.bounded_yaml import YamlDocument
 from gitops_toolkit.core.findings import Finding
-from gitops_toolkit.gate.rules.index import dict_items, pod_spec
+from gitops_toolkit.core.object_paths import dict_items, pod_spec
 from gitops_toolkit.render.read.source_files import SourceFiles
 
 FieldPath = tuple[str | int, ...]

@@ -12,8 +12,8 @@ from typing import Any
 from croniter import croniter
 
 from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.object_paths import dict_items, get_path, pod_spec
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.gate.rules.index import dict_items, get_path, pod_spec
 from gitops_toolkit.gate.schema import api_formats
 
 Path = tuple[str | int, ...]

@@ -15,7 +15,8 @@ from jsonschema import Draft202012Validator
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.cache_directory import read_json, write_json
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.gate.schema.kubernetes_schemas import OBJECT_META, KubernetesSchemas, split_api_version
+from gitops_toolkit.core.object_paths import split_api_version
+from gitops_toolkit.gate.schema.kubernetes_schemas import OBJECT_META, KubernetesSchemas
 from gitops_toolkit.render.crds.crd_text import defined_kinds
 
 _MAX_CRD_FILE_BYTES = 16 * 1024 * 1024

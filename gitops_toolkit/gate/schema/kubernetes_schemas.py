@@ -15,15 +15,10 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.object_paths import split_api_version
 
 DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-
-
-def split_api_version(api_version: str) -> tuple[str, str]:
-    """("apps", "v1") for "apps/v1"; ("", "v1") for the core group."""
-    group, _, version = api_version.rpartition("/")
-    return group, version
 
 
 def _schema_directory(kubernetes_version: str) -> Path:

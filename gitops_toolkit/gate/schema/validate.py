@@ -13,10 +13,11 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import relevance
 
 from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.object_paths import split_api_version
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.schema.api_validation import api_findings
 from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
-from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas, split_api_version
+from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
 
 _MAX_ERRORS_PER_RESOURCE = 5
 

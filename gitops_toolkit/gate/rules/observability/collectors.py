@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterator
 
 from gitops_toolkit.core.findings import Finding
-from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of, pod_spec
+from gitops_toolkit.core.object_paths import pod_spec
+from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
 
 _CLUSTER_WIDE_COMPONENTS = ("loki.source.kubernetes", "loki.source.kubernetes_events", "prometheus.scrape")
 _BLOCK_START = re.compile(r'^\s*(?P<component>[a-z_.]+)\s+"[^"]*"\s*\{', re.MULTILINE)
