@@ -3,7 +3,7 @@
 nox -s validate   render and check everything Argo CD would deploy, and lint the YAML
 nox -s tests      the whole test suite
 nox -s alerts     alert rule unit tests (promtool) and Alertmanager route tests (amtool)
-nox -s lint       ruff and mypy on the Python
+nox -s lint       ruff and mypy on the Python, and the package's layers (import-linter)
 nox -s bench      how close the gate stays to the cost of rendering (prints ratios)
 """
 
@@ -48,11 +48,12 @@ def alerts(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff and mypy."""
+    """Ruff, mypy, and the layer contracts of pyproject.toml (a module imports only from its layer or below)."""
     session.install("-e", ".[lint]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("lint-imports", "--no-logo")
 
 
 @nox.session(default=False)

@@ -1,1 +1,2 @@
-"""Library behind tasks.py and noxfile.py: the validation gate, and later host bootstrap and platform checks."""
+"""The library behind tasks.py and noxfile.py, in layers (docs/architecture.md): core, tools, render, gate, and
+the verb families (locks, hosts, delivery, checks, alerts)."""

@@ -1,1 +1,2 @@
-"""The validation gate: discover, guard, render, parse, schema, report (see ARCHITECTURE.md)."""
+"""`invoke validate`, the gate: what the render layer returns, checked in stages (schema/, rules/) and reported
+(report/); pipeline.py passes the data along."""

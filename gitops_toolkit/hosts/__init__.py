@@ -1,1 +1,2 @@
-"""`invoke bootstrap`: from bare Linux hosts to a kubeadm cluster handed to Argo CD (the inventory so far)."""
+"""Hosts and what runs on them: the inventory, the read-only probe and the preflight, and the bootstrap on top
+(upgrades, backups and the platform host come next, beside it)."""

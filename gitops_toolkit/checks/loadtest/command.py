@@ -4,13 +4,12 @@ evidence lands in the output directory: Locust's CSV statistics, the samples, an
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.tools.python_module import run_module
 
 REPORTS = Path("reports")
 _UNITS = {"s": 1, "m": 60, "h": 3600}
@@ -62,23 +61,10 @@ def loadtest_command(
     }
     print(f"loadtest: {users} users for {duration} against {url}; evidence in {output}", file=sys.stderr)
     try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "gitops_toolkit.checks.loadtest.run"],
-            input=json.dumps(settings),
-            capture_output=True,
-            text=True,
-            timeout=seconds + 300,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        print(f"loadtest: the run did not end within {seconds + 300} s", file=sys.stderr)
+        summary = run_module("gitops_toolkit.checks.loadtest.run", settings, seconds + 300)
+    except ToolError as error:
+        print(f"loadtest: {error}", file=sys.stderr)
         return 2
-    lines = completed.stdout.strip().splitlines()
-    if completed.returncode != 0 or not lines:
-        last = [line for line in completed.stderr.splitlines() if line.strip()][-1:] or ["no output"]
-        print(f"loadtest: the run failed: {last[0].strip()}", file=sys.stderr)
-        return 2
-    summary = json.loads(lines[-1])
     verdicts = [
         ("p95 latency", summary["p95_ms"], max_p95_ms, "ms"),
         ("error rate", summary["error_rate"], max_error_rate, ""),

@@ -1,1 +1,1 @@
-"""TODO."""
+"""`invoke charts.fetch`: every chart version the Applications pin, vendored and pinned by sha256."""

@@ -1,1 +1,2 @@
-"""TODO."""
+"""Observability rules: alert rules, dashboards, datasources, scraping, collectors, PromQL (promtool) and
+Alertmanager's configuration (amtool)."""
