@@ -15,8 +15,8 @@ from pathlib import Path
 
 from gitops_toolkit.delivery.diff.compare import compare
 from gitops_toolkit.delivery.diff.sides import WORKING_TREE, checked_out, render_side
-from gitops_toolkit.gate.pipeline import GateOptions, run_gate
 from gitops_toolkit.render.kustomize import RenderLimits
+from gitops_toolkit.render.repository import open_repository, render_repository
 from gitops_toolkit.tools.kustomize import kustomize_build
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ TARGET = 2.0
 
 
 def _entries(tree: Path) -> list[Path]:
-    return [tree / entry for entry in run_gate(GateOptions(root=tree, render_only=True)).entries]
+    return render_repository(open_repository(tree)).entries
 
 
 def _kustomize_both(entries: list[Path], limits: RenderLimits) -> float:

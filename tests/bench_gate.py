@@ -9,7 +9,9 @@
    every chart once with Helm's engine, in parallel as the gate does) against the full `invoke validate`
    (which also renders twice the charts that call random or time functions, and checks everything), with empty
    caches and warm.
-It prints ratios; it asserts nothing (timings on shared machines are not test material).
+It prints ratios; it asserts nothing (timings on shared machines are not test material). With
+`--compare-with REF` it also says whether the gate of that git ref finds the same on both trees (after a
+refactoring that must not change behaviour), and exits 1 when it does not.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from gitops_toolkit.render.kustomize import RenderLimits, render_all
 from gitops_toolkit.render.read.source_files import SourceFiles
 from gitops_toolkit.tools.helm import render
 from gitops_toolkit.tools.kustomize import kustomize_build
+from tests.gate_comparison import same_findings
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 APP = Path("gitops-repo/apps/online-boutique")
@@ -98,6 +101,7 @@ def timed(action: Callable[[], T]) -> tuple[float, T]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=25)
+    parser.add_argument("--compare-with", metavar="REF", help="a git ref whose gate must find the same")
     options = parser.parse_args()
     bin_directory = Path(sys.executable).parent
 
@@ -121,6 +125,9 @@ def main() -> None:
         )
 
         result = run_gate(GateOptions(root=root))
+        same = options.compare_with is None or same_findings(
+            options.compare_with, {"this repository": REPOSITORY, f"{options.copies}-overlay tree": root}
+        )
         cli = [str(bin_directory / "kubernetes-validate"), "--strict", "--quiet", "-k", KUBERNETES_VERSION, str(stream)]
         cli_seconds, _ = timed(lambda: subprocess.run(cli, capture_output=True, check=False))
 
@@ -147,6 +154,8 @@ def main() -> None:
         f"ours is {cli_seconds / schema_seconds:.0f}x faster"
     )
     charts_bench()
+    if not same:
+        sys.exit(1)
 
 
 def _copy_repository(destination: Path) -> Path:

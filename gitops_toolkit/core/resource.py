@@ -9,6 +9,28 @@ from typing import Any
 from gitops_toolkit.core.bounded_yaml import YamlDocument
 from gitops_toolkit.core.findings import Finding, ResourceRef
 
+# Cluster-scoped kinds: no namespace, whatever the overlay sets.
+CLUSTER_SCOPED = {
+    "Namespace",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PersistentVolume",
+    "StorageClass",
+    "PriorityClass",
+    "IngressClass",
+    "GatewayClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "RuntimeClass",
+    "CSIDriver",
+    "ClusterIssuer",
+    "IPAddressPool",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+}
+
 
 @dataclass(frozen=True)
 class Resource:

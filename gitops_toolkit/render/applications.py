@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.core.kinds import CLUSTER_SCOPED
-from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.resource import CLUSTER_SCOPED, Resource
 from gitops_toolkit.render.read.source_files import SourceFiles
 
 APPLICATION_API = "argoproj.io/v1alpha1"

@@ -10,8 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from gitops_toolkit.core.kinds import CLUSTER_SCOPED
-from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.resource import CLUSTER_SCOPED, Resource
 from gitops_toolkit.render.applications import (
     CHART_ENTRY_PREFIX,
     EMBEDDED_SUFFIX,

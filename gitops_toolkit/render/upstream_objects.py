@@ -9,11 +9,10 @@ from pathlib import Path
 import yaml
 
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
-from gitops_toolkit.core.kinds import CLUSTER_SCOPED
-from gitops_toolkit.core.manifest_text import DOCUMENT_START, top_level
-from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.resource import CLUSTER_SCOPED, Resource
 from gitops_toolkit.render.applications import destination_namespace, same_repository, sources
 from gitops_toolkit.render.crds.lock import LockedCrd
+from gitops_toolkit.render.read.manifest_text import DOCUMENT_START, top_level
 
 Identity = tuple[str, str, str, str]  # API group, kind, namespace ("" when cluster-scoped), name
 

@@ -47,35 +47,36 @@ def test_every_contract_is_kept_on_this_package(package_copy: Path) -> None:
     assert "0 broken" in completed.stdout
 
 
-def test_an_upward_import_breaks_the_layers_and_is_named(package_copy: Path) -> None:
-    versions = package_copy / "gitops_toolkit" / "core" / "versions.py"
-    versions.write_text(
-        versions.read_text(encoding="utf-8") + "\nfrom gitops_toolkit.gate.pipeline import run_gate  # noqa\n",
-        encoding="utf-8",
-    )
+@pytest.mark.parametrize(
+    ("module", "planted", "contract", "named"),
+    [
+        (
+            "core/versions.py",
+            "from gitops_toolkit.gate.pipeline import run_gate",
+            "Layers, top to bottom: verb families, the gate, rendering, tools, core",
+            "gitops_toolkit.core.versions -> gitops_toolkit.gate.pipeline",
+        ),
+        (
+            "delivery/bump/overlay_images.py",
+            "from gitops_toolkit.tools.kustomize import kustomize_build",
+            "Only the render layer runs kustomize and Helm's renderer",
+            "gitops_toolkit.delivery.bump.overlay_images -> gitops_toolkit.tools.kustomize",
+        ),
+        (
+            "checks/smoke/report.py",
+            "import subprocess",
+            "External programs run only from tools/",
+            "gitops_toolkit.checks.smoke.report -> subprocess",
+        ),
+    ],
+    ids=["upward import", "kustomize outside render", "subprocess outside tools"],
+)
+def test_a_wrong_import_breaks_its_contract_and_is_named(
+    package_copy: Path, module: str, planted: str, contract: str, named: str
+) -> None:
+    path = package_copy / "gitops_toolkit" / module
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{planted}  # noqa\n", encoding="utf-8")
     completed = lint_imports(package_copy)
     assert completed.returncode == 1, completed.stdout + completed.stderr
-    assert "Layers, top to bottom: verb families, the gate, rendering, tools, core BROKEN" in completed.stdout
-    assert "gitops_toolkit.core.versions -> gitops_toolkit.gate.pipeline" in completed.stdout
-
-
-def test_running_kustomize_outside_the_render_layer_is_refused(package_copy: Path) -> None:
-    overlay_images = package_copy / "gitops_toolkit" / "delivery" / "bump" / "overlay_images.py"
-    overlay_images.write_text(
-        overlay_images.read_text(encoding="utf-8")
-        + "\nfrom gitops_toolkit.tools.kustomize import kustomize_build  # noqa\n",
-        encoding="utf-8",
-    )
-    completed = lint_imports(package_copy)
-    assert completed.returncode == 1, completed.stdout + completed.stderr
-    assert "Only the render layer runs kustomize and Helm's renderer BROKEN" in completed.stdout
-    assert "gitops_toolkit.delivery.bump.overlay_images -> gitops_toolkit.tools.kustomize" in completed.stdout
-
-
-def test_a_subprocess_outside_tools_is_refused(package_copy: Path) -> None:
-    smoke = package_copy / "gitops_toolkit" / "checks" / "smoke" / "report.py"
-    smoke.write_text(smoke.read_text(encoding="utf-8") + "\nimport subprocess  # noqa\n", encoding="utf-8")
-    completed = lint_imports(package_copy)
-    assert completed.returncode == 1, completed.stdout + completed.stderr
-    assert "External programs run only from tools/ BROKEN" in completed.stdout
-    assert "gitops_toolkit.checks.smoke.report -> subprocess" in completed.stdout
+    assert f"{contract} BROKEN" in completed.stdout
+    assert named in completed.stdout

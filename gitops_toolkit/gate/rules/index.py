@@ -9,9 +9,8 @@ from functools import cached_property
 from typing import Any
 
 from gitops_toolkit.core.gate_settings import GateConfig
-from gitops_toolkit.core.kinds import CLUSTER_SCOPED
 from gitops_toolkit.core.object_paths import get_path, pod_spec
-from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.resource import CLUSTER_SCOPED, Resource
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 
 Path = tuple[str | int, ...]

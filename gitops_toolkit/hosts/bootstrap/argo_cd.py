@@ -13,9 +13,9 @@ import yaml
 
 from gitops_toolkit.core.bounded_yaml import YamlRejected, load_trusted_yaml, load_yaml_file
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.core.manifest_text import DOCUMENT_START, top_level
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.render.crds.lock import VENDORED_DIRECTORY
+from gitops_toolkit.render.read.manifest_text import DOCUMENT_START, top_level
 from gitops_toolkit.render.single_source import RenderError, render_application_chart
 
 ARGO_CD_APPLICATION = Path("gitops-repo") / "platform" / "argo-cd" / "application.yaml"

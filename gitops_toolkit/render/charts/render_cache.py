@@ -23,8 +23,8 @@ import yaml
 
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.cache_directory import read_json, write_json
-from gitops_toolkit.core.manifest_text import DOCUMENT_START
 from gitops_toolkit.render.crds.crd_text import crd_stub, served_api_versions
+from gitops_toolkit.render.read.manifest_text import DOCUMENT_START
 from gitops_toolkit.tools.helm import RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gitops_toolkit.core.manifest_text import DOCUMENT_START, top_level
+from gitops_toolkit.render.read.manifest_text import DOCUMENT_START, top_level
 
 _CRD_KIND = re.compile(r"^kind:[ \t]*['\"]?CustomResourceDefinition['\"]?[ \t]*$", re.MULTILINE)
 _SPEC_GROUP = re.compile(r"^  group:[ \t]*['\"]?([A-Za-z0-9.-]+)['\"]?[ \t]*$", re.MULTILINE)
