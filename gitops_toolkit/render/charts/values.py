@@ -11,7 +11,7 @@ from typing import Any
 
 from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_text
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.render.applications import Source, existing_values_files, is_application, sources, values_file
+from gitops_toolkit.render.applications import Source, existing_values_files, is_application, sources
 from gitops_toolkit.render.read.source_files import SourceFiles
 from gitops_toolkit.tools.helm import parse_set
 from gitops_toolkit.tools.helm_engine import HelmError
@@ -60,10 +60,7 @@ def values_layers(source: Source, tree: SourceFiles, root: Path) -> tuple[Values
     helm = source.body.get("helm") or {}
     application = source.application
     layers: list[ValuesLayer] = []
-    for name in source.value_files():
-        path = values_file(source, name, root)
-        if path is None or not path.is_file():
-            continue  # GITOPS-VALUES-FILE reports it
+    for path in existing_values_files(source, root):  # a missing one: GITOPS-VALUES-FILE reports it
         if isinstance(tree.load(path), YamlRejected):
             raise UnreadableValues(tree.relative(path))
         documents = tree.documents(path)
