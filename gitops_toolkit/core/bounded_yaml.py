@@ -65,7 +65,8 @@ for _loader_class in (_Loader, _RedefiningLoader):
 
 @dataclass(frozen=True)
 class YamlLimits:
-    max_bytes: int = 1024 * 1024
+    # Bounds the work of one file, not what the API server accepts: its limits are per object (API-OBJECT-SIZE).
+    max_bytes: int = 16 * 1024 * 1024
     max_aliases: int = 1000
     # nodes aliases may add once expanded: a billion-laughs file adds billions from a few hundred bytes
     max_alias_expansion: int = 100_000

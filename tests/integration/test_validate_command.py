@@ -67,7 +67,7 @@ PLANTED = {
     ),
     "non-UTF-8 file": (latin1_byte, "GUARD-NOT-UTF8", f"{APP}/base/cartservice.yaml"),
     "oversized file": (
-        append(f"{APP}/base/shippingservice.yaml", "# " + "x" * (1024 * 1024) + "\n"),
+        append(f"{APP}/base/shippingservice.yaml", "# " + "x" * (16 * 1024 * 1024) + "\n"),
         "GUARD-FILE-TOO-LARGE",
         f"{APP}/base/shippingservice.yaml",
     ),

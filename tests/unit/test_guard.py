@@ -127,10 +127,41 @@ def test_non_utf8_resource_is_refused(write_tree: Tree) -> None:
     assert_blocked(root, "GUARD-NOT-UTF8", f"{APP}/latin1.yaml", 6)
 
 
-def test_oversized_file_is_refused(write_tree: Tree) -> None:
-    big = CONFIG_MAP + "  filler: " + "x" * (1024 * 1024) + "\n"
+def test_a_file_too_large_to_bound_the_work_is_refused(write_tree: Tree) -> None:
+    big = CONFIG_MAP + "# " + "x" * (16 * 1024 * 1024) + "\n"
     root = write_tree(app("resources:\n  - big.yaml\n", big__yaml=big))
     assert_blocked(root, "GUARD-FILE-TOO-LARGE", f"{APP}/big.yaml", 1)
+
+
+def test_a_large_file_of_valid_objects_renders_and_each_object_is_checked(write_tree: Tree) -> None:
+    """kube-prometheus' dashboards: over 1 MiB in one file of ConfigMaps each under the API server's limits.
+    Past the size, its objects are checked like any other: the privileged pod beside them is found."""
+    dashboard = "x" * (300 * 1024)
+    maps = "---\n".join(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboard-{n}\ndata:\n  board.json: {dashboard}\n"
+        for n in range(4)
+    )
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\nspec:\n  containers:\n    - name: shell\n"
+        "      image: registry.example.org/shell:1.0.0\n      securityContext:\n        privileged: true\n"
+    )
+    root = write_tree(app("resources:\n  - dashboards.yaml\n  - pod.yaml\n", dashboards__yaml=maps, pod__yaml=pod))
+    result = gate(root)
+    assert not any(f.rule.startswith(("GUARD-", "RENDER-", "API-")) for f in result.findings), result.findings
+    assert len([r for r in result.resources if r.kind == "ConfigMap"]) == 4
+    assert ("SEC-PRIVILEGED", f"{APP}/pod.yaml", 10) in {(f.rule, f.path, f.line) for f in result.findings}
+
+
+def test_a_config_map_over_the_api_servers_data_limit_is_reported_at_its_data(write_tree: Tree) -> None:
+    """ValidateConfigMap: all keys of `data` and `binaryData` together within core.MaxSecretSize (1 MiB)."""
+    maps = "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n"
+        + "".join(f"  key{n}: {'y' * size}\n" for n in range(3))
+        for name, size in (("fits", 300 * 1024), ("too-big", 400 * 1024))
+    )
+    root = write_tree(app("resources:\n  - maps.yaml\n", maps__yaml=maps))
+    found = [(f.rule, f.path, f.line, f.resource.name) for f in gate(root).findings if f.rule == "API-OBJECT-SIZE"]
+    assert found == [("API-OBJECT-SIZE", f"{APP}/maps.yaml", 15, "too-big")]
 
 
 def test_broken_yaml_kustomization_is_refused(write_tree: Tree) -> None:

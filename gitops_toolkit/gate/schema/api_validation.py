@@ -32,6 +32,7 @@ _SUBDOMAIN = (api_formats.dns1123_subdomain, "a DNS-1123 subdomain")
 _CRONJOB_NAME_MAX = 52  # the Job names it creates append 11 characters
 _ANNOTATIONS_MAX_BYTES = 256 * 1024
 _OBJECT_MAX_BYTES = 1536 * 1024  # etcd's default request limit, which the API server inherits
+_DATA_MAX_BYTES = 1024 * 1024  # core.MaxSecretSize: a ConfigMap's or a Secret's data, all keys together
 _WORKLOADS_WITH_SELECTOR = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController")
 _CRON_DESCRIPTORS = re.compile(r"@(yearly|annually|monthly|weekly|daily|midnight|hourly|every \S+)")
 
@@ -96,6 +97,35 @@ def _object_size(resource: Resource) -> Iterator[Finding]:
             f"the object is {size} bytes as JSON, over the {_OBJECT_MAX_BYTES} bytes the API server stores; "
             "split it or move the data out",
         )
+    elif (data := _data_bytes(resource)) > _DATA_MAX_BYTES:
+        yield resource.finding(
+            "API-OBJECT-SIZE",
+            f"the {resource.kind}'s data is {data} bytes, over the {_DATA_MAX_BYTES} bytes the API server accepts "
+            "for all its keys together; split it into several",
+            ("data",) if resource.obj.get("data") else (),
+        )
+
+
+def _decoded_length(value: Any) -> int:
+    """Bytes a base64 value holds (`binaryData`, a Secret's `data`)."""
+    text = "".join(str(value).split())
+    return len(text) * 3 // 4 - text[-2:].count("=")
+
+
+def _data_bytes(resource: Resource) -> int:
+    """What ValidateConfigMap and ValidateSecret add up against core.MaxSecretSize."""
+
+    def values(field: str) -> list[Any]:
+        data = resource.obj.get(field)
+        return list(data.values()) if isinstance(data, dict) else []
+
+    if resource.api_version != "v1":
+        return 0
+    if resource.kind == "ConfigMap":
+        return sum(len(str(v).encode()) for v in values("data")) + sum(map(_decoded_length, values("binaryData")))
+    if resource.kind == "Secret":
+        return sum(map(_decoded_length, values("data"))) + sum(len(str(v).encode()) for v in values("stringData"))
+    return 0
 
 
 def _pod_spec(resource: Resource) -> Iterator[Finding]:
