@@ -15,7 +15,7 @@ RULES: dict[str, Severity] = {
     # discover
     "DISCOVER-UNUSED-COMPONENT": Severity.WARNING,
     # guard: before anything runs
-    "GUARD-REMOTE-RESOURCE": Severity.ERROR,
+    "GUARD-REMOTE-RESOURCE": Severity.INFO,
     "GUARD-PATH-ESCAPE": Severity.ERROR,
     "GUARD-MISSING-FILE": Severity.ERROR,
     "GUARD-HELM-INFLATION": Severity.ERROR,

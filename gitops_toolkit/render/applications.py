@@ -16,6 +16,19 @@ from gitops_toolkit.render.read.source_files import SourceFiles
 
 APPLICATION_API = "argoproj.io/v1alpha1"
 VALUES_PREFIX = "$values/"
+# What Argo CD applies to a path before it builds it (`kustomize edit ...`, see kustomize_overrides.py).
+KUSTOMIZE_FIELDS = (
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "commonAnnotations",
+    "images",
+    "replicas",
+    "patches",
+    "components",
+)
+_UNSET: tuple[Any, ...] = (None, "", [], {})
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,14 @@ class Source:
     @property
     def revision(self) -> str:
         return str(self.body.get("targetRevision", ""))
+
+    @property
+    def kustomize_settings(self) -> dict[str, Any]:
+        """The settings of `kustomize:` that change what Argo CD builds from the path (none: built as it is)."""
+        settings = self.body.get("kustomize")
+        if not isinstance(settings, dict):
+            return {}
+        return {key: value for key, value in settings.items() if key in KUSTOMIZE_FIELDS and value not in _UNSET}
 
     def value_files(self) -> list[str]:
         files = (self.body.get("helm") or {}).get("valueFiles") or []
@@ -108,13 +129,21 @@ def chart_entry(application: Resource, source: Source) -> str:
     return f"{CHART_ENTRY_PREFIX}{application.ref.name}: chart {source.chart} {source.revision}"
 
 
+def kustomize_entry(application: Resource, source: Source) -> str:
+    """The entry point a path built with the Application's kustomize settings is filed under."""
+    path = posixpath.normpath(source.path.strip("/"))
+    return f"{CHART_ENTRY_PREFIX}{application.ref.name}: {path} with its kustomize settings"
+
+
 def deployed_entries(application: Resource, url: str) -> set[str]:
-    """The rendered entries that hold this Application's resources: the repository paths it deploys, the charts
-    it installs, and the manifests its values files embed."""
+    """The rendered entries that hold this Application's resources: the repository paths it deploys (built with
+    its kustomize settings when it has any), the charts it installs, and the manifests its values files embed."""
     entries = set()
     for source in sources(application):
         if same_repository(source.repo_url, url) and source.path and not source.chart:
             entries.add(posixpath.normpath(source.path.strip("/")))
+            if source.kustomize_settings:
+                entries.add(kustomize_entry(application, source))
         if source.chart:
             entries.add(chart_entry(application, source))
         for value_file in source.value_files():

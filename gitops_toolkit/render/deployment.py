@@ -16,6 +16,7 @@ from gitops_toolkit.render.applications import (
     EMBEDDED_SUFFIX,
     destination_namespace,
     is_application,
+    kustomize_entry,
     same_repository,
     sources,
 )
@@ -40,6 +41,7 @@ def deployed_sets(
     cluster: list[Resource] = []
     deployed: set[str] = set()  # entries an Application deploys
     deploying: set[str] = set()  # entries holding such Applications
+    placed: set[str] = set()  # entries already in the cluster, in their Application's namespace
     for application in filter(is_application, resources):
         for source in sources(application):
             if source.chart:
@@ -48,10 +50,16 @@ def deployed_sets(
                 entry = tree.relative((root / source.path).resolve())
                 deployed.add(entry)
                 deploying.add(application.entry)
+                built = kustomize_entry(application, source)  # the path with the Application's settings
+                if built in by_entry:
+                    entry = built
+                    placed.add(built)
                 namespace = destination_namespace(application)
                 cluster += [in_namespace(resource, namespace) for resource in by_entry.get(entry, [])]
     alone: list[list[Resource]] = []
     for entry, entry_resources in sorted(by_entry.items()):
+        if entry in placed:
+            continue
         if entry.endswith(EMBEDDED_SUFFIX) or entry.startswith(CHART_ENTRY_PREFIX):
             cluster += entry_resources  # a chart an Application installs, or manifests its values embed
         elif entry in deploying and entry not in deployed:

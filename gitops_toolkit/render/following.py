@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitops_toolkit.core.bounded_yaml import read_text
+from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.progress import Progress
 from gitops_toolkit.core.resource import Resource
@@ -16,11 +18,14 @@ from gitops_toolkit.render.applications import (
     embedded_objects,
     existing_values_files,
     is_application,
+    kustomize_entry,
     repository_paths,
+    same_repository,
     sources,
 )
 from gitops_toolkit.render.charts.releases import chart_releases
 from gitops_toolkit.render.kustomize import render_all
+from gitops_toolkit.render.kustomize_overrides import render_with_overrides
 from gitops_toolkit.render.read.guard import guard
 from gitops_toolkit.render.read.kustomization import kustomization_file
 from gitops_toolkit.render.read.parse import load_plain_directory, parse_rendering
@@ -29,6 +34,7 @@ from gitops_toolkit.render.rendered import (
     FAILED,
     HELM_CHART,
     MISSING,
+    REMOTE,
     RENDERED,
     Rendered,
     RenderOptions,
@@ -64,7 +70,13 @@ class DeployedPaths:
             message = "not rendered until the guard findings in the files it uses are fixed"
             rendered.findings.append(Finding(self.entry_file(entry), 1, "RENDER-SKIPPED", message))
             rendered.path_status[tree.relative(entry)] = FAILED
-        renderable = [entry for entry in entries if entry not in guarded.blocked]
+        for entry in sorted(guarded.remote):
+            message = (
+                "not rendered: it uses a remote resource (GUARD-REMOTE-RESOURCE), so nothing it deploys is checked"
+            )
+            rendered.findings.append(Finding(self.entry_file(entry), 1, "RENDER-SKIPPED", message))
+            rendered.path_status[tree.relative(entry)] = REMOTE
+        renderable = [entry for entry in entries if entry not in guarded.blocked | guarded.remote]
         self.progress.stage("rendering", total=len(renderable))
         with timed(seconds, "render"):
             renderings = render_all(renderable, self.options.limits, self.progress.advance)
@@ -103,6 +115,64 @@ class DeployedPaths:
             rendered.resources += self._embedded(applications, skipped={id(r.source.body) for r in releases})
             if new_entries:
                 self.render_entries(sorted(new_entries), scan_roots=[])
+            for application in applications:
+                for source in sources(application):
+                    if (path := self._built_with_settings(source)) is not None:
+                        self._render_with_settings(source, path)
+
+    def _built_with_settings(self, source: Source) -> Path | None:
+        """The repository kustomization a source deploys with kustomize settings, if it does."""
+        root, url = self.repository.root, self.repository.config.repository_url
+        if not source.kustomize_settings or source.chart or not same_repository(source.repo_url, url):
+            return None
+        path = (root / source.path).resolve() if source.path else root
+        if not source.path or not path.is_relative_to(root) or not path.is_dir():
+            return None  # GITOPS-SOURCE-PATH says why
+        kustomization = self.repository.kustomizations.get(path)
+        return path if kustomization is not None and not kustomization.is_component else None
+
+    def _render_with_settings(self, source: Source, path: Path) -> None:
+        """The path built as Argo CD builds it with the Application's kustomize settings, filed under its own
+        entry (render.applications.kustomize_entry), after the guard has passed the path and its components."""
+        repository, rendered, application = self.repository, self.rendered, source.application
+        tree = repository.tree
+        where = (*source.path_in_manifest, "kustomize")
+        components = [path / str(name) for name in source.kustomize_settings.get("components") or []]
+        outside = [c for c in components if not c.resolve().is_relative_to(repository.root) or not c.is_dir()]
+        if outside:
+            message = (
+                f"component {tree.relative(outside[0])} is not a directory of this repository; Argo CD cannot add it"
+            )
+            rendered.findings.append(application.finding("RENDER-FAILED", message, (*where, "components")))
+            return
+        entries = [path, *(component.resolve() for component in components)]
+        guarded = guard(tree, repository.kustomizations, [], entries, repository.cyclic)
+        if guarded.blocked or guarded.remote:
+            message = "not built with its kustomize settings until the guard findings of its path are fixed"
+            rendered.findings.append(application.finding("RENDER-SKIPPED", message, where))
+            return
+        try:
+            built = render_with_overrides(
+                source.kustomize_settings, path, lambda name: self._patch_text(path, name), self.options.limits
+            )
+        except ToolError as error:
+            rendered.findings.append(application.finding("RENDER-FAILED", str(error), (*where, "patches")))
+            return
+        if built.failure_rule:
+            message = built.failure.replace(f"{repository.root}/", "")
+            rendered.findings.append(application.finding(built.failure_rule, message, where))
+            return
+        closure = [kustomization for entry in entries for kustomization in guarded.closures[entry]]
+        parsed, findings = parse_rendering(path, built.text, tree, closure, kustomize_entry(application, source))
+        rendered.resources += parsed
+        rendered.findings += findings
+
+    def _patch_text(self, path: Path, name: str) -> str:
+        """A patch file an Application names by its path, relative to the path it deploys."""
+        file = (path / name).resolve()
+        if not file.is_relative_to(self.repository.root) or not file.is_file():
+            raise ToolError(f"patch {name} is not a file of this repository; Argo CD cannot apply it")
+        return read_text(file, self.repository.tree.limits)
 
     def _settle(self, path: Path, named_by: list[Source]) -> bool:
         """Give a path an Application deploys its status (reading it when it is a plain directory); True when it

@@ -24,6 +24,7 @@ FAILED = "does not render (see the RENDER- or GUARD- findings of that directory)
 MISSING = "does not exist in this repository"
 COMPONENT = "is a kustomize Component, which cannot be deployed on its own"
 HELM_CHART = "is a Helm chart (not rendered by the gate yet)"
+REMOTE = "names a remote resource, which Argo CD fetches and the gate, offline, does not"
 
 
 @dataclass(frozen=True)

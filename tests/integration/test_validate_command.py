@@ -48,15 +48,6 @@ BOMB = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\ndata:\n  a
 )
 
 PLANTED = {
-    "remote base": (
-        replace(
-            f"{APP}/overlays/prod/kustomization.yaml",
-            "  - ../../base\n",
-            "  - ../../base\n  - https://github.com/example/manifests//base?ref=v1\n",
-        ),
-        "GUARD-REMOTE-RESOURCE",
-        f"{APP}/overlays/prod/kustomization.yaml",
-    ),
     "base outside the repository": (outside_base, "GUARD-PATH-ESCAPE", f"{APP}/overlays/prod/kustomization.yaml"),
     "symlink leaving the repository": (escaping_symlink, "GUARD-PATH-ESCAPE", f"{APP}/base/passwd.yaml"),
     "billion laughs": (append(f"{APP}/base/frontend.yaml", BOMB), "GUARD-YAML-ALIASES", f"{APP}/base/frontend.yaml"),
@@ -321,3 +312,20 @@ def test_a_ci_file_gitlab_would_refuse_is_reported_at_its_line(repository_copy: 
         "path": "app-repo/ci/build.yml",
         "lines": {"begin": 1},
     }
+
+
+def test_a_remote_base_is_said_not_checked_and_not_called_a_failed_sync(repository_copy: Path) -> None:
+    """Argo CD's repo-server fetches a remote base; the offline gate does not render that overlay, says so at
+    the line that names it, and does not claim that the Application would fail to sync."""
+    replace(
+        f"{APP}/overlays/prod/kustomization.yaml",
+        "  - ../../base\n",
+        "  - ../../base\n  - https://github.com/example/manifests//base?ref=v1\n",
+    )(repository_copy)
+    completed = invoke_validate(repository_copy, "--format", "json", timeout=60)
+    findings = json.loads(completed.stdout)
+    said = {(f["rule"], f["severity"], f["path"]) for f in findings}
+    assert ("GUARD-REMOTE-RESOURCE", "info", f"{APP}/overlays/prod/kustomization.yaml") in said, findings
+    assert ("RENDER-SKIPPED", "info", f"{APP}/overlays/prod/kustomization.yaml") in said, findings
+    assert not [f for f in findings if f["severity"] != "info"], findings
+    assert completed.returncode == 0, completed.stderr

@@ -15,6 +15,7 @@ from gitops_toolkit.core.gate_settings import GateConfig
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.rules.rule_set import run_rules
+from gitops_toolkit.render.applications import deployed_entries, is_application
 from gitops_toolkit.render.rendered import MISSING, RENDERED
 from tests.conftest import REPOSITORY
 
@@ -36,8 +37,16 @@ class Scene:
         return next(r.obj for r in self.resources if (r.kind, r.ref.name) == (kind, name))
 
     def findings(self) -> list[Finding]:
+        owners: dict[str, tuple[str, ...]] = {}  # as gate/facts.py gathers them: which Application deploys what
+        for application in filter(is_application, self.resources):
+            for entry in deployed_entries(application, URL):
+                owners[entry] = (*owners.get(entry, ()), application.ref.name)
         facts = RepositoryFacts(
-            URL, self.path_status, frozenset(self.existing_files), {("example.org", "Widget"): "widget-crds"}
+            URL,
+            self.path_status,
+            frozenset(self.existing_files),
+            {("example.org", "Widget"): "widget-crds"},
+            owners=owners,
         )
         return run_rules(self.resources, GateConfig(repository_url=URL), repository=facts)
 

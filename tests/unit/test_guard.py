@@ -46,9 +46,16 @@ def assert_clean(root: Path) -> None:
         "git@github.com:example/manifests.git//base",
     ],
 )
-def test_remote_resource_is_refused_before_rendering(write_tree: Tree, remote: str) -> None:
+def test_a_remote_resource_is_not_fetched_and_said_as_not_checked(write_tree: Tree, remote: str) -> None:
+    """Argo CD's repo-server fetches a remote base; the gate works offline: it renders nothing of that entry
+    point and says so (info), rather than claiming that Argo CD would fail."""
     root = write_tree(app(f"resources:\n  - settings.yaml\n  - {remote}\n"))
-    assert_blocked(root, "GUARD-REMOTE-RESOURCE", f"{APP}/kustomization.yaml", 3)
+    result = gate(root)
+    assert {(f.rule, f.severity.value, f.path, f.line) for f in result.findings} == {
+        ("GUARD-REMOTE-RESOURCE", "info", f"{APP}/kustomization.yaml", 3),
+        ("RENDER-SKIPPED", "info", f"{APP}/kustomization.yaml", 1),
+    }
+    assert result.resources == [] and result.exit_code == 0
 
 
 def test_local_resources_pass(write_tree: Tree) -> None:

@@ -1,5 +1,6 @@
 """Stage 2: reject what could hang, crash, read outside the repository or reach the network, before
-anything runs. Each problem is a finding; an entry point whose files have one is not rendered."""
+anything runs. Each problem is a finding; an entry point whose files have one is not rendered (one that only
+names a remote resource is not rendered either: the gate works offline)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def rejection_finding(relative: str, rejected: YamlRejected) -> Finding:
 class GuardResult:
     findings: list[Finding] = field(default_factory=list)
     blocked: set[Path] = field(default_factory=set)
+    # entry points whose only finding is a remote resource: Argo CD fetches it, the gate (offline) does not
+    remote: set[Path] = field(default_factory=set)
     # every kustomization each entry point uses, the entry's own first
     closures: dict[Path, list[Kustomization]] = field(default_factory=dict)
     # the files kustomize loads as objects (resources, patches, components' files)
@@ -132,7 +135,8 @@ class _Guard:
         if reference.is_remote:
             return (
                 "GUARD-REMOTE-RESOURCE",
-                f"{named} is remote: rendering would fetch it from the network; vendor it into the repository",
+                f"{named} is remote: Argo CD's repo-server fetches it, the gate works offline and does not, so "
+                "what this kustomization renders is not checked; vendor it into the repository to have it checked",
             ), None
         if Path(reference.value).is_absolute():
             return (
@@ -155,10 +159,10 @@ class _Guard:
             ), None
         return None, target
 
-    def closure(self, entry: Path) -> tuple[list[Kustomization], bool]:
-        """Every kustomization the entry point uses, checked with the files they name; True when any has
-        a finding."""
-        stack, seen, problems = [entry], set(), False
+    def closure(self, entry: Path) -> tuple[list[Kustomization], set[str]]:
+        """Every kustomization the entry point uses, checked with the files they name; the rules of the
+        findings any of them has."""
+        stack, seen, problems = [entry], set(), set()
         closure: list[Kustomization] = []
         while stack:
             directory = stack.pop()
@@ -171,7 +175,9 @@ class _Guard:
             closure.append(kustomization)
             kustomization_problem = self.check_file(kustomization.file, FileRole.OBJECTS)
             findings, directories = self.check_kustomization(kustomization)
-            problems = problems or bool(findings) or kustomization_problem is not None
+            problems |= {finding.rule for finding in findings}
+            if kustomization_problem is not None:
+                problems.add(kustomization_problem.rule)
             stack.extend(target.resolve() for target in reversed(directories))
         return closure, problems
 
@@ -193,7 +199,11 @@ def guard(
     result = GuardResult()
     for entry in entries:
         result.closures[entry], problems = checker.closure(entry)
-        if problems or any(kustomization.directory.resolve() in cyclic for kustomization in result.closures[entry]):
+        if any(kustomization.directory.resolve() in cyclic for kustomization in result.closures[entry]):
+            problems.add("GUARD-KUSTOMIZATION-CYCLE")
+        if problems == {"GUARD-REMOTE-RESOURCE"}:
+            result.remote.add(entry)
+        elif problems:
             result.blocked.add(entry)
     result.object_files = {path for path, role in checker.file_findings if role is FileRole.OBJECTS and is_yaml(path)}
     findings = [finding for finding in checker.file_findings.values() if finding is not None]

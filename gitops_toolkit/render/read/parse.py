@@ -120,8 +120,10 @@ class SourceLocator:
 
 
 def parse_rendering(
-    entry_point: Path, text: str, tree: SourceFiles, closure: list[Kustomization]
+    entry_point: Path, text: str, tree: SourceFiles, closure: list[Kustomization], entry: str = ""
 ) -> tuple[list[Resource], list[Finding]]:
+    """The objects kustomize rendered for an entry point, each at the file and line that declares it; `entry`
+    names what they are filed under (default: the entry point's path)."""
     locator = SourceLocator(tree, closure)
     try:
         objects = load_trusted_yaml(text)
@@ -129,7 +131,7 @@ def parse_rendering(
         return [], [Finding(locator.entry_file, 1, "RENDER-FAILED", f"kustomize output is not YAML: {error}")]
     if not all(isinstance(obj, dict) for obj in objects):
         return [], [Finding(locator.entry_file, 1, "RENDER-FAILED", "kustomize output holds a non-object document")]
-    entry = tree.relative(entry_point)
+    entry = entry or tree.relative(entry_point)
     resources = []
     for obj in objects:
         metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}

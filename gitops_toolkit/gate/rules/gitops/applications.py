@@ -13,7 +13,7 @@ from gitops_toolkit.core.object_paths import get_path
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.render.applications import VALUES_PREFIX, deployed_entries, is_application, same_repository, sources
-from gitops_toolkit.render.rendered import HELM_CHART, RENDERED
+from gitops_toolkit.render.rendered import HELM_CHART, REMOTE, RENDERED
 
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -48,7 +48,7 @@ def check_source_paths(index: ResourceIndex) -> Iterator[Finding]:
                 )
             elif source.path:
                 status = facts.path_status.get(_relative(source.path), RENDERED)
-                if status not in (RENDERED, HELM_CHART):
+                if status not in (RENDERED, HELM_CHART, REMOTE):
                     yield application.finding(
                         "GITOPS-SOURCE-PATH",
                         f"path {source.path} {status}; Argo CD would fail to sync this Application",

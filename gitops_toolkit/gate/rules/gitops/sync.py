@@ -50,8 +50,18 @@ _SYNC_OPTION_VALUES: dict[str, set[str] | None] = {
 }
 
 
+def _synced_by_argo_cd(index: ResourceIndex) -> list[Resource]:
+    """What an Argo CD Application deploys, and Argo CD's own objects: where its annotations mean something.
+    A repository that Flux or `kubectl apply` deploys is not judged by Argo CD's rules."""
+    return [
+        resource
+        for resource in index.resources
+        if index.repository.applications_of(resource.entry) or resource.api_group == "argoproj.io"
+    ]
+
+
 def check_sync_wave_values(index: ResourceIndex) -> Iterator[Finding]:
-    for resource in index.resources:
+    for resource in _synced_by_argo_cd(index):
         value = resource.annotation(_WAVE)
         if value is not None and not _ATOI.fullmatch(value):
             yield resource.finding(
@@ -72,7 +82,7 @@ def _unknown_options(options: list[str]) -> Iterator[tuple[int, str]]:
 
 def check_sync_options(index: ResourceIndex) -> Iterator[Finding]:
     known = ", ".join(sorted(_SYNC_OPTION_VALUES))
-    for resource in index.resources:
+    for resource in _synced_by_argo_cd(index):
         annotation = resource.annotation(_SYNC_OPTIONS)
         for _, option in _unknown_options(annotation.split(",") if annotation else []):
             yield resource.finding(
@@ -114,7 +124,9 @@ def check_sync_waves(index: ResourceIndex) -> Iterator[Finding]:
 
 
 def check_prune_protection(index: ResourceIndex) -> Iterator[Finding]:
-    for resource in index.of_kind(*_PROTECTED_KINDS):
+    for resource in _synced_by_argo_cd(index):
+        if resource.kind not in _PROTECTED_KINDS:
+            continue
         options = {option.strip() for option in (resource.annotation(_SYNC_OPTIONS) or "").split(",")}
         missing = [
             option
