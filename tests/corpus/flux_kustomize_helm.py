@@ -22,7 +22,7 @@ spec:
 CASES = {
     "Argo CD's prune protection is not asked of what Flux deploys": Case(
         files={
-            "infrastructure/monitoring/kustomization.yaml": "resources: [namespace.yaml, policies.yaml, storage.yaml]\n",
+            "infrastructure/monitoring/kustomization.yaml": "resources: [namespace.yaml, policies.yaml, storage.yaml]",
             "infrastructure/monitoring/namespace.yaml": namespace("monitoring").replace(
                 "  labels:", "  annotations:\n    kustomize.toolkit.fluxcd.io/prune: disabled\n  labels:"
             ),

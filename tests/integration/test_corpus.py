@@ -33,7 +33,7 @@ def _cases() -> dict[str, Case]:
 CASES = _cases()
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(CASES), ids=sorted(CASES))
 def test_the_gate_reports_what_is_planted_and_nothing_else(name: str, write_tree: Tree) -> None:
     case = CASES[name]
     root = write_tree(dict(case.files))

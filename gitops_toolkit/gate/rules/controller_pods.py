@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_toolkit.core.object_paths import get_path
 from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of, selector_matches
 
 KUBE_SYSTEM = "kube-system"
@@ -46,7 +47,8 @@ KUBEADM_COMPONENTS = (
     KubeadmComponent("coredns", {"k8s-app": "kube-dns"}),
 )
 
-# prometheus-operator labels the pods of each of these custom resources with the resource's name.
+# prometheus-operator labels the pods of each of these custom resources with the resource's name, after the
+# labels of its `spec.podMetadata`.
 _OPERATED_KINDS = {"Prometheus": "prometheus", "Alertmanager": "alertmanager", "ThanosRuler": "thanos-ruler"}
 
 
@@ -59,7 +61,9 @@ def controller_pod_labels(index: ResourceIndex, namespace: str) -> Iterator[dict
         for resource in index.of_kind(kind):
             if namespace_of(resource) == namespace and resource.api_group == "monitoring.coreos.com":
                 name = resource.ref.name
+                copied = get_path(resource.obj, ("spec", "podMetadata", "labels"))  # the operator copies these
                 yield {
+                    **({str(k): str(v) for k, v in copied.items()} if isinstance(copied, dict) else {}),
                     "app.kubernetes.io/name": app,
                     "app.kubernetes.io/instance": name,
                     "app.kubernetes.io/managed-by": "prometheus-operator",

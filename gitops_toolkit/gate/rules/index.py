@@ -3,6 +3,7 @@ with its labels, so that selectors, references and policies can be resolved with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -87,6 +88,47 @@ def namespace_of(resource: Resource) -> str:
     return resource.ref.namespace or "default"
 
 
+class PodLabels(dict[str, str]):
+    """A pod's labels: those its template writes, and `varying`, those its controller adds, whose value is
+    known only by its shape (the StatefulSet controller's `statefulset.kubernetes.io/pod-name: web-0`)."""
+
+    def __init__(self, fixed: Mapping[str, str], varying: Mapping[str, re.Pattern[str]]) -> None:
+        super().__init__(fixed)
+        self.varying = {key: pattern for key, pattern in varying.items() if key not in fixed}
+
+
+_ANY = re.compile(r"[0-9a-z-]{1,63}")
+_ORDINAL = re.compile(r"[0-9]{1,9}")
+
+
+def controller_labels(resource: Resource) -> dict[str, re.Pattern[str]]:
+    """What the workload's controller adds to every pod it creates (kube-controller-manager's Deployment,
+    StatefulSet, DaemonSet, Job and CronJob controllers; Argo Rollouts)."""
+    name = re.escape(resource.ref.name)
+    if resource.kind == "Deployment":
+        return {"pod-template-hash": _ANY}
+    if resource.kind == "StatefulSet":
+        return {
+            "statefulset.kubernetes.io/pod-name": re.compile(rf"{name}-[0-9]{{1,9}}"),
+            "apps.kubernetes.io/pod-index": _ORDINAL,
+            "controller-revision-hash": _ANY,
+        }
+    if resource.kind == "DaemonSet":
+        return {"controller-revision-hash": _ANY, "pod-template-generation": _ORDINAL}
+    if resource.kind in ("Job", "CronJob"):  # a CronJob's Jobs are named <cronjob>-<scheduled time>
+        job = re.compile(name if resource.kind == "Job" else rf"{name}-[0-9]{{1,12}}")
+        return {
+            "job-name": job,
+            "batch.kubernetes.io/job-name": job,
+            "controller-uid": _ANY,
+            "batch.kubernetes.io/controller-uid": _ANY,
+            "batch.kubernetes.io/job-completion-index": _ORDINAL,
+        }
+    if resource.kind == "Rollout":
+        return {"rollouts-pod-template-hash": _ANY}
+    return {}
+
+
 def _pod_template(resource: Resource) -> PodTemplate | None:
     if resource.kind == "Rollout" and not resource.api_version.startswith("argoproj.io/"):
         return None
@@ -95,7 +137,8 @@ def _pod_template(resource: Resource) -> PodTemplate | None:
         return None
     spec, path = found
     labels = get_path(resource.obj, (*path[:-1], "metadata", "labels"))
-    return PodTemplate(resource, spec, labels if isinstance(labels, dict) else {}, path)
+    pod_labels = PodLabels(labels if isinstance(labels, dict) else {}, controller_labels(resource))
+    return PodTemplate(resource, spec, pod_labels, path)
 
 
 def selector_matches(selector: Any, labels: Mapping[str, str], *, empty_matches_all: bool = True) -> bool:
@@ -108,15 +151,21 @@ def selector_matches(selector: Any, labels: Mapping[str, str], *, empty_matches_
     expressions = selector.get("matchExpressions") or []
     if not match_labels and not expressions:
         return empty_matches_all
-    if any(labels.get(key) != str(value) for key, value in match_labels.items()):
+    varying: Mapping[str, re.Pattern[str]] = getattr(labels, "varying", {})
+
+    def may_be(key: str, value: str) -> bool:
+        """Whether some pod has `value` for `key` (any value the controller may give it)."""
+        return labels.get(key) == value or (key in varying and bool(varying[key].fullmatch(value)))
+
+    if not all(may_be(str(key), str(value)) for key, value in match_labels.items()):
         return False
     for expression in expressions:
-        key, operator = expression.get("key"), expression.get("operator")
+        key, operator = str(expression.get("key")), expression.get("operator")
         values = [str(value) for value in expression.get("values") or []]
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
+        present = key in labels or key in varying
+        if operator == "In" and not any(may_be(key, value) for value in values):
             return False
-        if operator == "NotIn" and present and labels[key] in values:
+        if operator == "NotIn" and key in labels and labels[key] in values:
             return False
         if operator == "Exists" and not present:
             return False

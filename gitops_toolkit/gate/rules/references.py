@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gitops_toolkit.core.findings import Finding
-from gitops_toolkit.core.object_paths import get_path
+from gitops_toolkit.core.object_paths import dict_items, get_path
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules.addresses import addresses, service_port
 from gitops_toolkit.gate.rules.controller_pods import selects_controller_pods
@@ -73,6 +73,14 @@ def check_addresses(index: ResourceIndex) -> Iterator[Finding]:
         )
 
 
+def _claim_templates(pod: PodTemplate) -> set[str]:
+    """Names of a StatefulSet's volumeClaimTemplates: volumes of its pods, each pod with claims of its own."""
+    if pod.resource.kind != "StatefulSet":
+        return set()
+    spec = pod.resource.obj.get("spec") or {}
+    return {str(get_path(claim, ("metadata", "name"))) for _, claim in dict_items(spec, "volumeClaimTemplates")}
+
+
 def _references(pod: PodTemplate) -> Iterator[tuple[str, str, str | None, bool, tuple[str | int, ...]]]:
     """(kind, name, key, optional, path) of every ConfigMap, Secret and PVC the pod uses."""
     for container in pod.containers():
@@ -89,7 +97,10 @@ def _references(pod: PodTemplate) -> Iterator[tuple[str, str, str | None, bool, 
                 if isinstance(ref, dict):
                     path = (*container.path, "envFrom", position, field)
                     yield kind, str(ref.get("name")), None, bool(ref.get("optional")), path
+    claimed = _claim_templates(pod)
     for position, volume in enumerate(pod.spec.get("volumes") or []):
+        if isinstance(volume, dict) and volume.get("name") in claimed:
+            continue  # the StatefulSet controller puts the claim of the same name in its place
         path = (*pod.path, "volumes", position)
         for field, kind, name_field in (
             ("configMap", "ConfigMap", "name"),

@@ -265,9 +265,16 @@ def _selector(resource: Resource) -> Iterator[Finding]:
         match_labels,
         ("spec", "selector") if resource.kind == "ReplicationController" else ("spec", "selector", "matchLabels"),
     )
-    if not isinstance(match_labels, dict) or not isinstance(labels, dict):
+    if not isinstance(labels, dict):
         return
-    mismatched = sorted(str(key) for key, value in match_labels.items() if str(labels.get(key)) != str(value))
+    required = match_labels if isinstance(match_labels, dict) else {}
+    mismatched = sorted(str(key) for key, value in required.items() if str(labels.get(key)) != str(value))
+    if resource.kind != "ReplicationController" and isinstance(selector, dict):
+        mismatched += [
+            f"matchExpressions[{position}] ({expression.get('key')} {expression.get('operator')})"
+            for position, expression in dict_items(selector, "matchExpressions")
+            if not _expression_matches(expression, labels)
+        ]
     if mismatched:
         yield resource.finding(
             "API-SELECTOR",
@@ -275,6 +282,22 @@ def _selector(resource: Resource) -> Iterator[Finding]:
             "a selector that does not select its own pods",
             ("spec", "selector"),
         )
+
+
+def _expression_matches(expression: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    """One requirement of a LabelSelector (apimachinery's labels.Requirement.Matches) against a label set."""
+    key, operator = str(expression.get("key")), expression.get("operator")
+    values = {str(value) for value in expression.get("values") or []}
+    present = key in labels
+    if operator == "In":
+        return present and str(labels[key]) in values
+    if operator == "NotIn":
+        return not present or str(labels[key]) not in values
+    if operator == "Exists":
+        return present
+    if operator == "DoesNotExist":
+        return not present
+    return True  # an unknown operator is the schema's to refuse
 
 
 def _cron_schedule(resource: Resource) -> Iterator[Finding]:
