@@ -66,6 +66,30 @@ def openapi_to_json_schema(schema: Any) -> Any:
     return result
 
 
+def _admits_null(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind is None or kind == "null" or (isinstance(kind, list) and "null" in kind)
+
+
+def without_pruned_nulls(value: Any, schema: Any) -> Any:
+    """A custom resource as the API server validates it: a null in an object field whose schema does not admit
+    null is pruned before validation (apiextensions' PruneNonNullableNullsWithoutDefaults; a field with a
+    default gets the default instead, which is valid by construction)."""
+    if isinstance(value, list) and isinstance(schema, dict) and isinstance(schema.get("items"), dict):
+        return [without_pruned_nulls(item, schema["items"]) for item in value]
+    if not isinstance(value, dict) or not isinstance(schema, dict):
+        return value
+    properties: dict[str, Any] = schema["properties"] if isinstance(schema.get("properties"), dict) else {}
+    additional = schema.get("additionalProperties")
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        child = properties.get(key, additional if isinstance(additional, dict) else None)
+        if item is None and isinstance(child, dict) and not _admits_null(child):
+            continue
+        kept[key] = without_pruned_nulls(item, child)
+    return kept
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

@@ -16,7 +16,7 @@ from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.object_paths import split_api_version
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.schema.api_validation import api_findings
-from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
+from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas, without_pruned_nulls
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
 
 _MAX_ERRORS_PER_RESOURCE = 5
@@ -79,10 +79,14 @@ def _definition(crd: Resource) -> Any:
 def _check_resource(resource: Resource, catalog: SchemaCatalog) -> list[Finding]:
     if not resource.api_version or not resource.kind:
         return [resource.finding("SCHEMA-INVALID", "apiVersion and kind are required on every resource")]
-    validator = catalog.validator(resource.api_version, resource.kind)
+    validator = catalog.kubernetes.validator(resource.api_version, resource.kind)
+    obj = resource.obj
     if validator is None:
-        return [_no_schema(resource, catalog)]
-    errors = sorted(validator.iter_errors(resource.obj), key=relevance)[:_MAX_ERRORS_PER_RESOURCE]
+        validator = catalog.crds.validator(resource.api_version, resource.kind)
+        if validator is None:
+            return [_no_schema(resource, catalog)]
+        obj = without_pruned_nulls(obj, validator.schema)
+    errors = sorted(validator.iter_errors(obj), key=relevance)[:_MAX_ERRORS_PER_RESOURCE]
     return [resource.finding("SCHEMA-INVALID", message, path) for path, message in map(describe, errors)]
 
 
