@@ -13,7 +13,10 @@ SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
     "GitLab token": re.compile(
         r"\b(?:gl(?:pat|dt|rt|cbt|ptt|ft|oas|soat|imt|agent)-[0-9A-Za-z_-]{20,}|GR1348941[0-9A-Za-z_-]{20,})"
     ),
-    "private key": re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+    # A key with its material: a header over `...` or a placeholder is documentation, not a key.
+    "private key": re.compile(
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\s*)*[A-Za-z0-9+/=]{16,}"
+    ),
     "kubeconfig client key": re.compile(r"client-key-data\"?\s*:\s*\"?[A-Za-z0-9+/=]{20,}"),
     "registry credentials (.dockerconfigjson)": re.compile(
         r"\.dockerconfigjson\"?\s*:\s*[\"']?[A-Za-z0-9+/=]{20,}|\"auths\"\s*:\s*\{\s*\"[^\"]+\"\s*:\s*\{[^}]*\"auth\""
@@ -29,11 +32,41 @@ CREDENTIAL_NAME = re.compile(
 REFERENCE_NAME = re.compile(r"(?i)[-_.](file|path|dir|name|ref|url[-_]file|secret[-_]?name)$|^existing")
 
 
+PRIVATE_KEY_HEADER = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{16,}")
+# What documentation writes where a credential would go: XXXX, ****, <your-token>, ${TOKEN}.
+PLACEHOLDER = re.compile(r"X{4,}|x{4,}|\*{4,}|<[^<>\s]+>|\$\{")
+# A Kubernetes object's name (`grafana-admin`): what `adminSecret:` or `TLS_SECRET=` holds when it points at a
+# Secret; a hyphen or a dot sets it apart from a one-word password.
+_OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
 def secrets_in(text: str) -> Iterator[str]:
-    """The kinds of credential `text` contains."""
+    """The kinds of credential `text` contains (a match that is a placeholder is not one)."""
     for kind, pattern in SECRET_PATTERNS.items():
-        if pattern.search(text):
+        if any(not PLACEHOLDER.search(match.group(0)) for match in pattern.finditer(text)):
             yield kind
+
+
+def key_material_follows(text: dict[int, str], header: int) -> bool:
+    """Whether a PEM header's next lines (past `Proc-Type:`-style headers) hold key material, not `...`."""
+    for number in range(header + 1, header + 4):
+        line = text.get(number, "").strip().strip("'\"")
+        if KEY_MATERIAL.fullmatch(line):
+            return not PLACEHOLDER.search(line)
+        if line and ":" not in line:
+            return False
+    return False
+
+
+def names_a_secret(name: str, value: str) -> bool:
+    """`adminSecret: grafana-admin`: a key ending in "secret" whose value is the name of the Secret to read."""
+    return (
+        name.lower().endswith("secret")
+        and len(value) <= 253
+        and ("-" in value or "." in value)
+        and bool(_OBJECT_NAME.fullmatch(value))
+    )
 
 
 def is_credential_name(name: str) -> bool:

@@ -19,13 +19,21 @@ from typing import Any
 from gitops_toolkit.core.bounded_yaml import UNSAFE_RULES, YamlRejected
 from gitops_toolkit.core.cache_directory import read_json, write_json
 from gitops_toolkit.core.findings import Finding, ResourceRef, contained
-from gitops_toolkit.core.secret_patterns import is_credential_name, secrets_in
+from gitops_toolkit.core.secret_patterns import (
+    PLACEHOLDER,
+    PRIVATE_KEY_HEADER,
+    SECRET_PATTERNS,
+    is_credential_name,
+    key_material_follows,
+    names_a_secret,
+    secrets_in,
+)
 from gitops_toolkit.render.read.guard import rejection_finding
 from gitops_toolkit.render.read.source_files import SourceFiles, is_yaml
 from gitops_toolkit.tools.git import committable_files
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 6
 _CHUNK_LINES = 4096  # lines handed to the detectors at once
 _MAX_LINE_CHARS = 64 * 1024  # a longer line is scanned in pieces (a minified or binary file)
 _SKIPPED_DIRECTORIES = {
@@ -87,11 +95,18 @@ _KEY = re.compile(r"""^\s*(?:-\s*)?["']?([\w.-]+)["']?\s*[:=]""")
 
 
 def _names_a_credential(line: str) -> bool:
-    """detect-secrets' keyword match, unless the key only names where a secret lives (`secretName: x`) or the
-    line is prose in a comment (a commented-out `password: x` still counts)."""
+    """detect-secrets' keyword match, unless the key only names where a secret lives (`secretName: x`,
+    `adminSecret: grafana-admin`), the value is a placeholder, or the line is prose in a comment (a
+    commented-out `password: x` still counts)."""
     comment = line.lstrip().startswith("#")
-    key = _KEY.match(line.lstrip().lstrip("#") if comment else line)
-    return is_credential_name(key.group(1)) if key else not comment
+    text = line.lstrip().lstrip("#") if comment else line
+    key = _KEY.match(text)
+    if key is None:
+        return not comment
+    value = text[key.end() :].split(" #", 1)[0].strip().strip("'\"")
+    return (
+        is_credential_name(key.group(1)) and not names_a_secret(key.group(1), value) and not PLACEHOLDER.search(value)
+    )
 
 
 def _chunks(path: Path) -> Iterator[list[tuple[int, str]]]:
@@ -140,6 +155,8 @@ def _detector_hits(path: Path) -> list[tuple[int, str]]:
                 if line not in text:  # a third-party line number is checked before use
                     continue
                 flagged.add(line)
+                if secret.type == "Private Key" and not key_material_follows(text, line):
+                    continue  # a PEM header over `...` in documentation
                 if secret.type != "Secret Keyword" or (keyword_file and _names_a_credential(text[line])):
                     hits.add((line, str(secret.type)))
             _remember_clean(context, (line for number, line in unknown if number not in flagged))
@@ -193,10 +210,13 @@ def _env_assignments(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
 
 
 def _pattern_hits(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    text = dict(lines)
     for number, line in lines:
         if ALLOWLIST_PRAGMA not in line:
             for kind in secrets_in(line):
                 yield number, kind
+            if PRIVATE_KEY_HEADER.search(line) and key_material_follows(text, number):
+                yield number, "private key"
 
 
 def _sealed_lines(tree: SourceFiles, path: Path) -> set[int]:
@@ -311,8 +331,8 @@ def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
         loaded = tree.load(path)  # bounded: a bomb is rejected from its node graph, never expanded
         if isinstance(loaded, YamlRejected) and loaded.rule in UNSAFE_RULES:
             findings.append(rejection_finding(relative, loaded))
-        ciphertext = _sealed_lines(tree, path)
-        hits = [(line, kind) for line, kind in hits if kind != "Secret Keyword" or line not in ciphertext]
+        ciphertext = _sealed_lines(tree, path)  # encrypted: whatever a pattern sees there is not a credential
+        hits = [(line, kind) for line, kind in hits if line not in ciphertext]
     for data, line_of in _manifests(tree, path):
         findings.extend(_manifest_findings(relative, data, line_of))
     findings += [
@@ -323,9 +343,25 @@ def scan_file(tree: SourceFiles, path: Path) -> list[Finding]:
             f"{kind} committed to git; remove it, rotate it (history keeps it) and deliver it as a SealedSecret "
             f"(or mark a false positive with `# {ALLOWLIST_PRAGMA}`)",
         )
-        for line, kind in hits
+        for line, kind in _one_per_line(hits)
     ]
     return findings
+
+
+# A line two detectors flag is one leak, named by the most specific of them: our own patterns, then
+# detect-secrets' named detectors, then its generic keyword and entropy ones.
+_GENERIC = ("Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String")
+
+
+def _one_per_line(hits: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    def rank(kind: str) -> int:
+        return 0 if kind in SECRET_PATTERNS else 2 if kind in _GENERIC else 1
+
+    chosen: dict[int, str] = {}
+    for line, kind in sorted(hits):
+        if line not in chosen or rank(kind) < rank(chosen[line]):
+            chosen[line] = kind
+    return sorted(chosen.items())
 
 
 def scan_repository(tree: SourceFiles) -> list[Finding]:
