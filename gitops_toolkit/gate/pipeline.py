@@ -130,7 +130,7 @@ def _check(
         findings += schema_findings
         for deployed in deployed_sets(resources, repository.config.repository_url, root, tree):
             findings += run_rules(deployed, repository.config, broken, facts)
-    findings += unused_values_files(repository.roots, tree, set(facts.existing_files))
+    findings += unused_values_files(repository.roots, tree, repository.kustomizations, set(facts.existing_files))
     findings += contained("observability", "the Alertmanager check", check_alertmanagers, resources, tree, root)
     with timed(seconds, "promql"):
         findings += contained("observability", "the PromQL check", check_promql, resources, root)
