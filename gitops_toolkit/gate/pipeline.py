@@ -22,7 +22,7 @@ from gitops_toolkit.gate.report.coverage import flux_objects, nothing_found
 from gitops_toolkit.gate.rules.ci_files import check_ci_files
 from gitops_toolkit.gate.rules.gitops.chart_values import check_values
 from gitops_toolkit.gate.rules.gitops.values_files import unused_values_files
-from gitops_toolkit.gate.rules.observability.alertmanager import check_alertmanagers
+from gitops_toolkit.gate.rules.observability.alertmanager import check_alertmanagers, check_config_secrets
 from gitops_toolkit.gate.rules.observability.promql import check_promql
 from gitops_toolkit.gate.rules.rule_set import run_rules
 from gitops_toolkit.gate.rules.secret_scan import scan_repository
@@ -132,6 +132,7 @@ def _check(
             findings += run_rules(deployed, repository.config, broken, facts)
     findings += unused_values_files(repository.roots, tree, repository.kustomizations, set(facts.existing_files))
     findings += contained("observability", "the Alertmanager check", check_alertmanagers, resources, tree, root)
+    findings += contained("observability", "the Alertmanager check", check_config_secrets, resources)
     with timed(seconds, "promql"):
         findings += contained("observability", "the PromQL check", check_promql, resources, root)
     return findings

@@ -162,3 +162,25 @@ spec:
     automated: {{prune: true, selfHeal: true}}
     retry: {{limit: 3, backoff: {{duration: 5s, factor: 2, maxDuration: 1m}}}}
 """
+
+
+def crd(group: str, kind: str, plural: str) -> str:
+    """A CustomResourceDefinition that accepts any spec: what a tree needs for its custom resources to be known."""
+    return f"""\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: {plural}.{group}}}
+spec:
+  group: {group}
+  names: {{kind: {kind}, plural: {plural}, singular: {kind.lower()}, listKind: {kind}List}}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {{type: object, x-kubernetes-preserve-unknown-fields: true}}
+"""

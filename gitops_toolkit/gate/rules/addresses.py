@@ -69,7 +69,7 @@ def env_values(index: ResourceIndex, container: Container, namespace: str) -> It
                 yield EnvValue(f"{source.get('prefix') or ''}{key}", value, (*container.path, "envFrom", position))
 
 
-def _service_and_namespace(host: str, namespace: str) -> tuple[str, str] | None:
+def service_and_namespace(host: str, namespace: str) -> tuple[str, str] | None:
     parts = host.split(".")
     if len(parts) == 1:
         return parts[0], namespace
@@ -86,7 +86,7 @@ def addresses(index: ResourceIndex) -> Iterator[Address]:
                 match = _HOST_PORT.match(env.value)
                 if match is None or match["host"] == "localhost" or not re.search("[a-z]", match["host"]):
                     continue  # not an address, a loopback, or an IP address (or a time such as 12:30)
-                target = _service_and_namespace(match["host"], pod.namespace)
+                target = service_and_namespace(match["host"], pod.namespace)
                 if target is not None:
                     yield Address(pod, container, env, target[0], target[1], int(match["port"]))
 

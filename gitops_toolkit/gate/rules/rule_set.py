@@ -18,7 +18,7 @@ from gitops_toolkit.gate.rules import (
 )
 from gitops_toolkit.gate.rules.gitops import applications, projects, sync
 from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
-from gitops_toolkit.gate.rules.observability import collectors, conventions
+from gitops_toolkit.gate.rules.observability import collectors, conventions, monitor_selection
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.rules.suppressions import apply_suppressions
 
@@ -88,10 +88,12 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     conventions.check_alert_conventions,
     conventions.check_dashboards,
     conventions.check_metrics_scraped,
+    monitor_selection.check_monitors_selected,
     conventions.check_scrape_reachable,
     collectors.check_daemonset_collectors,
     conventions.check_datasource_files,
     conventions.check_default_datasources,
+    conventions.check_datasource_urls,
 )
 
 

@@ -11,7 +11,13 @@ from typing import Any
 
 from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_text
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.render.applications import Source, existing_values_files, is_application, sources
+from gitops_toolkit.render.applications import (
+    Source,
+    destination_namespace,
+    existing_values_files,
+    is_application,
+    sources,
+)
 from gitops_toolkit.render.read.source_files import SourceFiles
 from gitops_toolkit.tools.helm import parse_set
 from gitops_toolkit.tools.helm_engine import HelmError
@@ -110,9 +116,10 @@ def application_values(applications: Iterable[Resource], tree: SourceFiles, root
 
 def merged_values_files(
     resources: Iterable[Resource], chart: str, key: str, tree: SourceFiles, root: Path
-) -> Iterator[tuple[dict[str, Any], str, YamlDocument | None]]:
+) -> Iterator[tuple[dict[str, Any], str, YamlDocument | None, str]]:
     """For each Application source of `chart`: its values files merged as Helm merges them, the file that sets
-    `key` last (else the Application's), and that file's document (for line look-ups)."""
+    `key` last (else the Application's), that file's document (for line look-ups), and the namespace the
+    Application installs the chart into."""
     for application in filter(is_application, resources):
         for source in sources(application):
             if source.chart != chart:
@@ -125,4 +132,4 @@ def merged_values_files(
                     merged = deep_merge(merged, documents[0].data)
                     if key in documents[0].data:
                         where, document = tree.relative(path), documents[0]
-            yield merged, where, document
+            yield merged, where, document, destination_namespace(application)

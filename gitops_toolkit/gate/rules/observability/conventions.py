@@ -4,13 +4,16 @@ datasource (a second one makes Grafana refuse to start)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from json import JSONDecodeError
 from typing import Any
+from urllib.parse import urlsplit
 
 from gitops_toolkit.core.bounded_yaml import YamlRejected
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.gate.rules.addresses import service_and_namespace, service_port
 from gitops_toolkit.gate.rules.controller_pods import kubeadm_component
 from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
 from gitops_toolkit.gate.rules.observability.grafana import is_datasource_config_map, provisioning_documents
@@ -23,6 +26,7 @@ from gitops_toolkit.gate.rules.observability.metric_sources import (
     scraped_words,
     unscraped,
 )
+from gitops_toolkit.gate.rules.observability.monitor_selection import scraping_monitors
 from gitops_toolkit.gate.rules.observability.promql import dashboards, panels, prometheus_rules, queries
 
 SEVERITIES = ("critical", "warning")
@@ -53,15 +57,26 @@ def _problems(alert: dict[str, Any], runbooks: frozenset[str]) -> list[str]:
     return problems
 
 
+def _identity(rule: Resource, alert: dict[str, Any]) -> tuple[str, str, frozenset[tuple[str, str]]]:
+    """What tells two alerts apart for Prometheus and Alertmanager: their name and labels (the kubernetes-mixin
+    names one alert twice, at two severities), here per namespace (each namespace's rules may feed another
+    Prometheus)."""
+    labels: dict[str, Any] = alert["labels"] if isinstance(alert.get("labels"), dict) else {}
+    return namespace_of(rule), str(alert["alert"]), frozenset((str(k), str(v)) for k, v in labels.items())
+
+
 def check_alert_conventions(index: ResourceIndex) -> Iterator[Finding]:
-    seen: dict[str, tuple[Resource, tuple[str | int, ...]]] = {}
+    seen: dict[tuple[str, str, frozenset[tuple[str, str]]], tuple[Resource, tuple[str | int, ...]]] = {}
     for rule in prometheus_rules(index.resources):
         for alert, path in _alerts(rule):
             name = str(alert["alert"])
             problems = _problems(alert, index.repository.runbooks)
-            first, first_path = seen.setdefault(name, (rule, path))
+            first, first_path = seen.setdefault(_identity(rule, alert), (rule, path))
             if (first, first_path) != (rule, path):
-                problems.append(f"another alert is also named {name} (PrometheusRule {first.ref.name})")
+                problems.append(
+                    f"another alert is also named {name}, with the same labels (PrometheusRule {first.ref.name}); "
+                    "Alertmanager cannot tell them apart"
+                )
             if problems:
                 yield rule.finding("OBS-ALERT-CONVENTIONS", f"alert {name}: {'; '.join(problems)}", (*path, "alert"))
 
@@ -126,6 +141,39 @@ def check_datasource_files(index: ResourceIndex) -> Iterator[Finding]:
             )
 
 
+def check_datasource_urls(index: ResourceIndex) -> Iterator[Finding]:
+    """A datasource URL naming a cluster Service (`http://loki-gateway.loki.svc`, or a short name in Grafana's
+    namespace) that is not rendered, or lacks that port: every panel on it errors."""
+    external = set(index.config.external_services)
+    here = {namespace_of(resource) for resource in index.resources}
+    for datasource in index.repository.datasources:
+        if datasource.namespace not in here:
+            continue  # this Grafana is not deployed with what this run checks
+        parts = urlsplit(datasource.url) if "://" in datasource.url else None
+        if parts is None or not parts.hostname or not re.search("[a-z]", parts.hostname):
+            continue
+        target = service_and_namespace(parts.hostname, datasource.namespace)
+        if target is None or not target[1]:
+            continue  # outside the cluster, or a short name whose namespace is not known
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if f"{parts.hostname}:{port}" in external:
+            continue
+        service = index.get("Service", target[1], target[0])
+        if service is None:
+            problem = f"there is no Service {target[0]} in namespace {target[1]}"
+        elif service_port(service, port) is None:
+            problem = f"Service {target[1]}/{target[0]} has no port {port}"
+        else:
+            continue
+        yield Finding(
+            datasource.where,
+            datasource.url_line,
+            "OBS-DATASOURCE-URL",
+            f"datasource {datasource.name} URL {datasource.url}: {problem}, so every panel on it fails; fix the "
+            f"URL, or list {parts.hostname}:{port} in external-services if it lives outside this repository",
+        )
+
+
 def check_default_datasources(index: ResourceIndex) -> Iterator[Finding]:
     defaults = [d for d in index.repository.datasources if d.is_default]
     for extra in defaults[1:]:
@@ -140,10 +188,9 @@ def check_default_datasources(index: ResourceIndex) -> Iterator[Finding]:
 
 def check_metrics_scraped(index: ResourceIndex) -> Iterator[Finding]:
     """An alert or dashboard on metrics nothing scrapes never fires and stays empty."""
-    monitors = index.all_of_kind(*MONITOR_KINDS)
-    if not monitors:
+    if not index.all_of_kind(*MONITOR_KINDS):
         return  # the repository does not define its scraping here: nothing to compare with
-    words = scraped_words(monitors)
+    words = scraped_words(scraping_monitors(index))
     rules = prometheus_rules(index.all_of_kind("PrometheusRule"))
     recorded = recorded_metrics(rules)
     for rule in prometheus_rules(index.resources):

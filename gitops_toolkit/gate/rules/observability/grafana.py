@@ -23,7 +23,10 @@ class Datasource:
     type: str
     is_default: bool
     where: str  # the file that provisions it
-    line: int = 1
+    line: int = 1  # of its isDefault
+    url: str = ""
+    url_line: int = 1
+    namespace: str = ""  # Grafana's, which a short host name in `url` resolves in ("": not known)
 
 
 # Grafana reads `isDefault` as a boolean value that may be a string (Go's strconv.ParseBool forms).
@@ -50,9 +53,9 @@ def is_datasource_config_map(resource: Resource) -> bool:
 
 
 def from_kube_prometheus_stack(
-    values: Mapping[str, Any], where: str, line_of: Callable[[int], int] = lambda _: 1
+    values: Mapping[str, Any], where: str, line_of: Callable[[int, str], int] = lambda *_: 1, namespace: str = ""
 ) -> list[Datasource]:
-    """`line_of(i)` is the line of the i-th additional datasource in `where`."""
+    """`line_of(i, field)` is the line of a field of the i-th additional datasource in `where`."""
     grafana = values.get("grafana") or {}
     if grafana.get("enabled") is False:
         return []
@@ -66,7 +69,20 @@ def from_kube_prometheus_stack(
         if isinstance(extra, dict):
             name, uid, kind = str(extra.get("name", "")), str(extra.get("uid", "")), str(extra.get("type", ""))
             is_default = grafana_bool(extra.get("isDefault"))
-            datasources.append(Datasource(name, uid, kind, is_default, where, line_of(position)))
+            url = str(extra.get("url") or "")
+            datasources.append(
+                Datasource(
+                    name,
+                    uid,
+                    kind,
+                    is_default,
+                    where,
+                    line_of(position, "isDefault"),
+                    url,
+                    line_of(position, "url"),
+                    namespace,
+                )
+            )
     return datasources
 
 
@@ -84,6 +100,9 @@ def from_config_maps(resources: Iterable[Resource]) -> list[Datasource]:
                             str(item.get("type", "")),
                             grafana_bool(item.get("isDefault")),
                             resource.path,
+                            url=str(item.get("url") or ""),
+                            url_line=resource.line,
+                            namespace=resource.ref.namespace,  # where the sidecar's Grafana usually runs
                         )
                     )
     return datasources
@@ -93,11 +112,12 @@ def provisioned_datasources(resources: list[Resource], tree: SourceFiles, root: 
     """Datasources of kube-prometheus-stack's Grafana, read from its values (so that findings point at the line
     that sets them; its rendered ConfigMap says the same), and of the repository's datasource ConfigMaps."""
     found: list[Datasource] = []
-    for merged, where, document in merged_values_files(resources, "kube-prometheus-stack", "grafana", tree, root):
+    values = merged_values_files(resources, "kube-prometheus-stack", "grafana", tree, root)
+    for merged, where, document, namespace in values:
 
-        def line_of(position: int, document: YamlDocument | None = document) -> int:
-            path: list[str | int] = ["grafana", "additionalDataSources", position, "isDefault"]
+        def line_of(position: int, field: str, document: YamlDocument | None = document) -> int:
+            path: list[str | int] = ["grafana", "additionalDataSources", position, field]
             return document.line_of(path) if document is not None else 1
 
-        found += from_kube_prometheus_stack(merged, where, line_of)
+        found += from_kube_prometheus_stack(merged, where, line_of, namespace)
     return (*found, *from_config_maps([resource for resource in resources if not resource.third_party]))
