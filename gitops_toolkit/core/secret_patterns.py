@@ -15,7 +15,7 @@ SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     # A key with its material: a header over `...` or a placeholder is documentation, not a key.
     "private key": re.compile(
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\s*)*[A-Za-z0-9+/=]{16,}"
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\s*)*[A-Za-z0-9+/=]{4,}"
     ),
     "kubeconfig client key": re.compile(r"client-key-data\"?\s*:\s*\"?[A-Za-z0-9+/=]{20,}"),
     "registry credentials (.dockerconfigjson)": re.compile(
@@ -33,7 +33,7 @@ REFERENCE_NAME = re.compile(r"(?i)[-_.](file|path|dir|name|ref|url[-_]file|secre
 
 
 PRIVATE_KEY_HEADER = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
-KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{16,}")
+KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{4,}")
 # What documentation writes where a credential would go: XXXX, ****, <your-token>, ${TOKEN}.
 PLACEHOLDER = re.compile(r"X{4,}|x{4,}|\*{4,}|<[^<>\s]+>|\$\{")
 # A Kubernetes object's name (`grafana-admin`): what `adminSecret:` or `TLS_SECRET=` holds when it points at a

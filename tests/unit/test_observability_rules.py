@@ -65,7 +65,25 @@ OBS_PLANTED: dict[str, Callable[[list[Resource]], object]] = {
     "OBS-DASHBOARD-DATASOURCE": lambda o: edit_dashboard(
         o, lambda b: b["panels"][0].update(datasource={"uid": "influx"})
     ),
+    "OBS-MONITOR-UNSELECTED": lambda o: o.extend(unselected_monitor()),
 }
+
+
+def unselected_monitor() -> list[Resource]:
+    """A Prometheus that selects `release: main`, and a ServiceMonitor without that label."""
+    prometheus = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "Prometheus",
+        "metadata": {"name": "main", "namespace": "monitoring"},
+        "spec": {"serviceMonitorSelector": {"matchLabels": {"release": "main"}}, "serviceMonitorNamespaceSelector": {}},
+    }
+    monitor = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "shop", "namespace": "shop"},
+        "spec": {"selector": {"matchLabels": {"app": "shop"}}, "endpoints": [{"port": "http"}]},
+    }
+    return [Resource(obj, "observability", "observability/monitors.yaml", 1) for obj in (prometheus, monitor)]
 
 
 @pytest.mark.parametrize("rule", sorted(OBS_PLANTED))

@@ -27,7 +27,11 @@ def scan(root: Path) -> set[tuple[str, str, int]]:
 
 
 def slack_webhook() -> str:
-    return "https://hooks.slack.com/" + "services/" + "/".join(["T0" + "1" * 8, "B0" + "2" * 8, "x" * 24])
+    return (
+        "https://hooks.slack.com/"
+        + "services/"
+        + "/".join(["T0" + "1" * 8, "B0" + "2" * 8, "Zp4Tq9Wm2Lk8" + "Rv3Nc6Hy1Bd5"])
+    )
 
 
 def slack_workflow() -> str:

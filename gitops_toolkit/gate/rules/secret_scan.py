@@ -33,7 +33,7 @@ from gitops_toolkit.render.read.source_files import SourceFiles, is_yaml
 from gitops_toolkit.tools.git import committable_files
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
-_CACHE_FORMAT = 6
+_CACHE_FORMAT = 7
 _CHUNK_LINES = 4096  # lines handed to the detectors at once
 _MAX_LINE_CHARS = 64 * 1024  # a longer line is scanned in pieces (a minified or binary file)
 _SKIPPED_DIRECTORIES = {
