@@ -156,6 +156,7 @@ RULES.update(
         "SECRET-IN-FILE": Severity.ERROR,
         # CI files: GitLab refuses a pipeline its schema rejects
         "CI-GITLAB-SCHEMA": Severity.ERROR,
+        "CI-GITLAB-INCLUDE": Severity.ERROR,
         # observability checks that run promtool, and the datasource count (not tied to one resource)
         "OBS-PROMQL-INVALID": Severity.ERROR,
         "OBS-DASHBOARD-PROMQL": Severity.ERROR,
