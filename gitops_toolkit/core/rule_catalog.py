@@ -50,6 +50,7 @@ RULES: dict[str, Severity] = {
     # what the gate could not check, said
     "COVERAGE-HELM-CHART": Severity.INFO,
     "COVERAGE-FLUX": Severity.INFO,
+    "COVERAGE-UNREFERENCED": Severity.INFO,
     "COVERAGE-NOTHING-RENDERED": Severity.WARNING,
     # the gate itself
     "GATE-CHECK-FAILED": Severity.ERROR,

@@ -53,6 +53,7 @@ class DeployedPaths:
         self.options = options
         self.progress = progress
         self.rendered = rendered
+        self.followed: set[int] = set()  # the Applications whose sources are rendered already
 
     def entry_file(self, entry: Path) -> str:
         return self.repository.tree.relative(kustomization_file(entry) or entry)
@@ -101,12 +102,11 @@ class DeployedPaths:
         """Render every repository path an Application deploys that discovery did not, and read the manifests
         its values files embed; repeated while new Applications appear."""
         repository, rendered = self.repository, self.rendered
-        followed: set[int] = set()
         for _ in range(_MAX_APPLICATION_ROUNDS):
-            applications = [r for r in rendered.resources if is_application(r) and id(r) not in followed]
+            applications = [r for r in rendered.resources if is_application(r) and id(r) not in self.followed]
             if not applications:
                 return
-            followed.update(map(id, applications))
+            self.followed.update(map(id, applications))
             paths = repository_paths(applications, repository.config.repository_url, repository.root)
             new_entries = [path for path, named_by in paths.items() if self._settle(path, named_by)]
             releases, findings = chart_releases(applications, repository.charts, repository.tree, repository.root)

@@ -23,6 +23,7 @@ from gitops_toolkit.render.read.kustomization import KustomizationIndex
 from gitops_toolkit.render.read.source_files import SourceFiles
 from gitops_toolkit.render.rendered import Rendered, RenderOptions, Repository
 from gitops_toolkit.render.settings import load_config
+from gitops_toolkit.render.unreferenced import read_unreferenced
 
 # What Argo CD deploys lives under these top-level folders.
 SCAN_ROOTS = ("gitops-repo", "observability")
@@ -61,13 +62,16 @@ def render_repository(
     repository: Repository, options: RenderOptions | None = None, progress: Progress | None = None
 ) -> Rendered:
     """Every entry point, then every repository path the Applications deploy (repeated while new Applications
-    appear), then every chart they pin, on a cluster serving every CRD the repository installs."""
+    appear), then the manifests nothing names, then every chart the Applications pin, on a cluster serving every
+    CRD the repository installs."""
     options = options or RenderOptions()
     progress = progress or SilentProgress()
     rendered = Rendered()
     paths = DeployedPaths(repository, options, progress, rendered)
     paths.render_entries(repository.entries, scan_roots=repository.roots)
     paths.follow_applications()
+    read_unreferenced(repository, rendered)
+    paths.follow_applications()  # the Applications among them (an app of apps applied by hand)
     if rendered.releases:
         progress.stage("rendering charts", total=len(rendered.releases))
         with timed(rendered.seconds, "charts"):

@@ -87,9 +87,11 @@ def test_alternative_test_overlays_are_each_checked_on_their_own(write_tree: Tre
     code, findings = validate(root, tmp_path)
     assert code == 1
     assert rules(findings, "XREF-DUPLICATE-RESOURCE") == set()  # alternatives are never deployed together
-    # The base's missing policies are not hidden by the one overlay that adds them.
+    # The base's missing policies are not hidden by the one overlay that adds them; the release manifests, which
+    # nothing names (they are for `kubectl apply -f`), are read on their own and lack them too.
     no_deny = {(f["path"], f["namespace"]) for f in findings if f["rule"] == "NETPOL-NO-DEFAULT-DENY"}
-    assert no_deny == {("kustomize/base/frontend.yaml", "")}
+    assert no_deny == {("kustomize/base/frontend.yaml", ""), ("release/kubernetes-manifests.yaml", "")}
+    assert ("COVERAGE-UNREFERENCED", "release/kubernetes-manifests.yaml", 1) in rules(findings, "COVERAGE-UNREFERENCED")
 
 
 def test_flux_objects_and_unknown_kinds_are_said_not_skipped(write_tree: Tree, tmp_path: Path) -> None:

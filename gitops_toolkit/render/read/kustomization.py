@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.core.bounded_yaml import YamlDocument
+from gitops_toolkit.core.tree_walk import walk_tree
 
 KUSTOMIZATION_FILENAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE_PREFIXES = ("git@", "git::", "github.com/", "gitlab.com/", "bitbucket.org/", "ssh:", "oci:")
@@ -150,3 +151,16 @@ class KustomizationIndex:
             file = kustomization_file(key)
             self._by_directory[key] = None if file is None else read_kustomization(file, self._load_documents(file))
         return self._by_directory[key]
+
+
+def files_kustomize_reads(index: KustomizationIndex, roots: list[Path], excluded: frozenset[Path]) -> set[Path]:
+    """Every kustomization file under `roots`, and every local file or folder one of them names (resolved)."""
+    named: set[Path] = set()
+    for directory, _, files in walk_tree(roots, excluded):
+        kustomization = index.get(directory) if any(name in KUSTOMIZATION_FILENAMES for name in files) else None
+        if kustomization is not None:
+            named.add(kustomization.file.resolve())
+            named |= {
+                (kustomization.directory / r.value).resolve() for r in kustomization.references if not r.is_remote
+            }
+    return named

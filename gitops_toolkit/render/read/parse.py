@@ -36,7 +36,7 @@ def api_group(api_version: str) -> str:
     return api_version.rpartition("/")[0]
 
 
-def _objects(document: YamlDocument) -> list[YamlDocument]:
+def document_objects(document: YamlDocument) -> list[YamlDocument]:
     """The objects a document declares: itself, or each item of a `kind: List` (kustomize unpacks them)."""
     data = document.data
     items = data.get("items") if isinstance(data, dict) and str(data.get("kind", "")).endswith("List") else None
@@ -63,7 +63,7 @@ class SourceLocator:
             file = kustomization.directory / reference.value
             if not reference.declares_resources or not file.is_file():
                 continue
-            for obj in (obj for document in tree.documents(file) for obj in _objects(document)):
+            for obj in (obj for document in tree.documents(file) for obj in document_objects(document)):
                 if isinstance(obj.data, dict):
                     metadata = obj.data.get("metadata")
                     metadata = metadata if isinstance(metadata, dict) else {}
@@ -158,7 +158,7 @@ def load_plain_directory(tree: SourceFiles, directory: Path, recurse: bool) -> t
         if isinstance(loaded, YamlRejected):
             findings.append(Finding(tree.relative(file), loaded.line or 1, loaded.rule, loaded.message))
             continue
-        for obj in (obj for document in loaded for obj in _objects(document)):
+        for obj in (obj for document in loaded for obj in document_objects(document)):
             if isinstance(obj.data, dict) and "kind" in obj.data:
                 resources.append(Resource(obj.data, entry, tree.relative(file), obj.line, obj))
     return resources, findings

@@ -14,6 +14,12 @@ def is_yaml(path: Path) -> bool:
     return path.suffix in YAML_SUFFIXES or path.name == "Kustomization"
 
 
+def in_a_chart(directory: Path, root: Path) -> bool:
+    """Whether `directory` is a Helm chart's, or inside one (a Chart.yaml in it or above it, up to the root)."""
+    folders = [folder for folder in (directory, *directory.parents) if folder.is_relative_to(root)]
+    return any((folder / "Chart.yaml").is_file() for folder in folders)
+
+
 class SourceFiles:
     """Parsed documents of files under `root`, keyed by resolved path; rejections are kept, not raised."""
 

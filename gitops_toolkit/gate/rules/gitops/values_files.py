@@ -10,8 +10,8 @@ from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.tree_walk import walk_tree
 from gitops_toolkit.render.applications import existing_values_files, is_application, sources
-from gitops_toolkit.render.read.kustomization import KUSTOMIZATION_FILENAMES, KustomizationIndex
-from gitops_toolkit.render.read.source_files import SourceFiles
+from gitops_toolkit.render.read.kustomization import KustomizationIndex, files_kustomize_reads
+from gitops_toolkit.render.read.source_files import SourceFiles, in_a_chart
 
 _VALUES_FILE = re.compile(r"(?:[\w.-]*[-_.])?values(?:[-_.][\w.-]*)?\.ya?ml")
 
@@ -32,14 +32,7 @@ def unused_values_files(
     """CHART-VALUES-UNUSED for each values file under `roots` that nothing reads: not in `used` (what the
     Applications name), not a chart's own (Helm reads the values.yaml of a chart, and its ci/ files are
     `helm test` input), not a file a kustomization names (a patch, a resource, a generator's input)."""
-    named_by_kustomize = {
-        (kustomization.directory / reference.value).resolve()
-        for directory, _, files in walk_tree(roots, tree.excluded)
-        if any(name in KUSTOMIZATION_FILENAMES for name in files)
-        and (kustomization := kustomizations.get(directory)) is not None
-        for reference in kustomization.references
-        if not reference.is_remote
-    }
+    named_by_kustomize = files_kustomize_reads(kustomizations, roots, tree.excluded)
     return [
         Finding(
             relative,
@@ -52,13 +45,6 @@ def unused_values_files(
         for name in files
         if _VALUES_FILE.fullmatch(name)
         and (relative := tree.relative(directory / name)) not in used
-        and not _in_a_chart(directory, tree.root)
+        and not in_a_chart(directory, tree.root)
         and (directory / name).resolve() not in named_by_kustomize
     ]
-
-
-def _in_a_chart(directory: Path, root: Path) -> bool:
-    """Whether `directory` is a Helm chart's, or inside one (a Chart.yaml in it or above it, up to the root)."""
-    return any(
-        (folder / "Chart.yaml").is_file() for folder in (directory, *directory.parents) if folder.is_relative_to(root)
-    )

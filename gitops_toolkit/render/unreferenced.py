@@ -1,0 +1,95 @@
+"""Manifests nothing names: YAML files of Kubernetes objects that no kustomization and no Argo CD Application
+reads (Flux's `clusters/<env>/`, folders meant for `kubectl apply -f`). They are read on their own, a folder an
+entry point, as `kubectl apply -f <folder>` would apply them, so that what is wrong there is reported too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected
+from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.tree_walk import walk_tree
+from gitops_toolkit.render.read.kustomization import KUSTOMIZATION_FILENAMES, files_kustomize_reads
+from gitops_toolkit.render.read.parse import document_objects
+from gitops_toolkit.render.read.source_files import YAML_SUFFIXES, in_a_chart
+from gitops_toolkit.render.rendered import Rendered, Repository
+
+# Configuration files written like objects, read by tools rather than applied to an API server.
+_CONFIGURATION_GROUPS = (
+    "kubeadm.k8s.io",
+    "kind.x-k8s.io",
+    "kustomize.config.k8s.io",
+    "kubelet.config.k8s.io",
+    "kubeproxy.config.k8s.io",
+    "kubescheduler.config.k8s.io",
+    "apiserver.config.k8s.io",
+    "apiserver.k8s.io",
+    "audit.k8s.io",
+    "config.kubernetes.io",
+    "kpt.dev",
+    "skaffold",
+    "ctlptl.dev",
+    "k3d.io",
+)
+
+
+def _is_object(data: Any) -> bool:
+    """A document the API server would take: apiVersion and kind, and not a tool's configuration file."""
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("kind"), str)
+        or not isinstance(data.get("apiVersion"), str)
+    ):
+        return False
+    group = data["apiVersion"].rpartition("/")[0]
+    if data["apiVersion"] == "v1" and data["kind"] == "Config":
+        return False  # a kubeconfig
+    return not any(
+        group == name or group.endswith(f".{name}") or group.startswith(name) for name in _CONFIGURATION_GROUPS
+    )
+
+
+def unreferenced_manifests(repository: Repository, rendered: Rendered) -> dict[Path, list[Path]]:
+    """Folders (without a kustomization) of manifest files nothing has read yet, with those files."""
+    tree = repository.tree
+    read = files_kustomize_reads(repository.kustomizations, repository.roots, tree.excluded)
+    read |= {(repository.root / r.path).resolve() for r in rendered.resources}
+    found: dict[Path, list[Path]] = {}
+    for directory, _, files in walk_tree(repository.roots, tree.excluded):
+        if any(name in KUSTOMIZATION_FILENAMES for name in files) or in_a_chart(directory, repository.root):
+            continue
+        for name in files:
+            path = directory / name
+            if path.suffix not in YAML_SUFFIXES or path.resolve() in read:
+                continue
+            loaded = tree.load(path)
+            if not isinstance(loaded, YamlRejected) and loaded and all(_is_object(d.data) for d in loaded):
+                found.setdefault(directory, []).append(path)
+    return found
+
+
+def read_unreferenced(repository: Repository, rendered: Rendered) -> None:
+    """Read every unreferenced folder of manifests into `rendered` as an entry point of its own, and say so."""
+    tree = repository.tree
+    for directory, files in sorted(unreferenced_manifests(repository, rendered).items()):
+        entry = tree.relative(directory)
+        for path in files:
+            relative = tree.relative(path)
+            documents: list[YamlDocument] = tree.documents(path)
+            rendered.resources += [
+                Resource(obj.data, entry, relative, obj.line, obj)
+                for document in documents
+                for obj in document_objects(document)
+                if isinstance(obj.data, dict)
+            ]
+        rendered.findings.append(
+            Finding(
+                tree.relative(files[0]),
+                1,
+                "COVERAGE-UNREFERENCED",
+                f"no kustomization and no Argo CD Application names the manifests of {entry}/; they are checked on "
+                f"their own, as `kubectl apply -f {entry}` would apply them",
+            )
+        )

@@ -1,0 +1,58 @@
+"""In the shape of kubernetes/examples and Flux repositories: folders of manifests that no kustomization and no
+Argo CD Application names, applied with `kubectl apply -f` or by Flux. They are read on their own, said as
+such, and what is wrong in them is reported."""
+
+from __future__ import annotations
+
+from tests.corpus.shapes import Case, line_of, namespace, network_policies, pod_spec
+
+POD = f"""\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: debug, namespace: tools}}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: debug, namespace: tools}}
+spec:
+  hostPID: true
+{pod_spec("debug", "registry.example.org/tools/debug:1.0.0", 2)}"""
+CONFIG = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: limits, namespace: tools}
+data:
+  replicas: 3
+"""
+FLUX = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps/production
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+"""
+
+CASES = {
+    "folders nothing names are read on their own, and their defects reported": Case(
+        files={
+            "examples/debug/namespace.yaml": namespace("tools", "privileged") + "---\n" + network_policies("tools"),
+            "examples/debug/pod.yaml": POD,
+            "examples/debug/config.yaml": CONFIG,
+            "clusters/production/apps.yaml": FLUX,
+        },
+        reported={
+            ("SEC-HOST-NAMESPACE", "examples/debug/pod.yaml", line_of(POD, "hostPID")),
+            ("SCHEMA-INVALID", "examples/debug/config.yaml", line_of(CONFIG, "replicas")),
+            ("SCHEMA-NO-SCHEMA", "clusters/production/apps.yaml", 1),
+        },
+        said={
+            ("COVERAGE-UNREFERENCED", "examples/debug/config.yaml"),
+            ("COVERAGE-UNREFERENCED", "clusters/production/apps.yaml"),
+            ("COVERAGE-FLUX", "clusters/production/apps.yaml"),
+        },
+    ),
+}
