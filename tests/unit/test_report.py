@@ -78,3 +78,13 @@ def test_code_quality_points_at_each_line_with_a_stable_fingerprint() -> None:
     moved = [Finding(f.path, f.line + 3, f.rule, f.message, f.resource) for f in FINDINGS]
     assert [i["fingerprint"] for i in json.loads(as_codequality(moved))] == [i["fingerprint"] for i in issues]
     assert json.loads(as_codequality([])) == []
+
+
+def test_two_alike_findings_in_one_file_get_two_fingerprints() -> None:
+    """GitLab shows one issue per fingerprint: a second leaked credential must not hide behind the first."""
+    leak = "Slack webhook URL committed to git"
+    twice = [Finding("values.yaml", 4, "SECRET-IN-FILE", leak), Finding("values.yaml", 9, "SECRET-IN-FILE", leak)]
+    fingerprints = [i["fingerprint"] for i in json.loads(as_codequality(twice))]
+    assert len(set(fingerprints)) == 2
+    moved = [Finding(f.path, f.line + 2, f.rule, f.message) for f in twice]
+    assert [i["fingerprint"] for i in json.loads(as_codequality(moved))] == fingerprints

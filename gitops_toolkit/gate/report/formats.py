@@ -99,11 +99,21 @@ _CODE_QUALITY_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "minor",
 
 
 def as_codequality(findings: Sequence[Finding]) -> str:
-    """GitLab Code Quality: each finding shown on its line of the merge request's diff. The fingerprint stays
-    the same while the finding does, so that GitLab tells new findings from fixed ones."""
+    """GitLab Code Quality: each finding shown on its line of the merge request's diff. GitLab shows one issue per
+    fingerprint, and tells new findings from fixed ones by it: a fingerprint stays the same while the finding
+    does (not its line: an edit above it moves it), and two alike findings in one file (a second leaked
+    credential) get two, by their order in the file."""
+
+    def alike(finding: Finding) -> str:
+        return "\0".join((finding.rule, finding.path, str(finding.resource), finding.message))
+
+    place: dict[int, int] = {}  # finding -> its place among the alike ones, in the order of their lines
+    counted: dict[str, int] = {}
+    for finding in sorted(findings, key=lambda f: f.line):
+        counted[alike(finding)] = place[id(finding)] = counted.get(alike(finding), 0) + 1
     issues = []
     for finding in findings:
-        identity = "\0".join((finding.rule, finding.path, str(finding.resource), finding.message))
+        identity = f"{alike(finding)}\0{place[id(finding)]}"
         issues.append(
             {
                 "description": f"{finding.rule}: {finding.message}",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gitops_toolkit.core.findings import Finding
+from gitops_toolkit.core.object_paths import dict_items
 from gitops_toolkit.gate.rules.index import Container, PodTemplate, ResourceIndex
 
 _ALLOWED_CAPABILITIES = {"NET_BIND_SERVICE"}
@@ -267,12 +268,27 @@ def check_service_account(index: ResourceIndex) -> Iterator[Finding]:
             yield pod.resource.finding("SA-MISSING", "`serviceAccount` is deprecated; use serviceAccountName", where)
 
 
+def _bound_accounts(index: ResourceIndex) -> set[tuple[str, str]]:
+    """(namespace, name) of every ServiceAccount a RoleBinding or ClusterRoleBinding grants a role: an operator or
+    controller that calls the API with its token."""
+    bound: set[tuple[str, str]] = set()
+    for binding in index.all_of_kind("RoleBinding", "ClusterRoleBinding"):
+        for _, subject in dict_items(binding.obj, "subjects"):
+            if subject.get("kind") == "ServiceAccount":
+                namespace = str(subject.get("namespace") or binding.ref.namespace)
+                bound.add((namespace, str(subject.get("name"))))
+    return bound
+
+
 def check_service_account_token(index: ResourceIndex) -> Iterator[Finding]:
+    bound = _bound_accounts(index)
     for pod in index.pods:
         pod_setting = pod.spec.get("automountServiceAccountToken")
         if pod_setting is False:
             continue
         name, _ = _service_account(pod)
+        if (pod.namespace, name) in bound:
+            continue  # granted a role: it calls the API with that token
         account = index.get("ServiceAccount", pod.namespace, name)
         if pod_setting is None and account is not None and account.obj.get("automountServiceAccountToken") is False:
             continue
