@@ -4,9 +4,11 @@ keys, registry auths, kubeadm join tokens), and the names that mark a value as a
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 
+REGISTRY_CREDENTIALS = "registry credentials (.dockerconfigjson)"
 SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
     "Slack webhook URL": re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{20,}"),
     "Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
@@ -18,7 +20,7 @@ SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----\s*(?:[A-Za-z-]+:[^\n]*\s*)*[A-Za-z0-9+/=]{4,}"
     ),
     "kubeconfig client key": re.compile(r"client-key-data\"?\s*:\s*\"?[A-Za-z0-9+/=]{20,}"),
-    "registry credentials (.dockerconfigjson)": re.compile(
+    REGISTRY_CREDENTIALS: re.compile(
         r"\.dockerconfigjson\"?\s*:\s*[\"']?[A-Za-z0-9+/=]{20,}|\"auths\"\s*:\s*\{\s*\"[^\"]+\"\s*:\s*\{[^}]*\"auth\""
     ),
     "kubeadm join token": re.compile(r"(?i)token[\"'=:\s]+[a-z0-9]{6}\.[a-z0-9]{16}\b"),
@@ -37,14 +39,35 @@ KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{4,}")
 # What documentation writes where a credential would go: XXXX, ****, <your-token>, ${TOKEN}.
 PLACEHOLDER = re.compile(r"X{4,}|x{4,}|\*{4,}|<[^<>\s]+>|\$\{")
 # A Kubernetes object's name (`grafana-admin`): what `adminSecret:` or `TLS_SECRET=` holds when it points at a
-# Secret; a hyphen or a dot sets it apart from a one-word password.
+# Secret.
 _OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
+_BASE64_VALUE = re.compile(r"[A-Za-z0-9+/]{20,}")
+
+
+def _registry_auths(match: str) -> bool:
+    """A `.dockerconfigjson` value that decodes to registry auths (a SealedSecret's ciphertext does not)."""
+    if "auths" in match:
+        return True
+    value = _BASE64_VALUE.search(match.partition(":")[2])
+    encoded = value.group(0)[: len(value.group(0)) // 4 * 4] if value else ""
+    try:
+        return b"auths" in base64.b64decode(encoded)
+    except ValueError:
+        return False
+
+
+def _credential(kind: str, match: str) -> bool:
+    if PLACEHOLDER.search(match):
+        return False
+    return _registry_auths(match) if kind == REGISTRY_CREDENTIALS else True
+
+
 def secrets_in(text: str) -> Iterator[str]:
-    """The kinds of credential `text` contains (a match that is a placeholder is not one)."""
+    """The kinds of credential `text` contains (a match that is a placeholder, or ciphertext, is not one)."""
     for kind, pattern in SECRET_PATTERNS.items():
-        if any(not PLACEHOLDER.search(match.group(0)) for match in pattern.finditer(text)):
+        if any(_credential(kind, match.group(0)) for match in pattern.finditer(text)):
             yield kind
 
 
@@ -60,12 +83,14 @@ def key_material_follows(text: dict[int, str], header: int) -> bool:
 
 
 def names_a_secret(name: str, value: str) -> bool:
-    """`adminSecret: grafana-admin`: a key ending in "secret" whose value is the name of the Secret to read."""
+    """`adminSecret: grafana-admin`, `TS_KUBE_SECRET: tailscale`: a key ending in "secret" whose value is the name
+    of the Secret to read (an object's name with a hyphen or a dot, or without digits: a generated credential
+    has digits)."""
     return (
         name.lower().endswith("secret")
         and len(value) <= 253
-        and ("-" in value or "." in value)
         and bool(_OBJECT_NAME.fullmatch(value))
+        and ("-" in value or "." in value or not any(character.isdigit() for character in value))
     )
 
 

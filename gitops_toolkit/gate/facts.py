@@ -53,4 +53,5 @@ def gather_facts(
         upstream_owners=upstream_owners(root, list(repository.crds.verified.values()), applications, url),
         datasources=provisioned_datasources(resources, tree, root),
         runbooks=frozenset(path.stem for path in (root / "docs" / "runbooks").glob("*.md")),
+        unreferenced=frozenset(rendered.unreferenced),
     )

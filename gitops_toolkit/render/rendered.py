@@ -61,4 +61,5 @@ class Rendered:
     releases: list[ChartRelease] = field(default_factory=list)
     chart_facts: dict[Path, ChartFacts] = field(default_factory=dict)  # by archive, for the charts that loaded
     object_files: set[Path] = field(default_factory=set)  # the files kustomize loads as objects
+    unreferenced: set[str] = field(default_factory=set)  # entries of manifests nothing names (unreferenced.py)
     seconds: dict[str, float] = field(default_factory=dict)

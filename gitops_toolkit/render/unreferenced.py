@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected
+from gitops_toolkit.core.bounded_yaml import YamlRejected
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.tree_walk import walk_tree
@@ -70,17 +70,32 @@ def unreferenced_manifests(repository: Repository, rendered: Rendered) -> dict[P
     return found
 
 
+def _groups(folders: list[Path], root: Path) -> dict[Path, list[Path]]:
+    """Folders checked together: sibling folders (an app's `frontend/`, `backend/` and `common/`) under their
+    parent, and a folder nested in another one with that one's group (`vllm/` and `vllm/hpa/`)."""
+    groups: dict[Path, list[Path]] = {}
+    for folder in sorted(folders, key=lambda f: len(f.parts)):
+        owner = next(
+            (group for group, members in groups.items() if any(folder.is_relative_to(m) for m in members)), None
+        )
+        key = owner or (folder.parent if folder.parent != root and folder != root else folder)
+        groups.setdefault(key, []).append(folder)
+    return groups
+
+
 def read_unreferenced(repository: Repository, rendered: Rendered) -> None:
-    """Read every unreferenced folder of manifests into `rendered` as an entry point of its own, and say so."""
+    """Read the unreferenced manifests into `rendered`, a group of folders an entry point, and say so."""
     tree = repository.tree
-    for directory, files in sorted(unreferenced_manifests(repository, rendered).items()):
-        entry = tree.relative(directory)
+    found = unreferenced_manifests(repository, rendered)
+    for group, folders in sorted(_groups(list(found), repository.root).items()):
+        entry = tree.relative(group)
+        rendered.unreferenced.add(entry)
+        files = [path for folder in sorted(folders) for path in found[folder]]
         for path in files:
             relative = tree.relative(path)
-            documents: list[YamlDocument] = tree.documents(path)
             rendered.resources += [
                 Resource(obj.data, entry, relative, obj.line, obj)
-                for document in documents
+                for document in tree.documents(path)
                 for obj in document_objects(document)
                 if isinstance(obj.data, dict)
             ]
@@ -89,7 +104,8 @@ def read_unreferenced(repository: Repository, rendered: Rendered) -> None:
                 tree.relative(files[0]),
                 1,
                 "COVERAGE-UNREFERENCED",
-                f"no kustomization and no Argo CD Application names the manifests of {entry}/; they are checked on "
-                f"their own, as `kubectl apply -f {entry}` would apply them",
+                f"no kustomization and no Argo CD Application names the manifests in {entry}/ "
+                f"({', '.join(tree.relative(folder) for folder in sorted(folders))}); they are checked together, "
+                f"as `kubectl apply -R -f {entry}` would apply them",
             )
         )

@@ -124,3 +124,16 @@ CASES = {
         },
     ),
 }
+
+SCHEDULER = """\
+apiVersion: v1
+kind: Service
+metadata: {name: kube-scheduler, namespace: kube-system}
+spec:
+  selector: {component: kube-scheduler}
+  ports:
+    - {name: https-metrics, port: 10259}
+"""
+CASES["where the repository holds no kubeadm configuration, how it binds metrics is not claimed"] = Case(
+    files={"kustomization.yaml": "resources: [scheduler.yaml]\n", "scheduler.yaml": SCHEDULER},
+)

@@ -73,3 +73,28 @@ CASES = {
         },
     ),
 }
+
+TEMPLATE = """\
+spec:
+  containers:
+    - args:
+        {{- $privateKeyLabels := "" }}
+        {{- range $k, $v := .Values.privateKeyLabels }}
+        {{- $privateKeyLabels = printf "%s=%s,%s" $k $v $privateKeyLabels }}
+        {{- end }}
+"""
+README = f"""\
+# Sealed Secrets
+
+    spec:
+      encryptedData:
+        .dockerconfigjson: {_base64(120)}.....
+"""
+CASES["a chart's template code and a README's ciphertext are not credentials"] = Case(
+    files={
+        "helm/sealed-secrets/Chart.yaml": "apiVersion: v2\nname: sealed-secrets\nversion: 2.18.5\n",
+        "helm/sealed-secrets/templates/deployment.yaml": TEMPLATE,
+        "README.md": README,
+    },
+    reported={("COVERAGE-NOTHING-RENDERED", ".", 1)},
+)

@@ -4,7 +4,7 @@ such, and what is wrong in them is reported."""
 
 from __future__ import annotations
 
-from tests.corpus.shapes import Case, line_of, namespace, network_policies, pod_spec
+from tests.corpus.shapes import Case, crd, deployment, line_of, namespace, network_policies, pod_spec
 
 POD = f"""\
 apiVersion: v1
@@ -56,3 +56,50 @@ CASES = {
         },
     ),
 }
+
+VLLM = deployment("vllm", "default", "registry.example.org/vllm:0.11.0")
+MONITOR = """\
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {{name: dcgm-exporter, namespace: default}}
+spec:
+  selector:
+    matchLabels: {{app: dcgm-exporter-{variant}}}
+  endpoints:
+    - port: metrics
+"""
+RULE = """\
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: gpu, namespace: default}
+spec:
+  groups:
+    - name: gpu
+      rules:
+        - record: gpu_utilization
+          expr: avg(DCGM_FI_DEV_GPU_UTIL)
+"""
+HPA = """\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: vllm, namespace: default}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: vllm}
+  minReplicas: 1
+  maxReplicas: 2
+"""
+CASES["an example's nested folders are one example; its alternative variants are not duplicates"] = Case(
+    files={
+        "AI/vllm/namespace.yaml": network_policies("default"),
+        "AI/vllm/vllm.yaml": VLLM,
+        "AI/vllm/hpa/hpa.yaml": HPA,
+        "AI/vllm/hpa/monitor-generic.yaml": MONITOR.format(variant="generic"),
+        "AI/vllm/hpa/monitor-gke.yaml": MONITOR.format(variant="gke"),
+        "AI/vllm/hpa/rule.yaml": RULE,
+        "AI/vllm/crds.yaml": "---\n".join(
+            crd("monitoring.coreos.com", kind, plural)
+            for kind, plural in (("ServiceMonitor", "servicemonitors"), ("PrometheusRule", "prometheusrules"))
+        ),
+    },
+    said={("COVERAGE-UNREFERENCED", "AI/vllm/crds.yaml")},
+)

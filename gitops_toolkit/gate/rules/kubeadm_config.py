@@ -29,8 +29,10 @@ def _open(address: str | None) -> bool:
     return any(host and not host.startswith(_LOOPBACK) for host in hosts)
 
 
-def opened_components(tree: SourceFiles, root: Path) -> frozenset[str]:
+def opened_components(tree: SourceFiles, root: Path) -> frozenset[str] | None:
+    """What the bootstrap's kubeadm configuration opens; None when the repository holds none (nothing to tell)."""
     opened: set[str] = set()
+    configured = False
     directory = root / PLATFORM_DIRECTORY
     files = (
         sorted(path for path in directory.rglob("*") if path.suffix in (".yaml", ".yml")) if directory.is_dir() else []
@@ -39,6 +41,7 @@ def opened_components(tree: SourceFiles, root: Path) -> frozenset[str]:
         for document in tree.documents(path):
             data = document.data if isinstance(document.data, dict) else {}
             if data.get("kind") == "ClusterConfiguration":
+                configured = True
                 etcd = (data.get("etcd") or {}).get("local")
                 if _open(_arguments(etcd).get("listen-metrics-urls")):
                     opened.add("etcd")
@@ -50,4 +53,4 @@ def opened_components(tree: SourceFiles, root: Path) -> frozenset[str]:
                         opened.add(component)
             elif data.get("kind") == "KubeProxyConfiguration" and _open(str(data.get("metricsBindAddress") or "")):
                 opened.add("kube-proxy")
-    return frozenset(opened)
+    return frozenset(opened) if configured else None

@@ -42,9 +42,14 @@ def check_service_target_ports(index: ResourceIndex) -> Iterator[Finding]:
         pods = index.pods_selected(namespace_of(service), spec.get("selector"), empty_matches_all=False)
         if not pods:
             continue  # reported by XREF-SERVICE-SELECTOR
+        containers = [c for pod in pods for c in pod.containers(include_init=False)]
+        declared = any(c.ports() for c in containers)
         for position, port in enumerate(spec.get("ports") or []):
             target = port.get("targetPort", port.get("port"))
-            if not any(c.has_port(target) for pod in pods for c in pod.containers(include_init=False)):
+            named = isinstance(target, str) and not target.isdigit()
+            if not (named or declared):
+                continue  # a number reaches whatever listens there; the pods declare no port to hold it against
+            if not any(c.has_port(target) for c in containers):
                 yield service.finding(
                     "XREF-SERVICE-PORT",
                     f"port {port.get('port')} targets {target}, which no selected container declares; "
@@ -125,11 +130,44 @@ def _keys(index: ResourceIndex, kind: str, namespace: str, name: str) -> set[str
     found = index.get(kind, namespace, name)
     if found is not None:
         return {str(key) for field in ("data", "binaryData", "stringData") for key in (found.obj.get(field) or {})}
-    if kind == "Secret":  # a SealedSecret becomes a Secret of the same name, or of its template's name
-        for sealed in index.of_kind("SealedSecret"):
-            template_name = get_path(sealed.obj, ("spec", "template", "metadata", "name")) or sealed.ref.name
-            if namespace_of(sealed) == namespace and template_name == name:
-                return {str(key) for key in get_path(sealed.obj, ("spec", "encryptedData")) or {}}
+    if kind == "Secret":
+        return _made_secret_keys(index, namespace, name)
+    return None
+
+
+# What the controllers that make Secrets put in them: cert-manager (a Certificate's `secretName`),
+# external-secrets (an ExternalSecret's target), the Sealed Secrets controller (a SealedSecret's name).
+_CERTIFICATE_KEYS = {"tls.crt", "tls.key", "ca.crt"}
+
+
+class _EveryKey(set[str]):
+    """The keys of a Secret whose keys come from outside (an ExternalSecret's `dataFrom`): any key may be there."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+def _secret_made_by(made: Resource) -> tuple[str, set[str]] | None:
+    """The name and keys of the Secret a controller makes from this object, if it makes one."""
+    spec: dict[str, Any] = made.obj["spec"] if isinstance(made.obj.get("spec"), dict) else {}
+    if made.kind == "SealedSecret":  # its name, or its template's
+        name = get_path(spec, ("template", "metadata", "name")) or made.ref.name
+        return str(name), {str(key) for key in spec.get("encryptedData") or {}}
+    if made.kind == "Certificate" and made.api_group == "cert-manager.io" and spec.get("secretName"):
+        return str(spec["secretName"]), set(_CERTIFICATE_KEYS)
+    if made.kind == "ExternalSecret" and made.api_group == "external-secrets.io":
+        name = get_path(spec, ("target", "name")) or made.ref.name
+        keys = {str(item.get("secretKey")) for item in spec.get("data") or [] if isinstance(item, dict)}
+        return str(name), keys if keys and not spec.get("dataFrom") else _EveryKey()
+    return None
+
+
+def _made_secret_keys(index: ResourceIndex, namespace: str, name: str) -> set[str] | None:
+    """The keys of a Secret a controller makes from a rendered object, or None when none makes it."""
+    for made in index.all_of_kind("SealedSecret", "Certificate", "ExternalSecret"):
+        secret = _secret_made_by(made) if namespace_of(made) == namespace else None
+        if secret is not None and secret[0] == name:
+            return secret[1]
     return None
 
 
@@ -276,6 +314,8 @@ def check_duplicate_resources(index: ResourceIndex) -> Iterator[Finding]:
             continue  # GITOPS-APP-NAME says it for Applications
         if len({app for resource in duplicates for app in index.repository.applications_of(resource.entry)}) > 1:
             continue  # GITOPS-SHARED-RESOURCE says it for objects of two Applications
+        if {resource.entry for resource in duplicates} <= index.repository.unreferenced:
+            continue  # folders nothing names: alternatives (a GKE and a generic variant) are applied one at a time
         for other in duplicates[1:]:
             sources = (
                 f"twice from {first.entry}" if other.entry == first.entry else f"from {first.entry} and {other.entry}"
@@ -283,5 +323,6 @@ def check_duplicate_resources(index: ResourceIndex) -> Iterator[Finding]:
             yield other.finding(
                 "XREF-DUPLICATE-RESOURCE",
                 f"{other.kind} {namespace_of(other) or '(cluster)'}/{other.ref.name} ({other.api_version}) is deployed "
-                f"{sources} into one cluster; Argo CD Applications would fight over it: keep one",
+                f"{sources} into one cluster; the second apply overwrites the first (two Argo CD Applications would "
+                "fight over it): keep one",
             )

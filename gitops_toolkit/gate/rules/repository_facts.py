@@ -18,8 +18,10 @@ class RepositoryFacts:
     providers: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (group, kind) -> Application
     datasources: tuple[Datasource, ...] = ()  # what Grafana is provisioned with
     runbooks: frozenset[str] = frozenset()  # alert names with a page in docs/runbooks/
-    kubeadm_opened: frozenset[str] = frozenset()  # components whose metrics the bootstrap binds beyond 127.0.0.1
+    # components whose metrics the bootstrap binds beyond 127.0.0.1 (None: the repository has no kubeadm config)
+    kubeadm_opened: frozenset[str] | None = frozenset()
     owners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # rendered entry -> Applications
+    unreferenced: frozenset[str] = frozenset()  # entries of manifests nothing names (render.unreferenced)
     # (API group, kind, namespace, name) -> the Application that deploys it from another git repository
     upstream_owners: Mapping[tuple[str, str, str, str], str] = field(default_factory=dict)
 

@@ -28,12 +28,12 @@ from gitops_toolkit.core.secret_patterns import (
     names_a_secret,
     secrets_in,
 )
-from gitops_toolkit.render.read.guard import rejection_finding
+from gitops_toolkit.render.read.guard import is_helm_template, rejection_finding
 from gitops_toolkit.render.read.source_files import SourceFiles, is_yaml
 from gitops_toolkit.tools.git import committable_files
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
-_CACHE_FORMAT = 7
+_CACHE_FORMAT = 9
 _CHUNK_LINES = 4096  # lines handed to the detectors at once
 _MAX_LINE_CHARS = 64 * 1024  # a longer line is scanned in pieces (a minified or binary file)
 _SKIPPED_DIRECTORIES = {
@@ -104,6 +104,8 @@ def _names_a_credential(line: str) -> bool:
     if key is None:
         return not comment
     value = text[key.end() :].split(" #", 1)[0].strip().strip("'\"")
+    if value.startswith(("{", "[")):
+        return False  # a mapping or a list (`secret: {secretName: tls}`), not a value
     return (
         is_credential_name(key.group(1)) and not names_a_secret(key.group(1), value) and not PLACEHOLDER.search(value)
     )
@@ -136,7 +138,8 @@ def _detector_hits(path: Path) -> list[tuple[int, str]]:
 
     hits: set[tuple[int, str]] = set()
     env_file = path.name == ".env" or path.name.startswith(".env.") or path.suffix == ".env"
-    keyword_file = path.suffix in _KEYWORD_FILES or env_file
+    # A Helm template is Go template text: its `$privateKeyLabels :=` is code, not a credential's key.
+    keyword_file = (path.suffix in _KEYWORD_FILES or env_file) and not is_helm_template(path)
     context = _judged_as(path)
     with transient_settings({"plugins_used": [{"name": name} for name in _DETECTORS]}):
         # Its regex is quadratic in the line length (30 ms a line of 1,000 characters): a crafted file would

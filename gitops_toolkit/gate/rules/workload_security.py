@@ -227,10 +227,15 @@ def _probe_port(probe: dict[str, Any]) -> Any:
 
 def check_probe_ports(index: ResourceIndex) -> Iterator[Finding]:
     for pod, container in index.containers(include_init=False):
+        if pod.spec.get("hostNetwork") is True:
+            continue  # it listens on the node's ports, which it need not declare
         for name in PROBES:
             probe = container.body.get(name)
             port = _probe_port(probe) if isinstance(probe, dict) else None
-            if port is not None and not container.has_port(port):
+            named = isinstance(port, str) and not port.isdigit()
+            if port is None or not (named or container.ports()):
+                continue  # a number reaches whatever listens there; the container declares no port to hold it against
+            if not container.has_port(port):
                 yield pod.resource.finding(
                     "PROBE-PORT",
                     f"{_where(container)}: {name} checks port {port}, which the container does not "

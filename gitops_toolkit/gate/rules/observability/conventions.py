@@ -233,6 +233,8 @@ def check_scrape_reachable(index: ResourceIndex) -> Iterator[Finding]:
     """kubeadm binds etcd's, the controller-manager's, the scheduler's and kube-proxy's metrics to 127.0.0.1:
     a Service exposing them for scraping gets targets that are down forever, and critical alerts with them."""
     opened = index.repository.kubeadm_opened
+    if opened is None:
+        return  # no kubeadm configuration here: how the cluster binds them is not known
     for service in index.of_kind("Service"):
         component = kubeadm_component(namespace_of(service), (service.obj.get("spec") or {}).get("selector"))
         if component is None or component.metrics_port is None or component.name in opened:

@@ -76,7 +76,8 @@ def metric_names(expr: str) -> set[str]:
 
 
 def prefix_of(metric: str) -> str:
-    return metric.split("_", 1)[0]
+    """`node` of `node_cpu_seconds_total`; lower-cased, as monitors' words are (`DCGM_FI_DEV_GPU_UTIL`: dcgm)."""
+    return metric.split("_", 1)[0].lower()
 
 
 def recorded_metrics(rules: Iterable[Resource]) -> set[str]:
