@@ -38,6 +38,14 @@ PRIVATE_KEY_HEADER = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK
 KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/=]{4,}")
 # What documentation writes where a credential would go: XXXX, ****, <your-token>, ${TOKEN}.
 PLACEHOLDER = re.compile(r"X{4,}|x{4,}|\*{4,}|<[^<>\s]+>|\$\{")
+
+
+def is_placeholder(value: str) -> bool:
+    """A value that shows where a credential goes: XXXX, <token>, ${TOKEN}, or a credential's name itself
+    (`api_key: api_key`, `password: password`)."""
+    return bool(PLACEHOLDER.search(value)) or bool(CREDENTIAL_NAME.fullmatch(value.strip()))
+
+
 # A Kubernetes object's name (`grafana-admin`): what `adminSecret:` or `TLS_SECRET=` holds when it points at a
 # Secret.
 _OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")

@@ -1,4 +1,4 @@
-"""Manifests nothing names: YAML files of Kubernetes objects that no kustomization and no Argo CD Application
+"""Manifests nothing names: YAML and JSON files of Kubernetes objects that no kustomization and no Argo CD Application
 reads (Flux's `clusters/<env>/`, folders meant for `kubectl apply -f`). They are read on their own, a folder an
 entry point, as `kubectl apply -f <folder>` would apply them, so that what is wrong there is reported too."""
 
@@ -62,7 +62,7 @@ def unreferenced_manifests(repository: Repository, rendered: Rendered) -> dict[P
             continue
         for name in files:
             path = directory / name
-            if path.suffix not in YAML_SUFFIXES or path.resolve() in read:
+            if path.suffix not in (*YAML_SUFFIXES, ".json") or path.resolve() in read:
                 continue
             loaded = tree.load(path)
             if not isinstance(loaded, YamlRejected) and loaded and all(_is_object(d.data) for d in loaded):

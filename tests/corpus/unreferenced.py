@@ -103,3 +103,21 @@ CASES["an example's nested folders are one example; its alternative variants are
     },
     said={("COVERAGE-UNREFERENCED", "AI/vllm/crds.yaml")},
 )
+
+CLAIM = '{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "claim1", "namespace": "default"},'
+CLAIM += ' "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}\n'
+WRITER = deployment(
+    "writer",
+    "default",
+    "registry.example.org/writer:1.0.0",
+    extra_container="    volumeMounts:\n      - {name: data, mountPath: /data}\n",
+    extra_pod="volumes:\n  - name: data\n    persistentVolumeClaim: {claimName: claim1}\n",
+)
+CASES["a JSON manifest beside the YAML ones is read as kubectl reads it"] = Case(
+    files={
+        "storage/policies.yaml": network_policies("default"),
+        "storage/writer.yaml": WRITER,
+        "storage/claim1.json": CLAIM,
+    },
+    said={("COVERAGE-UNREFERENCED", "storage/claim1.json")},
+)

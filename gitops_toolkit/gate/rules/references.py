@@ -232,7 +232,7 @@ def check_hpa_targets(index: ResourceIndex) -> Iterator[Finding]:
             yield target.finding(
                 "XREF-HPA-REPLICAS",
                 f"spec.replicas is set while HorizontalPodAutoscaler {hpa.ref.name} scales this {target.kind}; "
-                "Argo CD would reset what the HPA sets: remove replicas",
+                "every apply (an Argo CD sync included) resets what the HPA sets: remove replicas",
                 ("spec", "replicas"),
             )
 

@@ -20,10 +20,10 @@ from gitops_toolkit.core.bounded_yaml import UNSAFE_RULES, YamlRejected
 from gitops_toolkit.core.cache_directory import read_json, write_json
 from gitops_toolkit.core.findings import Finding, ResourceRef, contained
 from gitops_toolkit.core.secret_patterns import (
-    PLACEHOLDER,
     PRIVATE_KEY_HEADER,
     SECRET_PATTERNS,
     is_credential_name,
+    is_placeholder,
     key_material_follows,
     names_a_secret,
     secrets_in,
@@ -33,7 +33,7 @@ from gitops_toolkit.render.read.source_files import SourceFiles, is_yaml
 from gitops_toolkit.tools.git import committable_files
 
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
-_CACHE_FORMAT = 9
+_CACHE_FORMAT = 10
 _CHUNK_LINES = 4096  # lines handed to the detectors at once
 _MAX_LINE_CHARS = 64 * 1024  # a longer line is scanned in pieces (a minified or binary file)
 _SKIPPED_DIRECTORIES = {
@@ -106,9 +106,8 @@ def _names_a_credential(line: str) -> bool:
     value = text[key.end() :].split(" #", 1)[0].strip().strip("'\"")
     if value.startswith(("{", "[")):
         return False  # a mapping or a list (`secret: {secretName: tls}`), not a value
-    return (
-        is_credential_name(key.group(1)) and not names_a_secret(key.group(1), value) and not PLACEHOLDER.search(value)
-    )
+    name = key.group(1)
+    return is_credential_name(name) and not names_a_secret(name, value) and not is_placeholder(value)
 
 
 def _chunks(path: Path) -> Iterator[list[tuple[int, str]]]:

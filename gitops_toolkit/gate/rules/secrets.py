@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gitops_toolkit.core.findings import Finding
-from gitops_toolkit.core.secret_patterns import PLACEHOLDER, is_credential_name, names_a_secret, secrets_in
+from gitops_toolkit.core.secret_patterns import is_credential_name, is_placeholder, names_a_secret, secrets_in
 from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.render.applications import sources
 
@@ -27,13 +27,7 @@ def _leak(name: str, value: Any) -> str | None:
     if kinds:
         return f"holds a {kinds[0]}"
     literal = not value.startswith(("$(", "${")) and value.lower() not in _NOT_CREDENTIALS and not value.isdigit()
-    if (
-        name
-        and is_credential_name(name)
-        and literal
-        and not names_a_secret(name, value)
-        and not PLACEHOLDER.search(value)
-    ):
+    if name and is_credential_name(name) and literal and not names_a_secret(name, value) and not is_placeholder(value):
         return "is named like a credential and has a literal value"
     return None
 

@@ -49,7 +49,12 @@ def scraping_monitors(index: ResourceIndex) -> list[Resource]:
     prometheuses = _prometheuses(index)
     if not prometheuses:
         return monitors
-    return [m for m in monitors if any(_selects(index, p, m) for p in prometheuses)]
+    return [m for m in monitors if _unjudged(index, m) or any(_selects(index, p, m) for p in prometheuses)]
+
+
+def _unjudged(index: ResourceIndex, monitor: Resource) -> bool:
+    """Among manifests nothing names, which Prometheus a monitor is meant for is not known."""
+    return monitor.entry in index.repository.unreferenced
 
 
 def check_monitors_selected(index: ResourceIndex) -> Iterator[Finding]:
@@ -58,7 +63,9 @@ def check_monitors_selected(index: ResourceIndex) -> Iterator[Finding]:
         return
     names = ", ".join(sorted(f"{namespace_of(p)}/{p.ref.name}" for p in prometheuses))
     for monitor in index.of_kind(*MONITOR_KINDS):
-        if monitor.api_group == _GROUP and not any(_selects(index, p, monitor) for p in prometheuses):
+        if _unjudged(index, monitor) or monitor.api_group != _GROUP:
+            continue
+        if not any(_selects(index, p, monitor) for p in prometheuses):
             selector_field, namespace_field = _SELECTORS[monitor.kind]
             yield monitor.finding(
                 "OBS-MONITOR-UNSELECTED",
