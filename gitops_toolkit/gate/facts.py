@@ -5,12 +5,14 @@ exist, what Grafana is provisioned with, what the bootstrap's kubeadm configurat
 from __future__ import annotations
 
 from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.tree_walk import walk_tree
 from gitops_toolkit.gate.rules.gitops.values_files import named_values_files
 from gitops_toolkit.gate.rules.kubeadm_config import opened_components
 from gitops_toolkit.gate.rules.observability.grafana import provisioned_datasources
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.render.applications import deployed_entries, is_application
 from gitops_toolkit.render.crds.lock import LockedCrd
+from gitops_toolkit.render.read.source_files import YAML_SUFFIXES
 from gitops_toolkit.render.rendered import Rendered, Repository
 from gitops_toolkit.render.upstream_objects import upstream_owners
 
@@ -30,6 +32,23 @@ def _providers(
         if isinstance(spec, dict) and isinstance(spec.get("names"), dict) and owners.get(crd.entry):
             found.setdefault((str(spec.get("group")), str(spec["names"].get("kind"))), owners[crd.entry][0])
     return found
+
+
+def _unrendered_projects(repository: Repository, rendered: Rendered) -> frozenset[str]:
+    """Names of AppProjects declared in YAML files of the repository that nothing rendered (an entry point skipped
+    for a remote resource or a guard finding), so that an Application naming one is not called orphaned."""
+    rendered_files = {(repository.root / resource.path).resolve() for resource in rendered.resources}
+    names: set[str] = set()
+    for directory, _, files in walk_tree(repository.roots, repository.tree.excluded):
+        for name in files:
+            path = directory / name
+            if path.suffix not in YAML_SUFFIXES or path.resolve() in rendered_files:
+                continue
+            for document in repository.tree.documents(path):
+                data = document.data if isinstance(document.data, dict) else {}
+                if data.get("kind") == "AppProject" and str(data.get("apiVersion", "")).startswith("argoproj.io/"):
+                    names.add(str((data.get("metadata") or {}).get("name", "")))
+    return frozenset(names)
 
 
 def gather_facts(
@@ -54,4 +73,5 @@ def gather_facts(
         datasources=provisioned_datasources(resources, tree, root),
         runbooks=frozenset(path.stem for path in (root / "docs" / "runbooks").glob("*.md")),
         unreferenced=frozenset(rendered.unreferenced),
+        unrendered_projects=_unrendered_projects(repository, rendered),
     )

@@ -44,8 +44,8 @@ def _is_object(data: Any) -> bool:
     ):
         return False
     group = data["apiVersion"].rpartition("/")[0]
-    if data["apiVersion"] == "v1" and data["kind"] == "Config":
-        return False  # a kubeconfig
+    if data["apiVersion"] == "v1" and data["kind"] in ("Config", "Policy"):
+        return False  # a kubeconfig, or kube-scheduler's legacy policy file
     return not any(
         group == name or group.endswith(f".{name}") or group.startswith(name) for name in _CONFIGURATION_GROUPS
     )

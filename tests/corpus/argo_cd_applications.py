@@ -77,3 +77,18 @@ CASES = {
         origin=ORIGIN,
     ),
 }
+
+CASES["a project beside a remote base is not rendered, yet it exists: its Applications are not called orphans"] = Case(
+    files={
+        "argocd/kustomization.yaml": "resources:\n  - project.yaml\n"
+        "  - https://raw.githubusercontent.com/argoproj/argo-cd/v3.5.0/manifests/install.yaml\n",
+        "argocd/project.yaml": COMMON["argocd/project.yaml"],
+        "apps/kustomization.yaml": "resources: [guestbook.yaml]\n",
+        "apps/guestbook.yaml": application("guestbook", "apps", ORIGIN, "apps/guestbook/remote", "guestbook"),
+        "apps/guestbook/remote/kustomization.yaml": "resources:\n"
+        "  - https://github.com/example/guestbook//manifests?ref=v1.4.0\n",
+    },
+    reported={("SCHEMA-NO-SCHEMA", "apps/guestbook.yaml", 1)},
+    said={("GUARD-REMOTE-RESOURCE", "argocd/kustomization.yaml"), ("RENDER-SKIPPED", "argocd/kustomization.yaml")},
+    origin=ORIGIN,
+)

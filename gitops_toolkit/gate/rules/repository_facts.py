@@ -22,6 +22,8 @@ class RepositoryFacts:
     kubeadm_opened: frozenset[str] | None = frozenset()
     owners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # rendered entry -> Applications
     unreferenced: frozenset[str] = frozenset()  # entries of manifests nothing names (render.unreferenced)
+    # AppProjects written in files the gate did not render (a remote base beside them): they exist
+    unrendered_projects: frozenset[str] = frozenset()
     # (API group, kind, namespace, name) -> the Application that deploys it from another git repository
     upstream_owners: Mapping[tuple[str, str, str, str], str] = field(default_factory=dict)
 

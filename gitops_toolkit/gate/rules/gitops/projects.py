@@ -39,7 +39,7 @@ def check_projects(index: ResourceIndex) -> Iterator[Finding]:
                 "uses the `default` project, which may deploy anything anywhere; use the platform or apps project",
                 ("spec", "project"),
             )
-        elif _project(index, application) is None:
+        elif _project(index, application) is None and name not in index.repository.unrendered_projects:
             yield application.finding(
                 "GITOPS-PROJECT",
                 f"project `{name}` is not rendered in namespace {application.ref.namespace}; Argo CD would refuse "
