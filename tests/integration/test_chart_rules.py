@@ -218,7 +218,17 @@ etcd:
 """
 
 
-@pytest.mark.parametrize(("files", "failing"), [({}, True), ({"platform/kubeadm.yaml": _KUBEADM_OPENS_ETCD}, False)])
+_KUBEADM_AS_IT_COMES = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterName: lab\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "failing"),
+    [
+        ({"platform/kubeadm.yaml": _KUBEADM_AS_IT_COMES}, True),  # kubeadm's default: metrics on 127.0.0.1
+        ({"platform/kubeadm.yaml": _KUBEADM_OPENS_ETCD}, False),
+        ({}, False),  # no kubeadm configuration in the repository: how its cluster binds them is not claimed
+    ],
+)
 def test_a_scrape_target_kubeadm_binds_to_loopback(tmp_path: Path, files: dict[str, str], failing: bool) -> None:
     site = chart_site(tmp_path, {"svc.yaml": _CONTROL_PLANE_SERVICE}, namespace="kube-system", files=files)
     reported = found(gate(site), "OBS-SCRAPE-UNREACHABLE")
