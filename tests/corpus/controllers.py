@@ -5,7 +5,7 @@ checks a workload's whole selector, `matchExpressions` included, against its tem
 
 from __future__ import annotations
 
-from tests.corpus.shapes import Case, deployment, line_of, namespace, network_policies, pod_spec
+from tests.corpus.shapes import Case, crd, deployment, line_of, namespace, network_policies, pod_spec
 
 WEB_POD = pod_spec(
     "web",
@@ -69,24 +69,7 @@ spec:
   ports:
     - {name: http, port: 80, targetPort: 8080}
 """
-PROMETHEUS_CRD = """\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: prometheuses.monitoring.coreos.com}
-spec:
-  group: monitoring.coreos.com
-  names: {kind: Prometheus, plural: prometheuses, singular: prometheus, listKind: PrometheusList}
-  scope: Namespaced
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
-"""
+PROMETHEUS_CRD = crd("monitoring.coreos.com", "Prometheus", "prometheuses")
 PROMETHEUS = """\
 apiVersion: monitoring.coreos.com/v1
 kind: Prometheus
