@@ -12,8 +12,10 @@ DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 def tag_problem(tag: str) -> str:
     """Why `tag` cannot be deployed ("" when it can)."""
-    if COMMIT_SHA.match(tag) or EXACT_VERSION.match(tag) or DIGEST.match(tag):
-        return ""
+    if COMMIT_SHA.fullmatch(tag) or EXACT_VERSION.fullmatch(tag) or DIGEST.fullmatch(tag):
+        return ""  # fullmatch: `$` alone would let a trailing newline through
+    if tag != tag.strip():
+        return f"`{tag!r}` has surrounding whitespace or a newline; give the tag alone"
     if tag == "latest":
         return "`latest` moves with every push: nothing says what runs, and a rollback is impossible"
     return (
@@ -23,4 +25,4 @@ def tag_problem(tag: str) -> str:
 
 
 def is_digest(tag: str) -> bool:
-    return bool(DIGEST.match(tag))
+    return bool(DIGEST.fullmatch(tag))

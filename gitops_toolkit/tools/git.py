@@ -44,11 +44,27 @@ class GitError(ToolError):
     """git refused; the message is its first line of complaint."""
 
 
-def git(root: Path, *arguments: str, timeout: float = 120) -> str:
-    """Run git in `root`; its standard output, or GitError naming what failed."""
+# Who the tools' own commits (a bump, a promotion, the rollout drill) are by, when git knows nobody.
+TOOL_NAME, TOOL_EMAIL = "gitops-toolkit", "gitops-toolkit@localhost.invalid"
+
+
+def committer(root: Path) -> tuple[str, ...]:
+    """git options that make the tool the author of its commits when no identity is set (a fresh HOME, a CI
+    job); none when the user has one, whose identity then stays on the commit."""
+    known = subprocess.run(
+        ["git", "-C", str(root), "var", "GIT_COMMITTER_IDENT"], capture_output=True, text=True, check=False, timeout=30
+    )
+    if known.returncode == 0:
+        return ()
+    return ("-c", f"user.name={TOOL_NAME}", "-c", f"user.email={TOOL_EMAIL}")
+
+
+def git(root: Path, *arguments: str, timeout: float = 120, options: tuple[str, ...] = ()) -> str:
+    """Run git in `root` (with `options` before the command, e.g. committer()); its standard output, or
+    GitError naming what failed."""
     try:
         completed = subprocess.run(
-            ["git", "-C", str(root), *arguments], capture_output=True, text=True, check=False, timeout=timeout
+            ["git", "-C", str(root), *options, *arguments], capture_output=True, text=True, check=False, timeout=timeout
         )
     except subprocess.TimeoutExpired:
         raise GitError(f"git {arguments[0]} did not finish within {timeout:g} s") from None

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 # command -> Debian package
 REQUIRED = {
@@ -29,6 +30,8 @@ FOR_TESTS = {
 }
 # What the tests run from npm: GitLab CI jobs on this machine (4.60 is the last release for Node 20).
 NPM_FOR_TESTS = {"gitlab-ci-local": "gitlab-ci-local@4.60.0"}
+# Node's headers as Debian's nodejs package installs them; node-gyp would download them from the internet.
+NODE_HEADERS = "/usr/include/node"
 
 
 def missing_packages(commands: dict[str, str]) -> list[str]:
@@ -47,7 +50,10 @@ def install_npm_missing() -> int:
         )
         return 1
     command = ["npm", "install", "--global", "--no-fund", "--no-audit", "--loglevel=error", *packages]
-    if subprocess.run(command, check=False).returncode != 0:
+    environment = dict(os.environ)
+    if Path(NODE_HEADERS, "node.h").is_file():  # a native module builds against them, never downloads Node's
+        environment["npm_config_nodedir"] = str(Path(NODE_HEADERS).parent.parent)
+    if subprocess.run(command, env=environment, check=False).returncode != 0:
         print(f"`{' '.join(command)}` failed", file=sys.stderr)
         return 1
     return 0

@@ -121,3 +121,57 @@ def test_promote_copies_the_tags_to_prod_on_a_branch(clone: Callable[[str], Path
     assert pins(checkout, APP / "overlays" / "prod")["frontend"] == SHA_A
     assert git(checkout, "ls-remote", "origin", branch).strip(), "the branch was not pushed"
     assert git(checkout, "rev-parse", "origin/main") == git(checkout, "rev-parse", "HEAD~1"), "main was touched"
+
+
+def test_a_tag_with_a_trailing_newline_is_refused(clone: Callable[[str], Path]) -> None:
+    checkout = clone("work")
+    before = (checkout / DEV / "kustomization.yaml").read_bytes()
+    result = invoke(checkout, "bump-image", "--overlay", str(checkout / DEV), "--set", f"frontend={SHA_A}\n")
+    assert result.returncode == 2 and "newline" in result.stderr, result
+    assert (checkout / DEV / "kustomization.yaml").read_bytes() == before
+
+
+def test_without_a_git_identity_the_tool_commits_as_itself(clone: Callable[[str], Path], tmp_path: Path) -> None:
+    checkout = clone("anonymous")
+    git(checkout, "config", "--unset", "user.name")
+    git(checkout, "config", "--unset", "user.email")
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    nobody = {"HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "XDG_CONFIG_HOME": str(home)}
+    arguments = ("bump-image", "--overlay", str(checkout / DEV), "--set", f"frontend={SHA_A}", "--commit")
+    result = run_task(checkout, "--search-root", str(REPOSITORY), *arguments, environment_overrides=nobody)
+    assert result.returncode == 0, result
+    assert (
+        git(checkout, "log", "-1", "--format=%an <%ae>").strip() == "gitops-toolkit <gitops-toolkit@localhost.invalid>"
+    )
+
+
+def test_a_commit_git_refuses_leaves_the_tree_as_it_was(clone: Callable[[str], Path]) -> None:
+    checkout = clone("hooked")
+    hook = checkout / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'commits are closed today' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    before = (checkout / DEV / "kustomization.yaml").read_bytes()
+    result = invoke(checkout, "bump-image", "--overlay", str(checkout / DEV), "--set", f"frontend={SHA_A}", "--commit")
+    assert result.returncode == 1 and "the edit was undone" in result.stderr, result
+    assert (checkout / DEV / "kustomization.yaml").read_bytes() == before
+    assert git(checkout, "status", "--porcelain") == ""
+    hook.unlink()  # and the retry is not refused as "uncommitted changes"
+    again = invoke(checkout, "bump-image", "--overlay", str(checkout / DEV), "--set", f"frontend={SHA_A}", "--commit")
+    assert again.returncode == 0, again
+
+
+def test_promote_from_a_detached_head_returns_there(clone: Callable[[str], Path]) -> None:
+    checkout = clone("ci")
+    for overlay in (DEV, APP / "overlays" / "prod"):  # both already pin the tag: nothing to promote
+        bumped = invoke(
+            checkout, "bump-image", "--overlay", str(checkout / overlay), "--set", f"frontend={SHA_A}", "--commit"
+        )
+        assert bumped.returncode == 0, bumped
+    head = git(checkout, "rev-parse", "HEAD").strip()
+    git(checkout, "switch", "--quiet", "--detach", head)
+    result = invoke(checkout, "promote", "--from", "dev", "--to", "prod", "--root", str(checkout))
+    assert result.returncode == 0 and "nothing to promote" in result.stdout, result
+    assert git(checkout, "rev-parse", "HEAD").strip() == head
+    assert git(checkout, "branch", "--show-current").strip() == ""  # still detached
+    assert "promote/" not in git(checkout, "branch", "--list")

@@ -21,7 +21,7 @@ from gitops_toolkit.delivery.bump.kustomization import Kustomization
 from gitops_toolkit.delivery.bump.overlay_images import image_name
 from gitops_toolkit.delivery.bump.publish import push, require_clean, work_tree
 from gitops_toolkit.tools.cluster_api import ClusterApi, ClusterError
-from gitops_toolkit.tools.git import git
+from gitops_toolkit.tools.git import committer, git
 
 
 def running_digest(cluster: ClusterApi, item: dict[str, Any]) -> str:
@@ -41,7 +41,7 @@ def _new_image(image: str, tag: str) -> str:
 
 def _revert(root: Path, commit: str) -> None:
     def again() -> bool:
-        git(root, "revert", "--no-edit", commit)
+        git(root, "revert", "--no-edit", commit, options=committer(root))
         return True
 
     again()

@@ -118,6 +118,12 @@ def bump_image_command(overlay: Path, sets: list[str], registry: str, commit_it:
     return 0
 
 
+def _where_we_are(root: Path) -> tuple[str, ...]:
+    """`git switch` arguments that come back here: the branch, or the commit of a detached HEAD (CI, a tag)."""
+    branch = git(root, "branch", "--show-current").strip()
+    return (branch,) if branch else ("--detach", git(root, "rev-parse", "HEAD").strip())
+
+
 def promote_command(root: Path, source: str, target: str, services: list[str], push_it: bool) -> int:
     """The tags `source` pins, for `services` (all by default), pinned in `target` on a new branch."""
     try:
@@ -132,6 +138,7 @@ def promote_command(root: Path, source: str, target: str, services: list[str], p
         if missing or not pins:
             raise ToolError(f"{from_overlay}: pins no tag for {', '.join(missing) or 'any service'}")
         require_clean(root)
+        started_on = _where_we_are(root)
         branch = f"promote/{source}-to-{target}-{time.strftime('%Y%m%d-%H%M%S')}"
         git(root, "switch", "--quiet", "-c", branch)
         changed: dict[str, str] = {}
@@ -139,7 +146,7 @@ def promote_command(root: Path, source: str, target: str, services: list[str], p
             changed = apply_pins(to_overlay, pins)
         finally:
             if not changed:  # nothing to commit, or the edit was refused: back where the user was
-                git(root, "switch", "--quiet", "-")
+                git(root, "switch", "--quiet", *started_on)
                 git(root, "branch", "--quiet", "-D", branch)
         if not changed:
             print(f"nothing to promote: {target} already pins the tags {source} pins")

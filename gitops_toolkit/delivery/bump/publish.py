@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gitops_toolkit.tools.git import GitError, git
+from gitops_toolkit.tools.git import GitError, committer, git
 
 PUSH_ATTEMPTS = 6
 # What git says when the remote moved under the push (another push landed first).
@@ -27,9 +27,16 @@ def require_clean(root: Path) -> None:
 
 
 def commit(root: Path, paths: list[Path], message: str) -> None:
+    """Commit the edited files; when git refuses, the files are put back as the commit found them (clean, as
+    require_clean() made sure), so that nothing is left half-done or staged."""
     relative = [str(path.relative_to(root)) for path in paths]
-    git(root, "add", "--", *relative)
-    git(root, "commit", "--quiet", "-m", message, "--", *relative)
+    try:
+        git(root, "add", "--", *relative)
+        git(root, "commit", "--quiet", "-m", message, "--", *relative, options=committer(root))
+    except GitError as error:
+        git(root, "reset", "--quiet", "--", *relative)
+        git(root, "checkout", "--quiet", "--", *relative)
+        raise GitError(f"{error}; the edit was undone") from None
 
 
 def _branch(root: Path) -> str:
