@@ -7,6 +7,7 @@ from pathlib import Path
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
+from invoke.program import Program
 from invoke.tasks import task
 
 from gitops_toolkit.alerts.command import alerts_test_command
@@ -33,7 +34,27 @@ def _finish(code: int) -> None:
         raise Exit(code=code)
 
 
+def _required(verb: str, option: str, value: str) -> str:
+    """A value the verb cannot do without, given as an option (so that `--help` is never taken for it)."""
+    if not value:
+        raise Exit(f"{verb}: give --{option}; `invoke {verb} --help` says what each option means", code=2)
+    return value
+
+
+def _number(verb: str, option: str, text: str, kind: type[int] | type[float], least: float | None = None) -> float:
+    """An option read as a number before any work starts: a wrong one is one line naming it, exit 2."""
+    try:
+        value = kind(text)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise Exit(f"{verb}: --{option} must be {noun}, not {text!r}", code=2) from None
+    if least is not None and value < least:
+        raise Exit(f"{verb}: --{option} must be at least {least:g}, not {text}", code=2)
+    return value
+
+
 @task(
+    auto_shortflags=False,  # -h is help, never --helm
     iterable=["crd_dir", "report"],
     help={
         "crd-dir": "extra directory searched recursively for CRD YAML (repeatable; gitops-repo/crds/ is always used)",
@@ -51,7 +72,7 @@ def validate(
     format: str = "text",
     output: str = "",
     root: str = "",
-    jobs: int = 0,
+    jobs: str = "0",
     helm: str = "",
     report: list[str] | None = None,
 ) -> None:
@@ -62,7 +83,7 @@ def validate(
             crd_dirs=[Path(directory) for directory in crd_dir or []],
             output_format=format,
             output=Path(output) if output else None,
-            jobs=jobs,
+            jobs=int(_number("validate", "jobs", jobs, int, 0)),
             helm_binary=Path(helm) if helm else None,
             reports=tuple(report or []),
         )
@@ -120,15 +141,21 @@ def test_alerts(c: Context) -> None:
 
 @task(
     name="seal",
+    auto_shortflags=False,  # -h is help, never --heartbeat-url
     help={
         "cert": "the Sealed Secrets controller's certificate (kubeseal --fetch-cert > cert.pem)",
         "webhook-url": "Slack incoming webhook for the alert channels",
         "heartbeat-url": "URL the Watchdog heartbeat posts to (a dead man's switch service)",
     },
 )
-def seal_slack(c: Context, cert: str, webhook_url: str, heartbeat_url: str) -> None:
+def seal_slack(c: Context, cert: str = "", webhook_url: str = "", heartbeat_url: str = "") -> None:
     """Seal Alertmanager's Slack webhooks for this cluster into observability/alertmanager/ (safe to commit)."""
-    _finish(seal_slack_command(REPOSITORY, Path(cert), webhook_url, heartbeat_url))
+    verb = "slack.seal"
+    arguments = [
+        _required(verb, o, v)
+        for o, v in (("cert", cert), ("webhook-url", webhook_url), ("heartbeat-url", heartbeat_url))
+    ]
+    _finish(seal_slack_command(REPOSITORY, Path(arguments[0]), arguments[1], arguments[2]))
 
 
 @task(
@@ -143,14 +170,15 @@ def seal_slack(c: Context, cert: str, webhook_url: str, heartbeat_url: str) -> N
 )
 def bootstrap(
     c: Context,
-    inventory: str,
+    inventory: str = "",
     plan: bool = False,
     limit: list[str] | None = None,
     format: str = "text",
     kubeconfig: str = "",
 ) -> None:
     """Bare hosts to a kubeadm cluster handed to Argo CD, over SSH (exit 0 ready/done, 1 blocked/failed, 2 error)."""
-    _finish(bootstrap_command(REPOSITORY, Path(inventory), plan, limit or [], format, kubeconfig))
+    inventory_file = Path(_required("bootstrap", "inventory", inventory))
+    _finish(bootstrap_command(REPOSITORY, inventory_file, plan, limit or [], format, kubeconfig))
 
 
 @task(
@@ -165,10 +193,16 @@ def bootstrap(
     },
 )
 def bump_image(
-    c: Context, overlay: str, set: list[str] | None = None, registry: str = "", commit: bool = False, push: bool = False
+    c: Context,
+    overlay: str = "",
+    set: list[str] | None = None,
+    registry: str = "",
+    commit: bool = False,
+    push: bool = False,
 ) -> None:
     """Pin images of an overlay to exact tags (exit 0 done or nothing to do, 1 commit/push failed, 2 refused)."""
-    _finish(bump_image_command(Path(overlay), set or [], registry, commit or push, push))
+    where = Path(_required("bump-image", "overlay", overlay))
+    _finish(bump_image_command(where, set or [], registry, commit or push, push))
 
 
 @task(
@@ -194,6 +228,7 @@ def promote(
 
 
 @task(
+    auto_shortflags=False,  # -h is help, never --head
     help={
         "base": "the ref to compare from (a branch, tag or commit)",
         "head": "the ref to compare to (default: the working tree as it is)",
@@ -202,11 +237,11 @@ def promote(
         "output": "write the report to this file instead of standard output",
         "root": "the repository to compare in (default: the one holding this tasks.py)",
         "note": "also post it on the merge request as one note, updated in place (in a GitLab CI job)",
-    }
+    },
 )
 def diff(
     c: Context,
-    base: str,
+    base: str = "",
     head: str = "",
     format: str = "text",
     exit_code: bool = False,
@@ -216,6 +251,7 @@ def diff(
 ) -> None:
     """What a change does to the cluster: resources added, changed, removed, rendered as the gate renders."""
     where = Path(root) if root else REPOSITORY
+    _required("diff", "base", base)
     _finish(diff_command(where, base, head, format, exit_code, Path(output) if output else None, note))
 
 
@@ -234,20 +270,30 @@ def diff(
 )
 def loadtest(
     c: Context,
-    url: str,
-    users: int = 20,
-    spawn_rate: float = 5.0,
+    url: str = "",
+    users: str = "20",
+    spawn_rate: str = "5",
     duration: str = "2m",
-    max_p95_ms: float = 1000.0,
-    max_error_rate: float = 0.01,
+    max_p95_ms: str = "1000",
+    max_error_rate: str = "0.01",
     output_dir: str = "",
     kubeconfig: str = "",
     context: str = "",
 ) -> None:
     """Load the shop with Online Boutique's shopper journey (exit 0 within the thresholds, 1 beyond, 2 error)."""
+    verb = "loadtest"
     _finish(
         loadtest_command(
-            REPOSITORY, url, users, spawn_rate, duration, max_p95_ms, max_error_rate, output_dir, kubeconfig, context
+            REPOSITORY,
+            _required(verb, "url", url),
+            int(_number(verb, "users", users, int, 1)),
+            _number(verb, "spawn-rate", spawn_rate, float, 0.001),
+            duration,
+            _number(verb, "max-p95-ms", max_p95_ms, float, 0),
+            _number(verb, "max-error-rate", max_error_rate, float, 0),
+            output_dir,
+            kubeconfig,
+            context,
         )
     )
 
@@ -291,7 +337,7 @@ def smoke(
 def drill(
     c: Context,
     name: str,
-    timeout: float = 0,
+    timeout: str = "0",
     kubeconfig: str = "",
     context: str = "",
     format: str = "text",
@@ -301,7 +347,11 @@ def drill(
     tag: str = "",
 ) -> None:
     """An operational drill on the running cluster, cleaned up after (exit 0 pass, 1 fail, 2 could not run)."""
-    _finish(drill_command(REPOSITORY, name, timeout, kubeconfig, context, format, overlay, service, tag, namespace))
+    if name in ("--help", "-h"):  # the drill's name is positional, so invoke hands `--help` over as the name
+        Program().run(["invoke", "--search-root", str(REPOSITORY), "--help", "drill"], exit=True)
+        return
+    seconds = _number("drill", "timeout", timeout, float, 0)
+    _finish(drill_command(REPOSITORY, name, seconds, kubeconfig, context, format, overlay, service, tag, namespace))
 
 
 namespace = Collection(
