@@ -67,8 +67,8 @@ class DeployedPaths:
         rendered.object_files |= guarded.object_files
         rendered.findings += guarded.findings
         rendered.entries += entries
-        for entry in sorted(guarded.blocked):
-            message = "not rendered until the guard findings in the files it uses are fixed"
+        for entry, first in sorted(guarded.blocked.items()):
+            message = _until_fixed("not rendered until the guard findings in the files it uses are fixed", first)
             rendered.findings.append(Finding(self.entry_file(entry), 1, "RENDER-SKIPPED", message))
             rendered.path_status[tree.relative(entry)] = FAILED
         for entry in sorted(guarded.remote):
@@ -77,7 +77,7 @@ class DeployedPaths:
             )
             rendered.findings.append(Finding(self.entry_file(entry), 1, "RENDER-SKIPPED", message))
             rendered.path_status[tree.relative(entry)] = REMOTE
-        renderable = [entry for entry in entries if entry not in guarded.blocked | guarded.remote]
+        renderable = [entry for entry in entries if entry not in guarded.blocked.keys() | guarded.remote]
         self.progress.stage("rendering", total=len(renderable))
         with timed(seconds, "render"):
             renderings = render_all(renderable, self.options.limits, self.progress.advance)
@@ -147,10 +147,13 @@ class DeployedPaths:
             return
         entries = [path, *(component.resolve() for component in components)]
         guarded = guard(tree, repository.kustomizations, [], entries, repository.cyclic)
-        if guarded.blocked or guarded.remote:
-            message = "not built with its kustomize settings until the guard findings of its path are fixed"
+        if guarded.blocked:
+            what = "not built with its kustomize settings until the guard findings of its path are fixed"
+            message = _until_fixed(what, next(iter(guarded.blocked.values())))
             rendered.findings.append(application.finding("RENDER-SKIPPED", message, where))
             return
+        if guarded.remote:
+            return  # its path's own RENDER-SKIPPED says so: Argo CD fetches what the gate, offline, cannot
         try:
             built = render_with_overrides(
                 source.kustomize_settings, path, lambda name: self._patch_text(path, name), self.options.limits
@@ -219,3 +222,7 @@ class DeployedPaths:
             for path in existing_values_files(source, root)
             for embedded in embedded_objects(tree, path, application)
         ]
+
+
+def _until_fixed(what: str, first: Finding) -> str:
+    return f"{what} (the first: {first.path}:{first.line} {first.rule} {first.message})"

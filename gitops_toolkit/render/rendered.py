@@ -26,6 +26,22 @@ COMPONENT = "is a kustomize Component, which cannot be deployed on its own"
 HELM_CHART = "is a Helm chart (not rendered by the gate yet)"
 REMOTE = "names a remote resource, which Argo CD fetches and the gate, offline, does not"
 
+# What leaves part of what Argo CD would deploy out of a rendering: kustomize or Helm failed, a chart is not locked
+# or does not match its lock, or the guard kept an entry point from rendering. A remote resource is not among them:
+# Argo CD fetches it, and every rendering leaves it out alike.
+_LEAVES_OUT = frozenset(
+    {
+        "RENDER-FAILED",
+        "RENDER-TIMEOUT",
+        "RENDER-MEMORY-LIMIT",
+        "RENDER-SKIPPED",
+        "CHART-RENDER-FAILED",
+        "CHART-NOT-LOCKED",
+        "CHART-LOCK-MISMATCH",
+        "CHART-LOCK-INVALID",
+    }
+)
+
 
 @dataclass(frozen=True)
 class RenderOptions:
@@ -63,3 +79,13 @@ class Rendered:
     object_files: set[Path] = field(default_factory=set)  # the files kustomize loads as objects
     unreferenced: set[str] = field(default_factory=set)  # entries of manifests nothing names (unreferenced.py)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def left_out(self, repository: Repository) -> list[Finding]:
+        """The findings that mean something Argo CD would deploy is missing from `resources`."""
+        remote = {path for path, status in self.path_status.items() if status == REMOTE}
+
+        def remote_skip(finding: Finding) -> bool:
+            return finding.rule == "RENDER-SKIPPED" and Path(finding.path).parent.as_posix() in remote
+
+        found = repository.findings + self.findings
+        return [finding for finding in found if finding.rule in _LEAVES_OUT and not remote_skip(finding)]

@@ -4,6 +4,7 @@ checkout is never touched (the base is rendered in a temporary worktree)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -16,6 +17,7 @@ from tests.conftest import REPOSITORY, invoke
 from tests.git_repos import git
 
 APP = Path("gitops-repo") / "apps" / "online-boutique"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def committed(root: Path, message: str) -> None:
@@ -27,8 +29,8 @@ def diff(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     return invoke(root, "--search-root", str(REPOSITORY), "diff", "--root", str(root), *arguments, timeout=600)
 
 
-def changes(root: Path) -> list[dict[str, Any]]:
-    result = diff(root, "--base", "HEAD~1", "--format", "json")
+def changes(root: Path, base: str = "HEAD~1") -> list[dict[str, Any]]:
+    result = diff(root, "--base", base, "--format", "json")
     assert result.returncode == 0, result.stderr
     return list(json.loads(result.stdout)["changes"])
 
@@ -129,3 +131,79 @@ def _repackaged(archive: Path, old: str, new: str) -> bytes:
                 member.size = len(data)
             target.addfile(member, io.BytesIO(data) if data is not None else None)
     return out.getvalue()
+
+
+def test_an_overlay_that_does_not_render_is_an_error_not_a_deletion(repository_copy: Path) -> None:
+    """Argo CD would fail to sync a broken overlay, not delete what it deploys: the diff says which and why."""
+    root = repository(repository_copy)
+    prod = root / APP / "overlays" / "prod" / "kustomization.yaml"
+    replace_in(prod, "../../components/tracing", "../../components/tracin")
+    result = diff(root, "--base", "HEAD", "--format", "markdown")
+    assert (result.returncode, result.stdout) == (2, ""), result
+    [line] = result.stderr.splitlines()
+    assert "the working tree does not render" in line and "Application online-boutique-prod" in line
+    assert f"{APP.as_posix()}/overlays/prod/kustomization.yaml" in line and "GUARD-MISSING-FILE" in line
+    assert "components/tracin` does not exist" in line
+
+    replace_in(prod, "../../components/tracin", "../../components/tracing")
+    (prod.parent / "missing-target.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: no-such-service\nspec:\n  replicas: 1\n",
+        encoding="utf-8",
+    )
+    replace_in(prod, "patches:\n", "patches:\n  - path: missing-target.yaml\n")
+    committed(root, "a patch for a Deployment nobody has")
+    result = diff(root, "--base", "HEAD~1", "--head", "HEAD")
+    assert (result.returncode, result.stdout) == (2, ""), result
+    [line] = result.stderr.splitlines()
+    assert line.startswith("diff: HEAD does not render") and "RENDER-FAILED" in line, line
+    assert "no-such-service" in line, "kustomize's own reason is shown"
+
+
+def test_a_ref_that_does_not_exist_is_named(repository_copy: Path) -> None:
+    root = repository(repository_copy)
+    result = diff(root, "--base", "no-such-branch")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("diff: no-such-branch: not a branch, tag or commit"), result.stderr
+
+
+def test_both_sides_checked_out_at_once_have_worktrees_of_their_own(repository_copy: Path) -> None:
+    from gitops_toolkit.delivery.diff.sides import checked_out
+
+    root = repository(repository_copy)
+    (root / "README.md").write_text("second commit\n", encoding="utf-8")
+    committed(root, "a second commit")
+    with checked_out(root, "HEAD~1") as base, checked_out(root, "HEAD") as head:
+        assert base.name != head.name
+        assert {base.name, head.name} <= {path.name for path in (root / ".git" / "worktrees").iterdir()}
+        assert not (base / "README.md").exists() and (head / "README.md").exists()
+    assert git(root, "worktree", "list").count("\n") == 1, "a worktree was left behind"
+
+
+def test_a_secret_applied_by_kubectl_never_shows_its_values(repository_copy: Path) -> None:
+    """kubectl's last-applied-configuration annotation repeats the whole Secret, values included."""
+    root = repository(repository_copy)
+    secret = root / APP / "overlays" / "prod" / "smtp.yaml"
+    replace_in(root / APP / "overlays" / "prod" / "kustomization.yaml", "resources:\n", "resources:\n  - smtp.yaml\n")
+    values = [base64.b64encode(f"{word}-value-4711".encode()).decode() for word in ("first", "second")]
+
+    def write(encoded: str) -> None:
+        applied = json.dumps({"apiVersion": "v1", "kind": "Secret", "data": {"password": encoded}})
+        secret.write_text(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: smtp\n  annotations:\n"
+            f"    {LAST_APPLIED}: {json.dumps(applied)}\n    team: shop\ndata:\n  password: {encoded}\n",
+            encoding="utf-8",
+        )
+
+    write(values[0])
+    committed(root, "smtp")
+    write(values[1])
+    for output_format in ("text", "markdown", "json"):
+        result = diff(root, "--base", "HEAD", "--format", output_format)
+        assert result.returncode == 0, result.stderr
+        assert "Secret online-boutique/smtp" in result.stdout or '"smtp"' in result.stdout
+        for value in values:
+            assert value not in result.stdout and base64.b64decode(value).decode() not in result.stdout
+    [changed] = changes(root, base="HEAD")
+    assert changed["notes"] == ["its data changed (values redacted)"]
+    [added] = changes(root)  # the commit that added it: every line shown, the values and kubectl's copy blanked
+    assert f"+    {LAST_APPLIED}: <redacted>\n+    team: shop\n" in added["diff"], added["diff"]

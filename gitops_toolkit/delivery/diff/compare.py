@@ -4,10 +4,13 @@ a change, called out as such. Secret values, and anything the secret scan would 
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import copy
 import difflib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -21,6 +24,10 @@ ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 _HASH_SUFFIX = re.compile(r"-[2-9b-df-hkmt]{10}$")
 _HASHED_KINDS = ("ConfigMap", "Secret")
 REDACTED = "<redacted>"
+# kubectl's copy of the whole object it applied: for a Secret, its values once more.
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_SECRET_FIELDS = ("data", "stringData")
+_SHORTEST_SECRET = 4
 
 
 @dataclass(frozen=True)
@@ -70,12 +77,7 @@ def _shown(resource: Resource) -> tuple[str, bool]:
     if resource.crd_text:
         return resource.crd_text, False
     obj = copy.deepcopy(resource.obj)
-    redacted = False
-    if resource.kind == "Secret":
-        for field_name in ("data", "stringData"):
-            if isinstance(obj.get(field_name), dict) and obj[field_name]:
-                obj[field_name] = {key: REDACTED for key in obj[field_name]}
-                redacted = True
+    redacted = _redact_secret(obj) if resource.kind == "Secret" else False
     lines = []
     for line in yaml.safe_dump(obj, sort_keys=True, width=4096).splitlines():
         if any(True for _ in secrets_in(line)):
@@ -85,8 +87,40 @@ def _shown(resource: Resource) -> tuple[str, bool]:
     return "\n".join(lines) + "\n", redacted
 
 
+def _secret_values(obj: dict[str, Any]) -> list[str]:
+    """A Secret's values as written (base64 in `data`) and decoded, the short ones left out (they match too much)."""
+    values = []
+    for field_name in _SECRET_FIELDS:
+        for value in (obj.get(field_name) or {}).values() if isinstance(obj.get(field_name), dict) else ():
+            values.append(str(value))
+            if field_name == "data":
+                with contextlib.suppress(ValueError):  # binascii.Error is one
+                    values.append(base64.b64decode(str(value), validate=True).decode("utf-8", errors="replace"))
+    return [value for value in values if len(value) >= _SHORTEST_SECRET]
+
+
+def _redact_secret(obj: dict[str, Any]) -> bool:
+    """Blank a Secret's values in place wherever they appear: its data, and any annotation that repeats them
+    (kubectl's last-applied-configuration always). Whether anything was blanked."""
+    values = _secret_values(obj)
+    redacted = False
+    for field_name in _SECRET_FIELDS:
+        if isinstance(obj.get(field_name), dict) and obj[field_name]:
+            obj[field_name] = {key: REDACTED for key in obj[field_name]}
+            redacted = True
+    metadata = obj.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if not isinstance(annotations, dict):
+        return redacted
+    for name in list(annotations):
+        if name == _LAST_APPLIED or any(value in str(annotations[name]) for value in values):
+            annotations[name] = REDACTED
+            redacted = True
+    return redacted
+
+
 def _secret_values_changed(before: Resource, after: Resource) -> bool:
-    return any(before.obj.get(name) != after.obj.get(name) for name in ("data", "stringData"))
+    return any(before.obj.get(name) != after.obj.get(name) for name in _SECRET_FIELDS)
 
 
 def compare(base: Side, head: Side) -> list[ResourceChange]:

@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.render.applications import deployed_entries, is_application
 from gitops_toolkit.render.charts.values import ValuesLayer, application_values
 from gitops_toolkit.render.repository import open_repository, render_repository
-from gitops_toolkit.tools.git import git
+from gitops_toolkit.tools.git import GitError, git
 
 WORKING_TREE = ""
 
@@ -32,9 +34,14 @@ class Side:
 @contextlib.contextmanager
 def checked_out(root: Path, ref: str) -> Iterator[Path]:
     """`ref` in a temporary worktree beside nothing the user sees; removed on exit, also on failure."""
-    commit = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    try:
+        commit = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except GitError:
+        raise ToolError(f"{ref}: not a branch, tag or commit of {root}; name one `git log` shows") from None
     with tempfile.TemporaryDirectory(prefix="gitops-diff-") as directory:
-        tree = Path(directory) / "tree"
+        # git names a worktree's own files after the folder's name: one of its own per run and side, so that
+        # two sides checked out at once never share them
+        tree = Path(directory) / Path(directory).name
         git(root, "worktree", "add", "--quiet", "--detach", str(tree), commit)
         try:
             yield tree
@@ -46,12 +53,31 @@ def render_side(root: Path, ref: str) -> Side:
     """Everything Argo CD would deploy from `ref` (WORKING_TREE: the files as they are now)."""
     with contextlib.nullcontext(root) if ref == WORKING_TREE else checked_out(root, ref) as tree:
         repository = open_repository(tree)
-        resources = render_repository(repository).resources
+        rendered = render_repository(repository)
+        resources = rendered.resources
         applications = [resource for resource in resources if is_application(resource)]
         values = _digests(application_values(applications, repository.tree, repository.root))
     url = repository.config.repository_url
     owners = {entry: app.ref.name for app in applications for entry in deployed_entries(app, url)}
-    return Side(ref or "the working tree", resources, owners, values)
+    label = ref or "the working tree"
+    if left_out := rendered.left_out(repository):
+        raise ToolError(_not_rendered(label, left_out, owners))
+    return Side(label, resources, owners, values)
+
+
+def _not_rendered(label: str, left_out: list[Finding], owners: dict[str, str]) -> str:
+    """One line: the first thing that did not render, and whose it is. Argo CD would fail to sync it, not delete
+    what it deploys, so a diff without it would lie."""
+    first = left_out[0]
+    owner = (
+        first.resource.name if first.resource.kind == "Application" else owners.get(Path(first.path).parent.as_posix())
+    )
+    whose = f" (Application {owner})" if owner else ""
+    more = f"; {len(left_out) - 1} more, `invoke validate` lists them" if len(left_out) > 1 else ""
+    return (
+        f"{label} does not render, so there is nothing honest to compare: {first.path}:{first.line}{whose}: "
+        f"{first.rule} {first.message}{more}"
+    )
 
 
 def _digests(values: dict[str, list[ValuesLayer]]) -> dict[str, dict[str, str]]:

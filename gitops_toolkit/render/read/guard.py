@@ -43,7 +43,8 @@ def rejection_finding(relative: str, rejected: YamlRejected) -> Finding:
 @dataclass
 class GuardResult:
     findings: list[Finding] = field(default_factory=list)
-    blocked: set[Path] = field(default_factory=set)
+    # entry points kept from rendering, each with the first finding that keeps it
+    blocked: dict[Path, Finding] = field(default_factory=dict)
     # entry points whose only finding is a remote resource: Argo CD fetches it, the gate (offline) does not
     remote: set[Path] = field(default_factory=set)
     # every kustomization each entry point uses, the entry's own first
@@ -159,10 +160,10 @@ class _Guard:
             ), None
         return None, target
 
-    def closure(self, entry: Path) -> tuple[list[Kustomization], set[str]]:
-        """Every kustomization the entry point uses, checked with the files they name; the rules of the
-        findings any of them has."""
-        stack, seen, problems = [entry], set(), set()
+    def closure(self, entry: Path) -> tuple[list[Kustomization], list[Finding]]:
+        """Every kustomization the entry point uses, checked with the files they name; the findings any of
+        them has."""
+        stack, seen, problems = [entry], set(), []
         closure: list[Kustomization] = []
         while stack:
             directory = stack.pop()
@@ -175,9 +176,9 @@ class _Guard:
             closure.append(kustomization)
             kustomization_problem = self.check_file(kustomization.file, FileRole.OBJECTS)
             findings, directories = self.check_kustomization(kustomization)
-            problems |= {finding.rule for finding in findings}
+            problems += findings
             if kustomization_problem is not None:
-                problems.add(kustomization_problem.rule)
+                problems.append(kustomization_problem)
             stack.extend(target.resolve() for target in reversed(directories))
         return closure, problems
 
@@ -199,12 +200,15 @@ def guard(
     result = GuardResult()
     for entry in entries:
         result.closures[entry], problems = checker.closure(entry)
-        if any(kustomization.directory.resolve() in cyclic for kustomization in result.closures[entry]):
-            problems.add("GUARD-KUSTOMIZATION-CYCLE")
-        if problems == {"GUARD-REMOTE-RESOURCE"}:
-            result.remote.add(entry)
+        on_cycle = [k for k in result.closures[entry] if k.directory.resolve() in cyclic]
+        if on_cycle:
+            where = tree.relative(on_cycle[0].file)
+            problems.append(Finding(where, 1, "GUARD-KUSTOMIZATION-CYCLE", "uses itself through its resources"))
+        blocking = [problem for problem in problems if problem.rule != "GUARD-REMOTE-RESOURCE"]
+        if blocking:
+            result.blocked[entry] = blocking[0]
         elif problems:
-            result.blocked.add(entry)
+            result.remote.add(entry)
     result.object_files = {path for path, role in checker.file_findings if role is FileRole.OBJECTS and is_yaml(path)}
     findings = [finding for finding in checker.file_findings.values() if finding is not None]
     for kustomization_findings, _ in checker.kustomization_results.values():
