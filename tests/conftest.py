@@ -17,7 +17,9 @@ from gitops_toolkit.gate.pipeline import GateOptions, GateResult, run_gate
 REPOSITORY = Path(__file__).resolve().parent.parent
 VENDORED_CRDS = REPOSITORY / "gitops-repo" / "crds"
 # What a copy of the repository needs for `invoke validate` to run in it.
-_COPIED = ("tasks.py", "gitops-repo", "observability", "platform", "pyproject.toml", "docs")
+_COPIED = ("tasks.py", "gitops-repo", "observability", "platform", "pyproject.toml", "docs", ".yamllint.yaml")
+# The trees `nox -s validate` lints with yamllint after `invoke validate` (noxfile.py's YAML_TREES).
+YAML_TREES = ("gitops-repo", "observability")
 
 
 @pytest.fixture
@@ -91,3 +93,13 @@ def python_module(*arguments: str, timeout: float = 300) -> subprocess.Completed
 
 def invoke_validate(root: Path, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return invoke(root, "validate", *arguments, timeout=timeout)
+
+
+def nox_validate(root: Path) -> str:
+    """What `nox -s validate` says of `root` when it fails (`invoke validate`, then yamllint), "" when it passes."""
+    validated = invoke_validate(root)
+    if validated.returncode != 0:
+        return validated.stdout + validated.stderr
+    command = [sys.executable, "-m", "yamllint", "--strict", *YAML_TREES]
+    linted = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    return "" if linted.returncode == 0 else linted.stdout + linted.stderr

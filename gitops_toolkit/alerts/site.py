@@ -1,6 +1,6 @@
-"""`invoke site`: set what differs from one site to the next (the repository URL Argo CD clones, the
-domain the shared Gateway answers for, the LAN range MetalLB hands out) everywhere it appears, in one
-step that changes every file or none."""
+"""`invoke site`: set what differs from one site to the next (the repository URL Argo CD clones and the
+pipeline pushes to, with the web address runbook links start with; the domain the shared Gateway answers
+for; the LAN range MetalLB hands out) everywhere it appears, in one step that changes every file or none."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ POOL = Path("gitops-repo/platform/metallb/pool/ip-address-pool.yaml")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _URL = re.compile(r"^(https://|ssh://|git@)\S+$")
 _TEXT_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+_TREES = ("gitops-repo", "observability", "app-repo")
 
 
 @dataclass(frozen=True)
@@ -53,24 +54,46 @@ def _check(settings: SiteSettings) -> None:
 
 
 def _files(root: Path) -> list[Path]:
+    """Where the settings appear: the deployed tree, the alert rules (runbook links) and their tests, the
+    application pipeline (the repository it commits image bumps to), and the gate's own settings."""
     files = [root / "pyproject.toml"]
-    files += [p for p in (root / "gitops-repo").rglob("*") if p.suffix in _TEXT_SUFFIXES and p.is_file()]
+    for tree in _TREES:
+        files += [p for p in (root / tree).rglob("*") if p.suffix in _TEXT_SUFFIXES and p.is_file()]
     return files
 
 
+def web_address(repository_url: str) -> str:
+    """The project's page on its Git server, which runbook links start with: https://HOST/GROUP/PROJECT for
+    https://HOST/GROUP/PROJECT.git, ssh://git@HOST[:PORT]/GROUP/PROJECT.git or git@HOST:GROUP/PROJECT.git."""
+    address = repository_url.removesuffix(".git")
+    if scp := re.fullmatch(r"[^@/:]+@([^:/]+):(?!//)(.+)", address):
+        return f"https://{scp.group(1)}/{scp.group(2)}"
+    if ssh := re.fullmatch(r"ssh://(?:[^@/]+@)?([^:/]+)(?::\d+)?/(.+)", address):
+        return f"https://{ssh.group(1)}/{ssh.group(2)}"
+    return address
+
+
 def planned_changes(root: Path, old: SiteSettings, new: SiteSettings) -> dict[Path, str]:
-    """New contents of every file that changes."""
-    replacements = [(old.repository_url, new.repository_url), (old.lan_range, new.lan_range)]
-    domain = re.compile(rf"(?<![-a-z0-9]){re.escape(old.domain)}(?![-a-z0-9])")
+    """New contents of every file that changes, each setting replaced in one pass (so that a new value that
+    contains an old one is never replaced twice)."""
+    replacements = {
+        re.escape(old.repository_url): new.repository_url,
+        # a link to a page of the project (GitLab's pages start with /-/), e.g. a runbook
+        rf"{re.escape(web_address(old.repository_url))}(?=/-/)": web_address(new.repository_url),
+        rf"(?<![\d.]){re.escape(old.lan_range)}(?![\d.])": new.lan_range,
+        rf"(?<![-a-z0-9]){re.escape(old.domain)}(?![-a-z0-9])": new.domain,
+    }
+    patterns = list(replacements)
+    combined = re.compile("|".join(f"({pattern})" for pattern in patterns))
+    values = list(replacements.values())
+
+    def replaced(match: re.Match[str]) -> str:
+        return values[next(i for i, group in enumerate(match.groups()) if group is not None)]
+
     changes = {}
     for path in _files(root):
         text = path.read_text(encoding="utf-8")
-        updated = text
-        for before, after in replacements:
-            if before != after:
-                updated = updated.replace(before, after)
-        if old.domain != new.domain:
-            updated = domain.sub(new.domain, updated)
+        updated = combined.sub(replaced, text)
         if updated != text:
             changes[path] = updated
     return changes

@@ -20,6 +20,8 @@ SECRET, NAMESPACE = "alertmanager-slack", "monitoring"
 _HEADER = (
     "# Alertmanager's Slack webhooks, sealed with the cluster's Sealed Secrets certificate by `invoke slack.seal`.\n"
     "# Only that controller can decrypt them. Mounted at /etc/alertmanager/slack/ (see values.yaml).\n"
+    "# Ciphertext cannot be wrapped:\n"
+    "# yamllint disable rule:line-length\n"
 )
 
 
@@ -27,6 +29,7 @@ def _listed(kustomization: Path) -> str:
     """The kustomization with the sealed file among its resources, comments kept."""
     editor = YAML()
     editor.width = 4096
+    editor.indent(mapping=2, sequence=4, offset=2)  # "  - item", as the repository's files and yamllint have it
     document = editor.load(kustomization.read_text(encoding="utf-8"))
     resources = document.get("resources")
     if resources is None:

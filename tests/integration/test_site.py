@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gitops_toolkit.alerts.site import current_settings
-from tests.conftest import REPOSITORY, invoke, invoke_validate
+from tests.conftest import REPOSITORY, invoke, nox_validate
 
 pytestmark = pytest.mark.integration
 
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def site_copy(repository_copy: Path) -> Path:
     shutil.copy2(REPOSITORY / "README.md", repository_copy / "README.md")
+    shutil.copytree(REPOSITORY / "app-repo", repository_copy / "app-repo")
     return repository_copy
 
 
@@ -47,7 +48,17 @@ def test_site_settings_change_everywhere_and_the_gate_still_passes(site_copy: Pa
     gitops = "\n".join(p.read_text(encoding="utf-8") for p in (site_copy / "gitops-repo").rglob("*.yaml"))
     assert "platform.internal" not in gitops and "gitlab.local/platform/gitops-platform" not in gitops
     assert "shop.lab.example.org" in gitops and "argocd.lab.example.org" in gitops
-    assert invoke_validate(site_copy).returncode == 0
+    for tree in ("observability", "app-repo"):
+        for path in (site_copy / tree).rglob("*"):
+            if path.is_file():
+                assert "gitlab.local/platform/gitops-platform" not in path.read_text(encoding="utf-8"), path
+    rules = (site_copy / "observability" / "rules" / "nodes.yaml").read_text(encoding="utf-8")
+    assert "runbook_url: https://git.example.org/ops/platform/-/blob/main/docs/runbooks/NodeMemoryPressure.md" in rules
+    pipeline = (site_copy / "app-repo" / ".gitlab-ci.yml").read_text(encoding="utf-8")
+    assert "GITOPS_REPOSITORY_URL: https://git.example.org/ops/platform.git" in pipeline
+    assert nox_validate(site_copy) == ""
+    alert_tests = invoke(site_copy, "alerts.test")  # promtool compares the runbook links the rules now carry
+    assert alert_tests.returncode == 0, alert_tests.stdout + alert_tests.stderr
 
 
 @pytest.mark.parametrize(
