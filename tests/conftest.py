@@ -85,6 +85,19 @@ def invoke(
     )
 
 
+def example_inventory(directory: Path, extra: str = "") -> Path:
+    """platform/inventory.example.yaml as an operator fills it in: their SSH key and the hosts' recorded keys in
+    files of `directory`, plus `extra` settings."""
+    (directory / "id").write_text("key\n", encoding="utf-8")
+    (directory / "known_hosts").write_text("", encoding="utf-8")
+    text = (REPOSITORY / "platform" / "inventory.example.yaml").read_text(encoding="utf-8")
+    text = text.replace("~/.ssh/id_ed25519", str(directory / "id"))
+    text = text.replace("knownHostsFile: platform/known_hosts", f"knownHostsFile: {directory / 'known_hosts'}")
+    path = directory / "inventory.yaml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
 def python_module(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """`python -m ...` from the repository root, as a person or a Nox session runs it."""
     command = [sys.executable, "-m", *arguments]

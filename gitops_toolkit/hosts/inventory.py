@@ -22,6 +22,18 @@ from gitops_toolkit.core.errors import ToolError
 SCHEMA_FILE = Path("platform") / "inventory.schema.json"
 METALLB_POOL = Path("gitops-repo") / "platform" / "metallb" / "pool" / "ip-address-pool.yaml"
 DEFAULT_SSH_PORT = 22
+
+
+def how_to_verify_host_key(address: str, port: int, known_hosts: str) -> str:
+    """Keys are never trusted on first use: the operator compares what the network says with the console."""
+    scan = f"ssh-keyscan{f' -p {port}' if port != DEFAULT_SSH_PORT else ''} {address}"
+    return (
+        f"compare the fingerprints `{scan} | ssh-keygen -lf -` prints with those the host shows on its own "
+        f"console (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`); only when they match, add `{scan}`'s "
+        f"lines to {known_hosts}"
+    )
+
+
 DEFAULT_CNI = ("calico", "3.32.2")
 CONTROL_PLANE, WORKER = "control-plane", "worker"
 _EXACT_VERSION_HINT = "must be an exact release such as 1.37.1 (no ranges, no `v`, no minor-only version)"
@@ -141,9 +153,9 @@ class _Checker:
             self.problem(path, f"`{text}` is not a CIDR or FIRST-LAST range ({error})")
             return []
 
-    def existing_file(self, path: Sequence[str | int], value: Any, what: str) -> None:
+    def existing_file(self, path: Sequence[str | int], value: Any, what: str, how: str = "create it") -> None:
         if isinstance(value, str) and value and not _expand(value, self.root).is_file():
-            self.problem(path, f"{what} {value} does not exist; create it or fix the path")
+            self.problem(path, f"{what} {value} does not exist; {how} or fix the path")
 
     def addresses(self) -> dict[int, ipaddress.IPv4Address | ipaddress.IPv6Address]:
         found = {}
@@ -199,14 +211,24 @@ class _Checker:
                 f"a second {CONTROL_PLANE}: the bootstrap makes one control plane (no highly available etcd and API "
                 "server); give this host the role worker",
             )
-        self.existing_file(["ssh", "identityFile"], _mapping(self.data.get("ssh")).get("identityFile"), "SSH key")
-        for position, host in enumerate(hosts):
-            identity = _mapping(host.get("ssh")).get("identityFile")
-            self.existing_file(["hosts", position, "ssh", "identityFile"], identity, "SSH key")
+        self.named_files(hosts)
+        return lan, pool
+
+    def named_files(self, hosts: list[dict[str, Any]]) -> None:
+        """Every file the inventory names exists, before anything connects."""
+        places: list[tuple[list[str | int], dict[str, Any]]] = [(["ssh"], _mapping(self.data.get("ssh")))]
+        places += [(["hosts", i, "ssh"], _mapping(host.get("ssh"))) for i, host in enumerate(hosts)]
+        for where, ssh in places:
+            self.existing_file([*where, "identityFile"], ssh.get("identityFile"), "SSH key")
+            self.existing_file(
+                [*where, "knownHostsFile"],
+                ssh.get("knownHostsFile"),
+                "known_hosts file",
+                "create it with each host's key (" + how_to_verify_host_key("ADDRESS", DEFAULT_SSH_PORT, "it") + ")",
+            )
         self.existing_file(["registry", "caFile"], _mapping(self.data.get("registry")).get("caFile"), "CA file")
         token = _mapping(self.data.get("repository")).get("tokenFile")
         self.existing_file(["repository", "tokenFile"], token, "token file")
-        return lan, pool
 
     def duplicates(self, hosts: list[dict[str, Any]], key: str) -> None:
         seen: dict[str, int] = {}

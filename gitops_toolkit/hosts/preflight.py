@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gitops_toolkit.core.rule_catalog import Severity
-from gitops_toolkit.hosts.inventory import CONTROL_PLANE
+from gitops_toolkit.hosts.inventory import CONTROL_PLANE, how_to_verify_host_key
 from gitops_toolkit.hosts.pins import PORTS
 from gitops_toolkit.hosts.probe import Probe
+from gitops_toolkit.tools.ssh import HOST_KEY_CHANGED, HOST_KEY_UNKNOWN
 
 # Distributions the bootstrap's packages and paths are written for (ID and VERSION_ID of /etc/os-release).
 SUPPORTED_OS = {("debian", "12"), ("debian", "13"), ("ubuntu", "22.04"), ("ubuntu", "24.04")}
@@ -17,6 +18,8 @@ SUPPORTED_OS = {("debian", "12"), ("debian", "13"), ("ubuntu", "22.04"), ("ubunt
 MINIMUM_CPUS = {CONTROL_PLANE: 2, "worker": 2}
 MINIMUM_MEMORY_MIB = {CONTROL_PLANE: 1700, "worker": 3800}
 MAX_CLOCK_SKEW_SECONDS = 2
+# The findings of a host that could not be reached at all.
+CONNECTION_RULES = frozenset({"HOST-UNREACHABLE", "HOST-KEY-CHANGED", "HOST-KEY-UNKNOWN"})
 # What kubeadm needs unique per node: (fact, rule, words for it).
 _UNIQUE = (
     ("hostname", "HOST-NAME-DUPLICATE", "host name"),
@@ -37,9 +40,23 @@ class HostFinding:
         return f"{self.host} ({self.address}): {self.rule} {self.severity} {self.message}"
 
 
+def _connection_finding(probe: Probe) -> tuple[str, Severity, str]:
+    host = probe.host
+    verify = how_to_verify_host_key(host.address, host.ssh.port, str(host.ssh.known_hosts_file))
+    if probe.host_key == HOST_KEY_CHANGED:
+        message = (
+            f"{probe.unreachable}: the host was reinstalled, or something else answers at its address (a "
+            f"machine in between); {verify}, replacing the old line"
+        )
+        return "HOST-KEY-CHANGED", Severity.ERROR, message
+    if probe.host_key == HOST_KEY_UNKNOWN:
+        return "HOST-KEY-UNKNOWN", Severity.ERROR, f"{probe.unreachable}; keys are never trusted on first use: {verify}"
+    return "HOST-UNREACHABLE", Severity.ERROR, probe.unreachable
+
+
 def _host_findings(probe: Probe, operator_time: float) -> Iterator[tuple[str, Severity, str]]:
     if probe.facts is None:
-        yield "HOST-UNREACHABLE", Severity.ERROR, f"{probe.unreachable}; check the address, sshd and known_hosts"
+        yield _connection_finding(probe)
         return
     facts = probe.facts
     if (facts.os, facts.os_version) not in SUPPORTED_OS:

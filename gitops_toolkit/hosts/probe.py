@@ -103,6 +103,7 @@ class Probe:
     host: Host
     facts: HostFacts | None = None
     unreachable: str = ""  # why, on one line, when the host could not be probed
+    host_key: str = ""  # tools.ssh.HOST_KEY_UNKNOWN or HOST_KEY_CHANGED when its key refused it
 
     def line(self) -> str:
         """The one line the operator reads about a host that could not be probed."""
@@ -185,5 +186,5 @@ def probe(
         if outcome.output is not None:
             probes.append(Probe(host, parse_facts(outcome.output)))
         else:
-            probes.append(Probe(host, unreachable=outcome.error or "no answer"))
+            probes.append(Probe(host, unreachable=outcome.error or "no answer", host_key=outcome.host_key))
     return probes

@@ -29,6 +29,7 @@ from gitops_toolkit.tools.ssh import (  # noqa: E402
     decode_command,
     decode_target,
 )
+from gitops_toolkit.tools.ssh_errors import connect_failure  # noqa: E402
 
 logging.getLogger("pyinfra").setLevel(logging.CRITICAL)
 logging.getLogger("pyinfra").propagate = False
@@ -64,31 +65,34 @@ def _connected(targets: list[SshTarget], connect_timeout: float) -> tuple[Any, l
     """A pyinfra state with every reachable target connected, those hosts, and why the others were not."""
     import gevent
     from pyinfra.api.config import Config
-    from pyinfra.api.exceptions import ConnectError
     from pyinfra.api.inventory import Inventory
     from pyinfra.api.state import State
 
     inventory = Inventory(([(t.name, _host_data(t, connect_timeout)) for t in targets], {}))  # type: ignore[no-untyped-call]
     state = State(inventory, Config(CONNECT_TIMEOUT=connect_timeout))  # type: ignore[no-untyped-call]
 
-    def connect(host: Any) -> str:
+    by_name = {target.name: target for target in targets}
+
+    def connect(host: Any) -> Outcome | None:
         try:
             host.connect(show_errors=False, raise_exceptions=True)
-        except ConnectError as error:
-            return _one_line(error.args[0] if error.args else error)
-        except Exception as error:  # paramiko raises more than it declares (EOF, banners, key files)
-            return _one_line(f"{type(error).__name__}: {error}")
-        return ""
+        except Exception as error:  # pyinfra's ConnectError, and what paramiko raises beyond it (EOF, banners)
+            host_key, reason = connect_failure(error, by_name[host.name], connect_timeout)
+            return Outcome(error=_one_line(reason), host_key=host_key)
+        return None
 
     attempts = {state.pool.spawn(connect, host): host for host in inventory}
     gevent.joinall(list(attempts), timeout=connect_timeout * 3)
     failed: dict[str, Outcome] = {}
     connected = []
     for attempt, host in attempts.items():
-        reason = attempt.value if attempt.ready() else f"no answer within {connect_timeout * 3:g} s"
-        if reason:
+        late = Outcome(
+            error=f"no answer within {connect_timeout * 3:g} s: is the address right, or a firewall in between?"
+        )
+        outcome = attempt.value if attempt.ready() else late
+        if outcome is not None:
             attempt.kill(block=False)
-            failed[host.name] = Outcome(error=reason)
+            failed[host.name] = outcome
         else:
             state.activate_host(host)
             connected.append(host)

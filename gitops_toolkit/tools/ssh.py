@@ -29,10 +29,15 @@ class SshTarget:
     known_hosts_file: Path
 
 
+# Why a host's key refused it: not in the known_hosts file, or a different one there.
+HOST_KEY_UNKNOWN, HOST_KEY_CHANGED = "unknown", "changed"
+
+
 @dataclass(frozen=True)
 class Outcome:
     output: str | None = None  # what the command printed, when it ran
     error: str | None = None  # why the host could not be reached or the command failed, on one line
+    host_key: str = ""  # HOST_KEY_UNKNOWN or HOST_KEY_CHANGED when its key refused the host
 
 
 @dataclass(frozen=True)

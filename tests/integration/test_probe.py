@@ -72,8 +72,8 @@ def test_an_unknown_host_key_refuses_the_host(hosts: list[NetnsHost], operator: 
     known = known_hosts_file(tmp_path / "known_hosts", [(hosts[0].address, hosts[0].host_public_key)])
     probes = probe(inventory_hosts(hosts, operator, known))
     assert probes[0].facts is not None
-    assert probes[1].facts is None and "known_hosts" in probes[1].unreachable, probes[1]
-    assert probes[1].line().startswith(f"w1 ({hosts[1].address}): ")
+    assert probes[1].facts is None and probes[1].host_key == "unknown", probes[1]
+    assert probes[1].line() == f"w1 ({hosts[1].address}): {known} holds no host key for {hosts[1].address}"
 
 
 def test_a_changed_host_key_refuses_the_host(hosts: list[NetnsHost], operator: Path, tmp_path: Path) -> None:
@@ -84,7 +84,12 @@ def test_a_changed_host_key_refuses_the_host(hosts: list[NetnsHost], operator: P
         tmp_path / "known_hosts", [(hosts[0].address, impostor), (hosts[1].address, hosts[1].host_public_key)]
     )
     probes = probe(inventory_hosts(hosts, operator, known))
-    assert probes[0].facts is None and "does not match" in probes[0].unreachable, probes[0]
+    assert probes[0].facts is None and probes[0].host_key == "changed", probes[0]
+    assert probes[0].unreachable == f"its host key is not the one {known} holds for {hosts[0].address}"
+    [finding] = preflight(probes[:1], time.time())
+    assert (
+        finding.rule == "HOST-KEY-CHANGED" and f"ssh-keyscan {hosts[0].address} | ssh-keygen -lf -" in finding.message
+    )
     assert probes[1].facts is not None
 
 
@@ -95,7 +100,8 @@ def test_an_address_where_nothing_listens_is_one_line_within_seconds(operator: P
     started = time.monotonic()
     probes = probe([replace(host, ssh=replace(ssh, port=2)) for host in silent], connect_timeout=2)
     assert time.monotonic() - started < 10
-    assert all(p.facts is None and p.unreachable and "\n" not in p.unreachable for p in probes), probes
+    refused = "connection refused on port 2: is sshd running, and on that port?"
+    assert [(p.facts, p.unreachable, p.host_key) for p in probes] == [(None, refused, "")] * 3
     assert [p.line().split(":")[0] for p in probes] == ["h11 (127.0.0.11)", "h12 (127.0.0.12)", "h13 (127.0.0.13)"]
 
 

@@ -15,21 +15,16 @@ import yaml
 from gitops_toolkit.hosts.bootstrap.configs import calico_installation, kubeadm_config, node_files
 from gitops_toolkit.hosts.inventory import Inventory, load_inventory
 from gitops_toolkit.hosts.pins import PAUSE_IMAGE
-from tests.conftest import REPOSITORY
+from tests.conftest import REPOSITORY, example_inventory
 
 GOLDEN = REPOSITORY / "tests" / "fixtures" / "bootstrap"
 
 
 @pytest.fixture
 def inventory(tmp_path: Path) -> Inventory:
-    (tmp_path / "id").write_text("key\n", encoding="utf-8")
     (tmp_path / "registry-ca.crt").write_text("-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n")
-    text = (REPOSITORY / "platform" / "inventory.example.yaml").read_text(encoding="utf-8")
-    text = text.replace("~/.ssh/id_ed25519", str(tmp_path / "id"))
-    text += f"registry: {{host: registry.local, caFile: {tmp_path / 'registry-ca.crt'}}}\nntpServers: [192.168.10.1]\n"
-    path = tmp_path / "inventory.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_inventory(path, REPOSITORY)
+    extra = f"registry: {{host: registry.local, caFile: {tmp_path / 'registry-ca.crt'}}}\nntpServers: [192.168.10.1]\n"
+    return load_inventory(example_inventory(tmp_path, extra), REPOSITORY)
 
 
 def rendered(inventory: Inventory) -> dict[str, str]:

@@ -3,12 +3,13 @@ reported with its file, line and field, all of them at once, before anything con
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from gitops_toolkit.hosts.bootstrap import command as bootstrap_module
-from gitops_toolkit.hosts.inventory import CONTROL_PLANE, InventoryError, load_inventory
+from gitops_toolkit.hosts.inventory import CONTROL_PLANE, METALLB_POOL, SCHEMA_FILE, InventoryError, load_inventory
 from tests.conftest import REPOSITORY
 
 EXAMPLE = (REPOSITORY / "platform" / "inventory.example.yaml").read_text(encoding="utf-8")
@@ -30,8 +31,19 @@ def inventory_file(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_the_example_is_accepted_as_written_with_its_defaults(tmp_path: Path, home: Path) -> None:
-    inventory = load_inventory(inventory_file(tmp_path, EXAMPLE), REPOSITORY)
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A checkout where the operator has recorded the hosts' keys in platform/known_hosts, as README says."""
+    root = tmp_path / "checkout"
+    for needed in (SCHEMA_FILE, METALLB_POOL):
+        (root / needed).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPOSITORY / needed, root / needed)
+    (root / "platform" / "known_hosts").write_text("", encoding="utf-8")
+    return root
+
+
+def test_the_example_is_accepted_as_written_with_its_defaults(tmp_path: Path, home: Path, checkout: Path) -> None:
+    inventory = load_inventory(inventory_file(tmp_path, EXAMPLE), checkout)
     assert [(h.name, h.address, h.roles) for h in inventory.hosts] == [
         ("cp1", "192.168.10.11", (CONTROL_PLANE,)),
         ("w1", "192.168.10.12", ("worker",)),
@@ -39,7 +51,7 @@ def test_the_example_is_accepted_as_written_with_its_defaults(tmp_path: Path, ho
     ]
     assert [host.name for host in inventory.control_planes] == ["cp1"]
     assert inventory.hosts[0].ssh.port == 22 and inventory.hosts[0].ssh.identity_file == home / ".ssh" / "id_ed25519"
-    assert inventory.hosts[0].ssh.known_hosts_file == REPOSITORY / "platform" / "known_hosts"
+    assert inventory.hosts[0].ssh.known_hosts_file == checkout / "platform" / "known_hosts"
     assert inventory.lan_subnet == "192.168.10.0/24"  # the first control plane's /24
     assert inventory.metallb_range == "192.168.1.240-192.168.1.250"  # the repository's MetalLB pool
     assert inventory.cni == ("calico", "3.32.2")
@@ -90,6 +102,12 @@ DEFECTS: dict[str, tuple[str, str, str, str]] = {
         "exact release",
     ),
     "a missing SSH key": ("~/.ssh/id_ed25519", "~/.ssh/id_rsa_gone", "ssh.identityFile", "does not exist"),
+    "a missing known_hosts file": (
+        "knownHostsFile: platform/known_hosts",
+        "knownHostsFile: platform/known_hosts_gone",
+        "ssh.knownHostsFile",
+        "platform/known_hosts_gone does not exist; create it with each host's key (compare the fingerprints",
+    ),
     "a missing CA file": (
         HOSTS,
         "registry: {host: registry.local, caFile: platform/registry-ca.crt}\n" + HOSTS,

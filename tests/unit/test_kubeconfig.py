@@ -10,16 +10,13 @@ import pytest
 
 from gitops_toolkit.hosts.bootstrap import command as bootstrap_module
 from gitops_toolkit.hosts.bootstrap.kubeconfig import write_private
-from tests.conftest import REPOSITORY
+from tests.conftest import REPOSITORY, example_inventory
 
 
 def test_a_kubeconfig_inside_the_repository_is_refused_before_connecting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "id").write_text("key\n", encoding="utf-8")
-    example = (REPOSITORY / "platform" / "inventory.example.yaml").read_text(encoding="utf-8")
-    inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(example.replace("~/.ssh/id_ed25519", str(tmp_path / "id")), encoding="utf-8")
+    inventory = example_inventory(tmp_path)
 
     def refuse(*arguments: object, **keywords: object) -> None:
         raise AssertionError("connected before refusing the kubeconfig path")

@@ -16,8 +16,8 @@ SSH = SshSettings("root", 22, Path("/keys/id"), Path("/keys/known_hosts"))
 HEALTHY = HostFacts("cp1", "debian", "12", 4, 8 * 1024 * 1024, 0, "uuid-1", int(NOW))
 
 
-def control_plane(facts: HostFacts | None = HEALTHY, unreachable: str = "") -> Probe:
-    return Probe(Host("cp1", "10.0.0.11", (CONTROL_PLANE,), SSH), facts, unreachable)
+def control_plane(facts: HostFacts | None = HEALTHY, unreachable: str = "", host_key: str = "") -> Probe:
+    return Probe(Host("cp1", "10.0.0.11", (CONTROL_PLANE,), SSH), facts, unreachable, host_key)
 
 
 def worker(name: str = "w1", **changes: object) -> Probe:
@@ -39,7 +39,18 @@ def test_healthy_hosts_pass() -> None:
         (worker(cpus=1), "HOST-CPU", "a worker needs 2"),
         (worker(memory_kib=2 * 1024 * 1024), "HOST-MEMORY", "a worker needs 3800 MiB"),
         (worker(time=int(NOW) + 30), "HOST-CLOCK", "30 s away"),
-        (control_plane(None, "Could not connect (timed out)"), "HOST-UNREACHABLE", "Could not connect"),
+        (control_plane(None, "connection refused on port 22"), "HOST-UNREACHABLE", "connection refused on port 22"),
+        (
+            control_plane(None, "its host key is not the one /keys/known_hosts holds", "changed"),
+            "HOST-KEY-CHANGED",
+            "the host was reinstalled, or something else answers at its address",
+        ),
+        (
+            control_plane(None, "/keys/known_hosts holds no host key for 10.0.0.11", "unknown"),
+            "HOST-KEY-UNKNOWN",
+            "compare the fingerprints `ssh-keyscan 10.0.0.11 | ssh-keygen -lf -` prints with those the host shows "
+            "on its own console",
+        ),
         (worker(modules_missing=("br_netfilter",)), "HOST-KERNEL-MODULE", "no br_netfilter module"),
         (worker(ports_in_use=frozenset({22, 10250})), "HOST-PORT-IN-USE", "port(s) 10250, which a worker needs"),
     ],

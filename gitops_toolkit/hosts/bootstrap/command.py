@@ -23,7 +23,7 @@ from gitops_toolkit.hosts.bootstrap.kubeconfig import kubeconfig_path, local_sha
 from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE, Change, node_changes, watched_files
 from gitops_toolkit.hosts.bootstrap.report import Report, write_json, write_text
 from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
-from gitops_toolkit.hosts.preflight import preflight
+from gitops_toolkit.hosts.preflight import CONNECTION_RULES, preflight
 from gitops_toolkit.hosts.probe import HostFacts, probe
 from gitops_toolkit.tools.ssh import SshSession
 
@@ -115,7 +115,7 @@ def _run(
     findings = [
         finding
         for finding in preflight(probes, time.time())
-        if finding.host in {host.name for host in chosen} or finding.rule == "HOST-UNREACHABLE"
+        if finding.host in {host.name for host in chosen} or finding.rule in CONNECTION_RULES
     ]
     report = Report("plan" if plan_only else "apply", findings=findings)
     report.addresses = {host.name: host.address for host in inventory.hosts}
