@@ -1,32 +1,97 @@
 """Running one of this package's modules in a Python process of its own, for work that must not share ours
 (Locust's gevent patches the standard library of the process it runs in): settings as JSON on its standard
-input, its result as the last line of its standard output, in JSON."""
+input; JSON lines on its standard output, `{"progress": "..."}` while it works and `{"result": ...}` at the end.
+
+Ctrl-C asks the module to stop early (SIGINT, passed on when only this process got it) and still waits for the
+result it then writes: what ran so far is kept. A second Ctrl-C stops it at once."""
 
 from __future__ import annotations
 
 import json
+import queue
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gitops_toolkit.core.errors import ToolError
 
+# How long a module asked to stop early may take to write what it has (its last statistics, a plot).
+_STOP_GRACE_SECONDS = 60.0
+_END = object()
 
-def run_module(module: str, settings: dict[str, Any], timeout_seconds: float) -> Any:
-    """The result the module printed last; ToolError when it did not end in time, failed or printed nothing."""
-    try:
-        completed = subprocess.run(
+
+@dataclass(frozen=True)
+class ModuleRun:
+    result: Any  # None when it was stopped before it could write one
+    interrupted: bool  # Ctrl-C stopped it early
+
+
+def _read_events(stream: Any, events: queue.Queue[Any]) -> None:
+    for line in stream:
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a library's own print: not ours to parse
+        if isinstance(event, dict):
+            events.put(event)
+    events.put(_END)
+
+
+def run_module(
+    module: str, settings: dict[str, Any], timeout_seconds: float, on_progress: Callable[[str], None] = print
+) -> ModuleRun:
+    """The module's result; ToolError when it failed, printed none or did not end within the time."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        process = subprocess.Popen(
             [sys.executable, "-m", module],
-            input=json.dumps(settings),
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
             text=True,
-            timeout=timeout_seconds,
-            check=False,
         )
-    except subprocess.TimeoutExpired:
-        raise ToolError(f"the run did not end within {timeout_seconds} s") from None
-    lines = completed.stdout.strip().splitlines()
-    if completed.returncode != 0 or not lines:
-        last = [line for line in completed.stderr.splitlines() if line.strip()][-1:] or ["no output"]
-        raise ToolError(f"the run failed: {last[0].strip()}")
-    return json.loads(lines[-1])
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(json.dumps(settings))
+        process.stdin.close()
+        events: queue.Queue[Any] = queue.Queue()
+        threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()
+        result, interrupted, ended = None, False, False
+        deadline = time.monotonic() + timeout_seconds
+        try:
+            while not ended and (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    event = events.get(timeout=min(remaining, 1.0))
+                except queue.Empty:
+                    continue
+                except KeyboardInterrupt:
+                    if interrupted:
+                        raise
+                    interrupted = True
+                    process.send_signal(signal.SIGINT)
+                    deadline = min(deadline, time.monotonic() + _STOP_GRACE_SECONDS)
+                    continue
+                if event is _END:
+                    ended = True
+                elif "progress" in event:
+                    on_progress(str(event["progress"]))
+                elif "result" in event:
+                    result = event["result"]
+        finally:
+            try:
+                process.wait(timeout=10 if ended else 0)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+        if result is None and not interrupted:
+            if not ended:
+                raise ToolError(f"the run did not end within {timeout_seconds:g} s")
+            errors.seek(0)
+            last = [line for line in errors.read().splitlines() if line.strip()][-1:] or ["no output"]
+            raise ToolError(f"the run failed: {last[0].strip()}")
+        return ModuleRun(result, interrupted)

@@ -4,8 +4,13 @@ No cluster is reachable here, so the replicas are reported as not sampled. Nothi
 
 from __future__ import annotations
 
+import os
+import re
+import select
+import signal
 import socket
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from email.message import Message
@@ -13,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPOSITORY, invoke
+from tests.conftest import INVOKE, REPOSITORY, TEST_CACHE, invoke
 from tests.stand_in_shop import stand_in_shop
+
+# "loadtest: 0:06 5 users, 4.5 requests/s, p95 120 ms, 0 errors"
+PROGRESS = re.compile(r"^loadtest: \d+:\d\d 5 users, [\d.]+ requests/s, p95 [\d.]+ ms, \d+ errors", re.MULTILINE)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -79,6 +87,7 @@ def test_the_journey_under_load_is_judged_by_its_thresholds(
         orders = shop.orders
     assert result.returncode == expected_exit, result.stdout + result.stderr
     assert expected in result.stdout
+    assert PROGRESS.search(result.stderr), result.stderr  # a line every few seconds while it runs
     assert "replicas were not sampled: no kubeconfig" in result.stdout
     stats = (output / "loadtest_stats.csv").read_text(encoding="utf-8")
     for route in ("/product/[id]", "/cart", "/setCurrency", "/cart/checkout"):
@@ -96,3 +105,53 @@ def test_the_journey_under_load_is_judged_by_its_thresholds(
 def test_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
     result = loadtest("http://127.0.0.1:9", tmp_path / "r", tmp_path, "--duration", "ten")
     assert result.returncode == 2 and result.stderr.strip().count("\n") == 0 and "30s, 2m" in result.stderr
+
+
+def test_a_url_where_nothing_answers_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as unused:  # a loopback port nobody listens on: bound, never listening
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        result = loadtest(url, tmp_path / "r", tmp_path, "--duration", "10s")
+    assert result.returncode == 2, result
+    assert result.stderr == f"loadtest: nothing answers at {url} (connection refused); check --url\n"
+    assert result.stdout == "" and not (tmp_path / "r").exists()
+
+
+def test_ctrl_c_stops_the_run_and_keeps_its_evidence(tmp_path: Path) -> None:
+    """Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group."""
+    output = tmp_path / "report"
+    with stand_in_shop() as shop:
+        command = [
+            INVOKE,
+            "--search-root",
+            str(REPOSITORY),
+            "loadtest",
+            "--url",
+            f"http://127.0.0.1:{shop.server_address[1]}",
+        ]
+        command += ["--users", "5", "--spawn-rate", "5", "--duration", "5m", "--output-dir", str(output)]
+        environment = dict(os.environ, HOME=str(tmp_path), KUBECONFIG="", XDG_CACHE_HOME=str(TEST_CACHE))
+        run = subprocess.Popen(
+            command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            assert run.stderr is not None
+            deadline, seen = time.monotonic() + 60, ""
+            while time.monotonic() < deadline and not PROGRESS.search(seen) and run.poll() is None:
+                if select.select([run.stderr], [], [], 1)[0]:  # never blocks past the deadline
+                    seen += run.stderr.readline()
+            assert PROGRESS.search(seen), seen
+            started = time.monotonic()
+            os.killpg(run.pid, signal.SIGINT)
+            stdout, stderr = run.communicate(timeout=90)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+    assert run.returncode == 130, seen + stderr
+    assert time.monotonic() - started < 60, "it ran on"
+    assert "interrupted (Ctrl-C)" in stderr and re.search(r"^\d+ requests, \d+ failed", stdout, re.MULTILINE)
+    assert "Traceback" not in stderr + stdout
+    assert "/cart/checkout" in (output / "loadtest_stats.csv").read_text(encoding="utf-8")
+    assert (output / "loadtest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,5 +1,6 @@
 """`invoke loadtest`: the shopper's journey against the shop (Locust as a library, headless, in a process of its
-own), then the verdict against the thresholds. Exit 0 within them, 1 beyond, 2 when it could not run. The
+own), then the verdict against the thresholds. Exit 0 within them, 1 beyond, 2 when it could not run, 130 when
+Ctrl-C ended it early (the verdict then covers the run so far). A progress line every few seconds. The
 evidence lands in the output directory: Locust's CSV statistics, the samples, and a PNG plot."""
 
 from __future__ import annotations
@@ -7,11 +8,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.tools.http import unanswered
 from gitops_toolkit.tools.python_module import run_module
 
 REPORTS = Path("reports")
+INTERRUPTED = 130  # the shell's code for a run ended by Ctrl-C (128 + SIGINT)
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -59,12 +63,35 @@ def loadtest_command(
         "kubeconfig": kubeconfig,
         "context": context,
     }
+    if reason := unanswered(url):
+        print(f"loadtest: nothing answers at {url} ({reason}); check --url", file=sys.stderr)
+        return 2
     print(f"loadtest: {users} users for {duration} against {url}; evidence in {output}", file=sys.stderr)
     try:
-        summary = run_module("gitops_toolkit.checks.loadtest.run", settings, seconds + 300)
+        run = run_module("gitops_toolkit.checks.loadtest.run", settings, seconds + 300, _to_stderr)
     except ToolError as error:
         print(f"loadtest: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the second Ctrl-C: stopped at once
+        print("loadtest: interrupted; the evidence may be incomplete", file=sys.stderr)
+        return INTERRUPTED
+    if run.result is None:
+        print("loadtest: interrupted before the load began; nothing to report", file=sys.stderr)
+        return INTERRUPTED
+    exceeded = _report(run.result, max_p95_ms, max_error_rate)
+    print(f"evidence: {output}/loadtest_stats.csv, loadtest_stats_history.csv, samples.json, loadtest.png")
+    if run.interrupted:
+        print("interrupted (Ctrl-C): the verdict above covers the run up to then", file=sys.stderr)
+        return INTERRUPTED
+    return 1 if exceeded else 0
+
+
+def _to_stderr(line: str) -> None:
+    print(f"loadtest: {line}", file=sys.stderr, flush=True)
+
+
+def _report(summary: dict[str, Any], max_p95_ms: float, max_error_rate: float) -> bool:
+    """Print the verdict; whether a threshold was exceeded."""
     verdicts = [
         ("p95 latency", summary["p95_ms"], max_p95_ms, "ms"),
         ("error rate", summary["error_rate"], max_error_rate, ""),
@@ -79,5 +106,4 @@ def loadtest_command(
         print(f"  failed: {request} x{count}")
     if not summary["replicas_sampled"]:
         print(f"replicas were not sampled: {summary['cluster_note']}")
-    print(f"evidence: {output}/loadtest_stats.csv, loadtest_stats_history.csv, samples.json, loadtest.png")
-    return 1 if exceeded else 0
+    return exceeded

@@ -3,6 +3,7 @@ so that "the HPAs scaled out and back in" can be seen rather than claimed."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,14 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+# A note in an empty panel: wrapped to fit inside it, never over the axis labels beside and below.
+_NOTE_WIDTH_CHARACTERS = 80
+_NOTE_LINES = 4
 
 
-def plot(samples: list[dict[str, Any]], path: Path, replicas_note: str = "") -> None:
+def figure_of(samples: list[dict[str, Any]], replicas_note: str = "") -> Figure:
     seconds = [sample["seconds"] for sample in samples]
     figure, (rate, latency, replicas) = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
     rate.plot(seconds, [sample["rps"] for sample in samples], color="tab:blue")
@@ -28,10 +34,16 @@ def plot(samples: list[dict[str, Any]], path: Path, replicas_note: str = "") -> 
         replicas.legend(fontsize="small", loc="upper left")
     else:
         message = f"replicas not sampled: {replicas_note}" if replicas_note else "no HorizontalPodAutoscaler found"
-        replicas.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=replicas.transAxes)
+        lines = textwrap.wrap(message, _NOTE_WIDTH_CHARACTERS, max_lines=_NOTE_LINES, placeholder=" …")
+        replicas.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", transform=replicas.transAxes)
     replicas.set_ylabel("replicas (current)")
     replicas.set_xlabel("seconds since the start")
     figure.suptitle("invoke loadtest")
     figure.tight_layout()
+    return figure
+
+
+def plot(samples: list[dict[str, Any]], path: Path, replicas_note: str = "") -> None:
+    figure = figure_of(samples, replicas_note)
     figure.savefig(path, dpi=100)
     plt.close(figure)
