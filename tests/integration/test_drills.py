@@ -144,12 +144,17 @@ def test_alert_removes_its_namespace_on_timeout_and_on_ctrl_c(
     assert not [key for key in cluster.pods if key[0].startswith("drill-alert-")]
 
 
-def test_an_unreachable_cluster_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("name", ["selfheal", "drift", "alert"])
+def test_an_unreachable_cluster_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """One line, the reason, and no claim to undo what was never done."""
     cluster = StandInCluster()
     cluster.unreachable = True
-    assert drill(cluster, tmp_path, "selfheal") == 2
+    assert drill(cluster, tmp_path, name) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.splitlines()) == 1 and "connection refused" in captured.err
+    assert "delet" not in captured.err and not [call for call in cluster.calls if call[0] == "delete"]
 
 
 @pytest.fixture

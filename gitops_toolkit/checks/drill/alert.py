@@ -14,7 +14,7 @@ from typing import Any
 from gitops_toolkit.checks.drill.settings import DrillSettings
 from gitops_toolkit.checks.smoke.observability_checks import ALERTMANAGER, ask
 from gitops_toolkit.checks.smoke.result import PASS, CheckResult
-from gitops_toolkit.tools.cluster_api import ClusterApi, ClusterError
+from gitops_toolkit.tools.cluster_api import ClusterApi, ClusterError, ClusterUnreachable
 
 ALERT = "PodCrashLooping"
 CRITICAL_RECEIVER = "slack-critical"  # observability/alertmanager/values.yaml routes severity=critical here
@@ -70,8 +70,13 @@ def alert(settings: DrillSettings) -> Iterator[CheckResult]:
     cluster, clock = settings.cluster, settings.clock
     namespace = f"drill-alert-{secrets.token_hex(3)}"
     manifest = "\n".join(json.dumps(document) for document in crashing_pod(namespace))
+    created = True  # unless kubectl never reached the API server: then there is nothing to remove
     try:
-        cluster.change("apply", "-f", "-", stdin=manifest)
+        try:
+            cluster.change("apply", "-f", "-", stdin=manifest)
+        except ClusterUnreachable:
+            created = False
+            raise
 
         def routed() -> str:
             found = alerts_for(cluster, namespace)
@@ -84,11 +89,12 @@ def alert(settings: DrillSettings) -> Iterator[CheckResult]:
         detail = f"{ALERT} for {namespace}/crash-loop reached {CRITICAL_RECEIVER}"
         yield CheckResult("DRILL-ALERT-FIRING", PASS, seconds, detail)
     finally:
-        print(f"drill: deleting namespace {namespace}", file=sys.stderr)
-        try:
-            cluster.change("delete", "namespace", namespace, "--wait=false", "--ignore-not-found")
-        except ClusterError as error:
-            print(f"drill: could not delete {namespace}: {error}; delete it by hand", file=sys.stderr)
+        if created:
+            print(f"drill: deleting namespace {namespace}", file=sys.stderr)
+            try:
+                cluster.change("delete", "namespace", namespace, "--wait=false", "--ignore-not-found")
+            except ClusterError as error:
+                print(f"drill: could not delete {namespace}: {error}; delete it by hand", file=sys.stderr)
     seconds = clock.wait_for(
         f"{ALERT} for {namespace} resolved", lambda: "still active" if alerts_for(cluster, namespace) else ""
     )
