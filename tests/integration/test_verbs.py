@@ -59,3 +59,56 @@ def test_a_fractional_drill_timeout_is_taken() -> None:
     completed = invoke(REPOSITORY, "drill", "selfheal", "--timeout", "1.5", "--kubeconfig", "/nonexistent", timeout=60)
     assert "Traceback" not in completed.stderr and "--timeout" not in completed.stderr, completed.stderr
     assert "no kubeconfig at /nonexistent" in completed.stderr and completed.returncode == 2
+
+
+def _flags_in_help(verb: str) -> set[str]:
+    """The long flags `invoke VERB --help` lists, as a user reads them."""
+    completed = invoke(REPOSITORY, verb, "--help", timeout=60)
+    options = completed.stdout.split("Options:", 1)[1]
+    return set(re.findall(r"^\s+(?:-\w(?: \w+)?, )?(--[a-z][a-z0-9-]*)", options, re.MULTILINE))
+
+
+FLAGS = {verb: _flags_in_help(verb) for verb in VERBS}
+DOCUMENTS = sorted([REPOSITORY / "README.md", *(REPOSITORY / "docs").rglob("*.md")])
+# `invoke VERB ...` up to the end of its code span or line (a shell line continued with `\` runs on).
+_COMMAND = re.compile(r"invoke ([a-z][a-z.-]*)((?:[^`\n]|\\\n)*)")
+
+
+def _documented_uses() -> list[tuple[str, str, str]]:
+    """(document, verb, flag) for every flag written after `invoke VERB` in code, anywhere in the docs."""
+    uses = []
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        for command in _COMMAND.finditer(text):
+            for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", command.group(2)):
+                uses.append((str(document.relative_to(REPOSITORY)), command.group(1), flag))
+    return uses
+
+
+def _reference_sections() -> dict[str, set[str]]:
+    """docs/verbs.md: each verb's section and the flags it lists."""
+    text = (REPOSITORY / "docs" / "verbs.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## `invoke ([a-z.-]+)`$", text, flags=re.MULTILINE)[1:]
+    return {
+        verb: set(re.findall(r"^- `(--[a-z][a-z0-9-]*)", body, re.MULTILINE))
+        | set(re.findall(r"^- `--[a-z-]+ [A-Z]+`, `(--[a-z][a-z0-9-]*)", body, re.MULTILINE))
+        for verb, body in zip(sections[::2], sections[1::2], strict=True)
+    }
+
+
+def test_every_documented_flag_exists() -> None:
+    uses = _documented_uses()
+    assert len({verb for _, verb, _ in uses}) >= 8, "the pattern no longer finds the commands in the docs"
+    wrong = [f"{document}: invoke {verb} {flag}" for document, verb, flag in uses if flag not in FLAGS.get(verb, ())]
+    assert not wrong, "documented, but not in the verb's --help:\n" + "\n".join(wrong)
+
+
+def test_the_reference_lists_every_verb_with_exactly_its_flags() -> None:
+    reference = _reference_sections()
+    assert sorted(reference) == VERBS
+    differences = {
+        verb: (sorted(reference[verb] - FLAGS[verb]), sorted(FLAGS[verb] - reference[verb]))
+        for verb in VERBS
+        if reference[verb] != FLAGS[verb]
+    }
+    assert not differences, "docs/verbs.md (listed but absent, absent but listed in --help): " + str(differences)
