@@ -29,7 +29,7 @@ from gitops_toolkit.tools.ssh import (  # noqa: E402
     decode_command,
     decode_target,
 )
-from gitops_toolkit.tools.ssh_errors import connect_failure  # noqa: E402
+from gitops_toolkit.tools.ssh_errors import connect_failure, no_answer  # noqa: E402
 
 logging.getLogger("pyinfra").setLevel(logging.CRITICAL)
 logging.getLogger("pyinfra").propagate = False
@@ -86,9 +86,7 @@ def _connected(targets: list[SshTarget], connect_timeout: float) -> tuple[Any, l
     failed: dict[str, Outcome] = {}
     connected = []
     for attempt, host in attempts.items():
-        late = Outcome(
-            error=f"no answer within {connect_timeout * 3:g} s: is the address right, or a firewall in between?"
-        )
+        late = Outcome(error=no_answer(by_name[host.name], connect_timeout * 3))
         outcome = attempt.value if attempt.ready() else late
         if outcome is not None:
             attempt.kill(block=False)

@@ -143,7 +143,6 @@ def main() -> None:
         "replicas_sampled": not cluster_note,
         "cluster_note": cluster_note,
         "failures_by_request": {f"{e.method} {e.name}": e.occurrences for e in environment.stats.errors.values()},
-        "interrupted": stop_requested.is_set(),
     }
     (output / "samples.json").write_text(json.dumps(samples, indent=1), encoding="utf-8")
     plot(samples, output / "loadtest.png", cluster_note)
