@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,12 @@ def repository_copy(tmp_path: Path) -> Path:
 
 def gate(root: Path, *crd_dirs: Path) -> GateResult:
     return run_gate(GateOptions(root=root, crd_dirs=tuple(crd_dirs)))
+
+
+def reported(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A JSON report's findings without the suppressions it lists: the repository's own (GATE-SUPPRESSED, with
+    their reasons) are decisions, not findings."""
+    return [finding for finding in findings if finding["rule"] != "GATE-SUPPRESSED"]
 
 
 def rules_at(result: GateResult) -> set[tuple[str, str]]:

@@ -117,6 +117,11 @@ RESOURCE_RULES: dict[str, Severity] = {
     "SECRET-IN-ENV": Severity.ERROR,
     "SECRET-IN-ANNOTATION": Severity.ERROR,
     "SECRET-IN-APPLICATION": Severity.ERROR,
+    # RBAC
+    "RBAC-SECRETS-CLUSTER-WIDE": Severity.ERROR,
+    "RBAC-WILDCARD": Severity.ERROR,
+    "RBAC-CLUSTER-ADMIN-BINDING": Severity.ERROR,
+    "RBAC-ANONYMOUS": Severity.ERROR,
     # GitOps: Applications and AppProjects
     "GITOPS-PROJECT": Severity.ERROR,
     "GITOPS-SOURCE-NOT-ALLOWED": Severity.ERROR,

@@ -28,6 +28,9 @@ class ChartFacts:
     capability_gated: frozenset[str] = field(default=frozenset())
     # Whether any template (subcharts' included) calls a function whose result changes between renders.
     may_vary: bool = True
+    # Dotted values paths its templates read (`.Values.rbac.useExistingRole` of subchart grafana is
+    # "grafana.rbac.useExistingRole"), with every prefix: keys a chart reads without a default.
+    template_reads: frozenset[str] = field(default=frozenset())
 
 
 def one_line(error: Exception) -> str:

@@ -136,6 +136,17 @@ def test_a_values_key_the_chart_does_not_have(tmp_path: Path, key: str, failing:
         ]
 
 
+@pytest.mark.parametrize(("key", "failing"), [("useExistingRole", False), ("useExistingRoles", True)])
+def test_a_key_a_template_reads_without_a_default_is_known(tmp_path: Path, key: str, failing: bool) -> None:
+    # Charts document optional keys as comments in values.yaml (grafana's rbac.useExistingRole); Helm reads them.
+    template = _CONFIG_MAP + '  role: {{ .Values.rbac.useExistingRole | default "own" | quote }}\n'
+    defaults = "replicaCount: 1\nrbac:\n  create: true\n  # useExistingRole: name\n"
+    result = gate(chart_site(tmp_path, {"cm.yaml": template}, defaults, f"rbac:\n  {key}: mine\n"))
+    assert [line.split(": ", 1)[1][:41] for line in found(result, "CHART-VALUES-UNKNOWN-KEY")] == (
+        ["`rbac.useExistingRoles` is not a value of"] if failing else []
+    )
+
+
 @pytest.mark.parametrize(("value", "failing"), [('"two"', True), ("2", False)])
 def test_values_checked_against_the_chart_schema(tmp_path: Path, value: str, failing: bool) -> None:
     schema = '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}'

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import invoke_validate
+from tests.conftest import invoke_validate, reported
 from tests.plants import append, replace
 
 pytestmark = pytest.mark.integration
@@ -19,7 +19,7 @@ def test_the_repository_validates_clean() -> None:
 
     completed = invoke_validate(REPOSITORY, "--format", "json")
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert json.loads(completed.stdout) == []
+    assert reported(json.loads(completed.stdout)) == []
     assert "0 error(s), 0 warning(s) in 10 entry point(s)" in completed.stderr
 
 
@@ -229,7 +229,7 @@ def write_files(root: Path, files: dict[str, str]) -> None:
 def test_valid_yaml_planted_in_a_copy_passes_with_no_finding(case: str, repository_copy: Path) -> None:
     VALID[case](repository_copy)
     completed = invoke_validate(repository_copy, "--format", "json", timeout=60)
-    assert (completed.returncode, json.loads(completed.stdout)) == (0, []), completed.stdout
+    assert (completed.returncode, reported(json.loads(completed.stdout))) == (0, []), completed.stdout
 
 
 @pytest.mark.parametrize("defect", PLANTED)
@@ -253,7 +253,7 @@ def test_a_custom_resource_without_schema_warns_but_passes(repository_copy: Path
     )
     completed = invoke_validate(repository_copy, "--format", "json")
     assert completed.returncode == 0
-    found = {(f["rule"], f["kind"], f["path"]) for f in json.loads(completed.stdout)}
+    found = {(f["rule"], f["kind"], f["path"]) for f in reported(json.loads(completed.stdout))}
     assert found == {("SCHEMA-NO-SCHEMA", "Widget", f"{APP}/examples/widget/widget.yaml")}
 
 

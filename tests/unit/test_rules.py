@@ -20,6 +20,7 @@ from tests.conftest import REPOSITORY
 from tests.integration.test_chart_rules import PLANTED_IN_CHARTS
 from tests.unit.test_gitops_rules import GITOPS_PLANTED
 from tests.unit.test_observability_rules import OBS_PLANTED
+from tests.unit.test_rbac_rules import RBAC_PLANTED
 
 SHOP = (REPOSITORY / "tests" / "fixtures" / "shop.yaml").read_text(encoding="utf-8")
 CONFIG = GateConfig(allowed_registries=("registry.example.org/shop",))
@@ -226,7 +227,9 @@ PLANTED: dict[str, tuple[Plant, str, str]] = {
 
 
 def test_every_resource_rule_has_a_planted_defect() -> None:
-    assert set(PLANTED) | set(GITOPS_PLANTED) | set(OBS_PLANTED) | set(PLANTED_IN_CHARTS) >= set(RESOURCE_RULES)
+    assert set(PLANTED) | set(GITOPS_PLANTED) | set(OBS_PLANTED) | set(PLANTED_IN_CHARTS) | set(RBAC_PLANTED) >= set(
+        RESOURCE_RULES
+    )
 
 
 @pytest.mark.parametrize("rule", sorted(PLANTED))

@@ -13,6 +13,7 @@ from croniter import croniter
 
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.object_paths import dict_items, get_path, pod_spec
+from gitops_toolkit.core.quantities import quantity
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.schema import api_formats
 
@@ -208,7 +209,7 @@ def _quantities(resource: Resource, container: Mapping[str, Any], path: Path) ->
     for section in ("requests", "limits"):
         values = resources.get(section)
         for name, value in values.items() if isinstance(values, dict) else ():
-            amount = api_formats.quantity(value)
+            amount = quantity(value)
             if amount is None:
                 yield resource.finding(
                     "API-QUANTITY",

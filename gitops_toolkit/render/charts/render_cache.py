@@ -28,7 +28,7 @@ from gitops_toolkit.render.read.manifest_text import DOCUMENT_START
 from gitops_toolkit.tools.helm import RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError
 
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 5
 _MAX_CACHE_ENTRIES = 64
 _MAX_CHANGED_LINES = 3
 
@@ -56,6 +56,7 @@ _VARYING = re.compile(
     r"|encryptAES|gen(?:CA|CAWithKey|PrivateKey|SelfSignedCert|SelfSignedCertWithKey|SignedCert|SignedCertWithKey))\b"
 )
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_VALUES_READ = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 _MAX_NESTED_ARCHIVES = 64
 
 
@@ -63,20 +64,45 @@ def calls_varying_function(text: str) -> bool:
     return any(_VARYING.search(action) for action in _ACTION.findall(text))
 
 
-def _archive_may_vary(data: bytes, budget: list[int]) -> bool:
-    """Whether a template of the chart archive, or of a subchart archive inside it, calls a varying function."""
+@dataclass
+class _TemplateScan:
+    may_vary: bool = False
+    reads: set[str] = field(default_factory=set)  # dotted values paths templates read, and every prefix of them
+    budget: int = _MAX_NESTED_ARCHIVES
+
+
+def _subchart_keys(parts: list[str]) -> list[str]:
+    """["CHART", "charts", "SUB", "charts", "DEEP", ...] -> ["SUB", "DEEP"]: the values keys of nested subcharts."""
+    keys = []
+    while len(parts) >= 3 and parts[1] == "charts":
+        keys.append(parts[2])
+        parts = parts[2:]
+    return keys
+
+
+def _scan_archive(data: bytes, scan: _TemplateScan, outer: tuple[str, ...] = (), archived: bool = False) -> None:
+    """Whether any template of the chart (or of a subchart, unpacked or archived inside it) calls a varying
+    function, and which values paths the templates read. `outer`: the values keys of the chart this archive is
+    a subchart of; `archived`: the archive's own chart is a subchart, keyed by its directory name."""
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as bundle:
         for member in bundle:
             extracted = bundle.extractfile(member) if member.isfile() else None
             if extracted is None:
                 continue
-            if member.name.endswith(".tgz") and budget[0] > 0:
-                budget[0] -= 1
-                if _archive_may_vary(extracted.read(), budget):
-                    return True
-            elif "/templates/" in member.name and calls_varying_function(extracted.read().decode("utf-8", "replace")):
-                return True
-    return False
+            parts = member.name.split("/")
+            own = [*outer, parts[0]] if archived else list(outer)
+            if member.name.endswith(".tgz") and scan.budget > 0:
+                scan.budget -= 1
+                _scan_archive(extracted.read(), scan, (*own, *_subchart_keys(parts[:-1])), archived=True)
+                continue
+            if "templates" not in parts:
+                continue
+            prefix = (*own, *_subchart_keys(parts[: parts.index("templates")]))
+            text = extracted.read().decode("utf-8", "replace")
+            scan.may_vary = scan.may_vary or calls_varying_function(text)
+            for match in _VALUES_READ.finditer(text):
+                keys = (*prefix, *match.group(1)[1:].split("."))
+                scan.reads.update(".".join(keys[:end]) for end in range(1, len(keys) + 1))
 
 
 def facts_of(archive: Path, sha256: str) -> ChartFacts:
@@ -85,13 +111,16 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
         with contextlib.suppress(KeyError, TypeError, ValueError):
             return _facts_from(cached)
     facts = chart_facts(archive)
+    scan = _TemplateScan()
     try:
-        may_vary = _archive_may_vary(archive.read_bytes(), [_MAX_NESTED_ARCHIVES])
+        _scan_archive(archive.read_bytes(), scan)
     except (OSError, tarfile.TarError, EOFError, zlib.error):
-        may_vary = True  # cannot tell: render twice
+        scan.may_vary = True  # cannot tell: render twice
     # The CRD texts are only needed for what they serve (megabytes, for some charts): keep that.
     served = sorted({version for text in facts.crd_texts for version in served_api_versions(text)})
-    facts = dataclasses.replace(facts, may_vary=may_vary, crd_texts=(), api_versions=tuple(served))
+    facts = dataclasses.replace(
+        facts, may_vary=scan.may_vary, crd_texts=(), api_versions=tuple(served), template_reads=frozenset(scan.reads)
+    )
     write_json(
         "chart-facts",
         f"{sha256}-v{_CACHE_FORMAT}",
@@ -103,6 +132,7 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
             "api_versions": list(facts.api_versions),
             "capability_gated": sorted(facts.capability_gated),
             "may_vary": facts.may_vary,
+            "template_reads": sorted(facts.template_reads),
         },
     )
     return facts
@@ -117,6 +147,7 @@ def _facts_from(cached: dict[str, Any]) -> ChartFacts:
         api_versions=tuple(cached["api_versions"]),
         capability_gated=frozenset(cached["capability_gated"]),
         may_vary=bool(cached["may_vary"]),
+        template_reads=frozenset(cached["template_reads"]),
     )
 
 

@@ -159,11 +159,23 @@ def _parse(
                     where, document = written[key]
                     resource = Resource(item, release.entry, where, document.line, document)
                 else:
+                    where, at = release.where(subchart_keys(template)) if subchart_keys(template) else (path, line)
                     resource = Resource(
-                        item, release.entry, path, line, third_party=True, rendered_when_served=template in gated
+                        item, release.entry, where, at, third_party=True, rendered_when_served=template in gated
                     )
                 resources.append(in_namespace(resource, release.namespace))
     return resources, findings
+
+
+def subchart_keys(template: str) -> tuple[str, ...]:
+    """The values keys of the subchart a template belongs to, ("grafana",) for
+    `kube-prometheus-stack/charts/grafana/templates/x.yaml`, () for the chart's own: a subchart's output is
+    reported where the values configure it."""
+    parts, keys = template.split("/"), []
+    while len(parts) > 3 and parts[1] == "charts":  # CHART/charts/SUB/...: SUB's own templates, at any depth
+        keys.append(parts[2])
+        parts = parts[2:]
+    return tuple(keys)
 
 
 def schema_finding(release: ChartRelease, violation: str) -> Finding:

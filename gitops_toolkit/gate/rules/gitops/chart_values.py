@@ -20,10 +20,16 @@ def _schema_properties(schema: Any) -> dict[str, Any]:
 
 
 def unknown_keys(
-    ours: dict[str, Any], defaults: Any, schema: Any, free_form: frozenset[str], path: KeyPath = ()
+    ours: dict[str, Any],
+    defaults: Any,
+    schema: Any,
+    free_form: frozenset[str],
+    path: KeyPath = (),
+    template_reads: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[KeyPath, list[str]]]:
     """(key path, the keys the chart has there) for every key of `ours` the chart does not know. Beneath a
-    default that is empty or null, a key the schema declares, and a path listed as free-form, anything goes."""
+    default that is empty or null, a key the schema declares, a key a template reads (often commented out in
+    the defaults, as Helm reads it all the same) and a path listed as free-form, anything goes."""
     if not isinstance(defaults, dict) or not defaults or ".".join(path) in free_form:
         return
     declared = _schema_properties(schema)
@@ -31,8 +37,8 @@ def unknown_keys(
         key_path = (*path, str(key))
         if key in defaults:
             if isinstance(value, dict):
-                yield from unknown_keys(value, defaults[key], declared.get(key), free_form, key_path)
-        elif key in declared or (not path and key == "global"):
+                yield from unknown_keys(value, defaults[key], declared.get(key), free_form, key_path, template_reads)
+        elif key in declared or (not path and key == "global") or ".".join(key_path) in template_reads:
             continue
         else:
             yield key_path, sorted(map(str, defaults))
@@ -42,7 +48,9 @@ def check_values(release: ChartRelease, facts: ChartFacts, free_form: frozenset[
     findings = []
     chart = f"{facts.name} {facts.version}"
     for layer in release.layers:
-        for key_path, known in unknown_keys(layer.data, facts.defaults, facts.schema, free_form):
+        for key_path, known in unknown_keys(
+            layer.data, facts.defaults, facts.schema, free_form, template_reads=facts.template_reads
+        ):
             nearest = difflib.get_close_matches(key_path[-1], known, n=1, cutoff=0.6)
             hint = f"did you mean `{'.'.join((*key_path[:-1], nearest[0]))}`?" if nearest else "remove it"
             findings.append(
