@@ -64,6 +64,7 @@ def _number(verb: str, option: str, text: str, kind: type[int] | type[float], le
         "jobs": "entry points rendered in parallel (default: one per CPU)",
         "helm": "render charts with this helm binary instead of Helm's engine in-process (helm-python-sdk)",
         "report": "also write a report of the same run as FORMAT=FILE (repeatable), e.g. junit=gate-junit.xml",
+        "inventory": "the inventory whose machines the capacity rules place the pods on (default: the site setting)",
     },
 )
 def validate(
@@ -75,6 +76,7 @@ def validate(
     jobs: str = "0",
     helm: str = "",
     report: list[str] | None = None,
+    inventory: str = "",
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
     _finish(
@@ -86,6 +88,7 @@ def validate(
             jobs=int(_number("validate", "jobs", jobs, int, 0)),
             helm_binary=Path(helm) if helm else None,
             reports=tuple(report or []),
+            inventory=Path(inventory) if inventory else None,
         )
     )
 

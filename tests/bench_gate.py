@@ -79,12 +79,11 @@ def build_tree(destination: Path, copies: int) -> list[Path]:
     # collector's address as a service outside the copies, as a team would for a collector it does not own.
     settings = destination / "pyproject.toml"
     collector_address = '"otel-collector.opentelemetry.svc.cluster.local:4317",\n'
-    settings.write_text(
-        settings.read_text(encoding="utf-8").replace(
-            '"shoppingassistantservice:80",\n', f'"shoppingassistantservice:80",\n    {collector_address}'
-        ),
-        encoding="utf-8",
+    text = settings.read_text(encoding="utf-8").replace(
+        '"shoppingassistantservice:80",\n', f'"shoppingassistantservice:80",\n    {collector_address}'
     )
+    # no hosts beside the copies: no inventory for the capacity rules (and no Application deploys them anyway)
+    settings.write_text(text.replace('inventory = "platform/inventory.example.yaml"\n', ""), encoding="utf-8")
     shutil.copytree(REPOSITORY / VENDORED_DIRECTORY, destination / VENDORED_DIRECTORY)
     return [*overlays, destination / COLLECTOR]
 

@@ -25,6 +25,8 @@ class GateConfig:
     external_references: tuple[str, ...] = ()
     # Helm values a chart reads as a whole map (any key goes), as "chart:dotted.path".
     free_form_values: tuple[str, ...] = ()
+    # The inventory (repository-relative) whose machines the capacity rules measure the cluster by; "" for none.
+    inventory: str = ""
 
     def free_form(self, chart: str) -> frozenset[str]:
         return frozenset(entry.partition(":")[2] for entry in self.free_form_values if entry.partition(":")[0] == chart)

@@ -122,6 +122,9 @@ RESOURCE_RULES: dict[str, Severity] = {
     "RBAC-WILDCARD": Severity.ERROR,
     "RBAC-CLUSTER-ADMIN-BINDING": Severity.ERROR,
     "RBAC-ANONYMOUS": Severity.ERROR,
+    # capacity: the pods against the inventory's machines
+    "CAPACITY-REQUESTS": Severity.ERROR,
+    "CAPACITY-AT-MAX": Severity.WARNING,
     # GitOps: Applications and AppProjects
     "GITOPS-PROJECT": Severity.ERROR,
     "GITOPS-SOURCE-NOT-ALLOWED": Severity.ERROR,
@@ -160,6 +163,8 @@ RULES.update(
         # secrets in git: removed and rotated, never suppressed
         "SECRET-PLAINTEXT": Severity.ERROR,
         "SECRET-IN-FILE": Severity.ERROR,
+        # the inventory the capacity rules read: fixed there, never suppressed
+        "CAPACITY-INVENTORY": Severity.ERROR,
         # CI files: GitLab refuses a pipeline its schema rejects
         "CI-GITLAB-SCHEMA": Severity.ERROR,
         "CI-GITLAB-INCLUDE": Severity.ERROR,

@@ -12,7 +12,7 @@ from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.progress import progress_for_terminal
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
-from gitops_toolkit.gate.report.formats import FORMATTERS, summary
+from gitops_toolkit.gate.report.formats import FORMATTERS, capacity_markdown, summary
 from gitops_toolkit.render.kustomize import RenderLimits
 
 EXIT_TOOL_FAILED = 2
@@ -37,6 +37,7 @@ def validate_command(
     jobs: int = 0,
     helm_binary: Path | None = None,
     reports: tuple[str, ...] = (),
+    inventory: Path | None = None,
 ) -> int:
     try:
         if output_format not in FORMATTERS:
@@ -45,9 +46,15 @@ def validate_command(
         if helm_binary is not None and not (helm_binary.is_file() and os.access(helm_binary, os.X_OK)):
             raise ToolError(f"--helm {helm_binary}: not an executable file; give the path of a helm binary")
         limits = RenderLimits(jobs=jobs) if jobs > 0 else RenderLimits()
-        options = GateOptions(root=root, crd_dirs=tuple(crd_dirs), render=limits, helm_binary=helm_binary)
+        if inventory is not None and not inventory.is_file():
+            raise ToolError(f"--inventory {inventory}: no such file; give the inventory of your hosts")
+        options = GateOptions(
+            root=root, crd_dirs=tuple(crd_dirs), render=limits, helm_binary=helm_binary, inventory=inventory
+        )
         result = run_gate(options, progress_for_terminal())
         report = FORMATTERS[output_format](result.findings)
+        if output_format == "markdown" and result.capacity:
+            report += capacity_markdown(result.capacity)
         if output is not None:
             write_atomic(output, report)
         else:

@@ -1,13 +1,17 @@
 """What the rules need to know about the checkout beyond its rendered resources, gathered once per run: which
 Application deploys each entry, which installs each custom resource kind, which values files and runbooks
-exist, what Grafana is provisioned with, what the bootstrap's kubeadm configuration opens."""
+exist, what Grafana is provisioned with, what the bootstrap's kubeadm configuration opens, the machines the
+inventory names."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from gitops_toolkit.core.machines import ClusterShape, InventoryUnreadable, read_machines
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.tree_walk import walk_tree
 from gitops_toolkit.gate.rules.gitops.values_files import named_values_files
-from gitops_toolkit.gate.rules.kubeadm_config import opened_components
+from gitops_toolkit.gate.rules.kubeadm_config import kubelet_reservations, opened_components
 from gitops_toolkit.gate.rules.observability.grafana import provisioned_datasources
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.render.applications import deployed_entries, is_application
@@ -51,10 +55,26 @@ def _unrendered_projects(repository: Repository, rendered: Rendered) -> frozense
     return frozenset(names)
 
 
+def cluster_shape(repository: Repository, inventory: Path | None) -> ClusterShape | None:
+    """The machines of the inventory with the kubelet's reservations; None without an inventory to read."""
+    if inventory is None:
+        return None
+    where = repository.tree.relative(inventory) if inventory.is_relative_to(repository.root) else str(inventory)
+    cpu, memory = kubelet_reservations(repository.tree, repository.root)
+    try:
+        return ClusterShape(tuple(read_machines(inventory)), cpu, memory, where)
+    except InventoryUnreadable as unreadable:
+        return ClusterShape((), cpu, memory, where, (unreadable.line, unreadable.message))
+
+
 def gather_facts(
-    repository: Repository, rendered: Rendered, kinds_by_digest: dict[str, set[tuple[str, str]]]
+    repository: Repository,
+    rendered: Rendered,
+    kinds_by_digest: dict[str, set[tuple[str, str]]],
+    inventory: Path | None = None,
 ) -> RepositoryFacts:
-    """`kinds_by_digest`: the custom resource kinds each CRD file (by sha256) defines."""
+    """`kinds_by_digest`: the custom resource kinds each CRD file (by sha256) defines; `inventory`: the machines
+    the capacity rules measure the cluster by."""
     resources, root, tree = rendered.resources, repository.root, repository.tree
     url = repository.config.repository_url
     applications = [resource for resource in resources if is_application(resource)]
@@ -74,4 +94,5 @@ def gather_facts(
         runbooks=frozenset(path.stem for path in (root / "docs" / "runbooks").glob("*.md")),
         unreferenced=frozenset(rendered.unreferenced),
         unrendered_projects=_unrendered_projects(repository, rendered),
+        cluster=cluster_shape(repository, inventory),
     )

@@ -19,9 +19,11 @@ from gitops_toolkit.core.stopwatch import timed
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.facts import gather_facts
 from gitops_toolkit.gate.report.coverage import flux_objects, nothing_found
+from gitops_toolkit.gate.rules.capacity import CapacityRow, capacity_table
 from gitops_toolkit.gate.rules.ci_files import check_ci_files
 from gitops_toolkit.gate.rules.gitops.chart_values import check_values
 from gitops_toolkit.gate.rules.gitops.values_files import unused_values_files
+from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.gate.rules.observability.alertmanager import check_alertmanagers, check_config_secrets
 from gitops_toolkit.gate.rules.observability.promql import check_promql
 from gitops_toolkit.gate.rules.rule_set import run_rules
@@ -47,6 +49,7 @@ class GateOptions:
     yaml: YamlLimits = DEFAULT_LIMITS
     kubernetes_version: str = KUBERNETES_VERSION
     helm_binary: Path | None = None  # None: Helm's engine in-process (helm-python-sdk)
+    inventory: Path | None = None  # None: the `inventory` site setting, if any
 
 
 @dataclass
@@ -55,6 +58,7 @@ class GateResult:
     entries: list[str]
     resources: list[Resource]
     seconds: dict[str, float]
+    capacity: list[CapacityRow] = field(default_factory=list)  # empty without an inventory
 
     @property
     def exit_code(self) -> int:
@@ -101,17 +105,25 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
         rendered = render_repository(repository, render_options, progress)
     seconds.update(rendered.seconds)
     progress.stage("checking")
-    findings = repository.findings + rendered.findings + _check(repository, rendered, schemas.result(), seconds)
+    inventory = options.inventory or (
+        options.root / repository.config.inventory if repository.config.inventory else None
+    )
+    checked, capacity = _check(repository, rendered, schemas.result(), seconds, inventory)
+    findings = repository.findings + rendered.findings + checked
     findings += secret_scan.result() + ci_check.result()
     entries = [repository.tree.relative(entry) for entry in rendered.entries]
-    return GateResult(unique_sorted(findings), entries, rendered.resources, seconds)
+    return GateResult(unique_sorted(findings), entries, rendered.resources, seconds, capacity)
 
 
 def _check(
-    repository: Repository, rendered: Rendered, catalog: SchemaCatalog, seconds: dict[str, float]
-) -> list[Finding]:
+    repository: Repository,
+    rendered: Rendered,
+    catalog: SchemaCatalog,
+    seconds: dict[str, float],
+    inventory: Path | None,
+) -> tuple[list[Finding], list[CapacityRow]]:
     """Stages 5 and 6: schemas, then the rules over each deployed set, then the checks of what is not rendered
-    (values files, Alertmanager's configuration, PromQL)."""
+    (values files, Alertmanager's configuration, PromQL); and the capacity table of what is deployed."""
     resources, root, tree = rendered.resources, repository.root, repository.tree
     with timed(seconds, "guard"):
         findings = source_duplicates(tree, rendered.object_files)
@@ -125,7 +137,7 @@ def _check(
         findings.append(nothing_found(tree.relative(repository.roots[0])))
     with timed(seconds, "schema"):
         schema_findings, broken = check_schemas(resources, catalog)
-    facts = gather_facts(repository, rendered, catalog.crds.kinds_by_digest)
+    facts = gather_facts(repository, rendered, catalog.crds.kinds_by_digest, inventory)
     with timed(seconds, "rules"):
         findings += schema_findings
         for deployed in deployed_sets(resources, repository.config.repository_url, root, tree):
@@ -135,4 +147,4 @@ def _check(
     findings += contained("observability", "the Alertmanager check", check_config_secrets, resources)
     with timed(seconds, "promql"):
         findings += contained("observability", "the PromQL check", check_promql, resources, root)
-    return findings
+    return findings, capacity_table(ResourceIndex(resources, repository.config, broken, facts))

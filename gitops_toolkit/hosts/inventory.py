@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from gitops_toolkit.core.address_ranges import Network, networks_of, overlap
 from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_file
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.machines import memory_bytes
 
 SCHEMA_FILE = Path("platform") / "inventory.schema.json"
 METALLB_POOL = Path("gitops-repo") / "platform" / "metallb" / "pool" / "ip-address-pool.yaml"
@@ -35,7 +36,7 @@ def how_to_verify_host_key(address: str, port: int, known_hosts: str) -> str:
 
 
 DEFAULT_CNI = ("calico", "3.32.2")
-CONTROL_PLANE, WORKER = "control-plane", "worker"
+CONTROL_PLANE, WORKER = "control-plane", "worker"  # as core.machines names them
 _EXACT_VERSION_HINT = "must be an exact release such as 1.37.1 (no ranges, no `v`, no minor-only version)"
 
 
@@ -71,6 +72,8 @@ class Host:
     address: str
     roles: tuple[str, ...]
     ssh: SshSettings
+    cpus: int = 0  # as the inventory declares them (0: not declared)
+    memory_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -292,7 +295,14 @@ def load_inventory(path: Path, root: Path, repository_url: str = "") -> Inventor
         pod_subnet=str(cluster["podSubnet"]),
         service_subnet=str(cluster["serviceSubnet"]),
         hosts=tuple(
-            Host(str(h["name"]), str(h["address"]), tuple(h["roles"]), _ssh(ssh, h.get("ssh") or {}, root))
+            Host(
+                str(h["name"]),
+                str(h["address"]),
+                tuple(h["roles"]),
+                _ssh(ssh, h.get("ssh") or {}, root),
+                int(h["cpus"]),
+                memory_bytes(h["memory"]) or 0,
+            )
             for h in data["hosts"]
         ),
         lan_subnet=lan,

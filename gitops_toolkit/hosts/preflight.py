@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gitops_toolkit.core.rule_catalog import Severity
-from gitops_toolkit.hosts.inventory import CONTROL_PLANE, how_to_verify_host_key
+from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, how_to_verify_host_key
 from gitops_toolkit.hosts.pins import PORTS
 from gitops_toolkit.hosts.probe import Probe
 from gitops_toolkit.tools.ssh import HOST_KEY_CHANGED, HOST_KEY_UNKNOWN
@@ -54,6 +54,29 @@ def _connection_finding(probe: Probe) -> tuple[str, Severity, str]:
     return "HOST-UNREACHABLE", Severity.ERROR, probe.unreachable
 
 
+# MemTotal is the memory less what the kernel keeps for itself: a machine of 8Gi shows some 7.7Gi.
+_MEMTOTAL_SHARE = 0.9
+
+
+def _declared_capacity(host: Host, cpus: int, memory: int) -> Iterator[tuple[str, Severity, str]]:
+    """The inventory's cpus and memory against the host: the gate's capacity rules trust what it declares."""
+    if host.cpus > cpus:
+        yield (
+            "HOST-CAPACITY-DECLARED",
+            Severity.ERROR,
+            f"has {cpus} CPU(s) but the inventory declares {host.cpus}: set `cpus: {cpus}` and run `invoke "
+            "validate` again (the capacity rules placed the pods on what it declares)",
+        )
+    if host.memory_bytes * _MEMTOTAL_SHARE > memory:
+        yield (
+            "HOST-CAPACITY-DECLARED",
+            Severity.ERROR,
+            f"has {memory // 2**20} MiB of memory but the inventory declares {host.memory_bytes // 2**20} MiB: set "
+            f"`memory: {memory // 2**20}Mi` and run `invoke validate` again (the capacity rules placed the pods on "
+            "what it declares)",
+        )
+
+
 def _host_findings(probe: Probe, operator_time: float) -> Iterator[tuple[str, Severity, str]]:
     if probe.facts is None:
         yield _connection_finding(probe)
@@ -72,6 +95,7 @@ def _host_findings(probe: Probe, operator_time: float) -> Iterator[tuple[str, Se
                 Severity.ERROR,
                 f"has {facts.memory_kib // 1024} MiB of memory; a {role} needs {MINIMUM_MEMORY_MIB[role]} MiB",
             )
+    yield from _declared_capacity(probe.host, facts.cpus, facts.memory_kib * 1024)
     if facts.swap_devices > 0:
         yield (
             "HOST-SWAP",

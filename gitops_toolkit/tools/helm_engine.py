@@ -31,6 +31,7 @@ class ChartFacts:
     # Dotted values paths its templates read (`.Values.rbac.useExistingRole` of subchart grafana is
     # "grafana.rbac.useExistingRole"), with every prefix: keys a chart reads without a default.
     template_reads: frozenset[str] = field(default=frozenset())
+    whole_reads: frozenset[str] = field(default=frozenset())  # maps its templates write out whole (toYaml)
 
 
 def one_line(error: Exception) -> str:

@@ -53,6 +53,16 @@ def hosts(request: pytest.FixtureRequest, tmp_path: Path, operator: Path) -> Ite
         yield started
 
 
+def _this_machine() -> dict[str, object]:
+    memory_kib = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")
+    )
+    return {"cpus": os.cpu_count() or 1, "memory": f"{memory_kib // 1024}Mi"}
+
+
+MACHINE = _this_machine()
+
+
 def write_inventory(
     directory: Path, operator: Path, hosts: list[NetnsHost], known: list[NetnsHost] | None = None, user: str = "root"
 ) -> Path:
@@ -67,7 +77,12 @@ def write_inventory(
         },
         "ssh": {"user": user, "identityFile": str(operator / "id"), "knownHostsFile": str(known_hosts)},
         "hosts": [
-            {"name": h.name, "address": h.address, "roles": ["control-plane" if n == 0 else "worker"]}
+            {
+                "name": h.name,
+                "address": h.address,
+                "roles": ["control-plane" if n == 0 else "worker"],
+                **MACHINE,  # the hosts share this machine's CPUs and memory
+            }
             for n, h in enumerate(hosts)
         ],
         "metallbRange": f"{hosts[0].address.rsplit('.', 1)[0]}.200-{hosts[0].address.rsplit('.', 1)[0]}.220",

@@ -147,6 +147,17 @@ def test_a_key_a_template_reads_without_a_default_is_known(tmp_path: Path, key: 
     )
 
 
+@pytest.mark.parametrize(("key", "failing"), [("resources", False), ("resourcez", True)])
+def test_a_map_a_template_writes_out_whole_takes_any_key(tmp_path: Path, key: str, failing: bool) -> None:
+    # `with .Values.resources` then `toYaml .`: limits reach the manifest although the defaults hold requests only
+    template = _CONFIG_MAP + "  {{- with .Values.resources }}\n  resources: {{ toYaml . | quote }}\n  {{- end }}\n"
+    defaults = "replicaCount: 1\nresources:\n  requests: {cpu: 10m}\nresourcez:\n  requests: {cpu: 10m}\n"
+    result = gate(chart_site(tmp_path, {"cm.yaml": template}, defaults, f"{key}:\n  limits: {{memory: 64Mi}}\n"))
+    assert [line.split("`")[1] for line in found(result, "CHART-VALUES-UNKNOWN-KEY")] == (
+        ["resourcez.limits"] if failing else []
+    )
+
+
 @pytest.mark.parametrize(("value", "failing"), [('"two"', True), ("2", False)])
 def test_values_checked_against_the_chart_schema(tmp_path: Path, value: str, failing: bool) -> None:
     schema = '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}'

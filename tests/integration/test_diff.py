@@ -207,3 +207,22 @@ def test_a_secret_applied_by_kubectl_never_shows_its_values(repository_copy: Pat
     assert changed["notes"] == ["its data changed (values redacted)"]
     [added] = changes(root)  # the commit that added it: every line shown, the values and kubectl's copy blanked
     assert f"+    {LAST_APPLIED}: <redacted>\n+    team: shop\n" in added["diff"], added["diff"]
+
+
+def test_the_markdown_note_says_what_a_change_adds_to_the_requests(repository_copy: Path) -> None:
+    root = repository(repository_copy)
+    replace_in(
+        root / APP / "overlays" / "prod" / "kustomization.yaml",
+        "name: adservice\n    count: 2",
+        "name: adservice\n    count: 3",
+    )
+    committed(root, "three adservice replicas")
+    result = diff(root, "--base", "HEAD~1", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    requests = result.stdout.split("#### Requests (base → head)", 1)[1]
+    rows = [line for line in requests.splitlines() if line.startswith("| online-boutique")]
+    # one more adservice pod: 200m and 180Mi at the minimum and the maximum alike
+    assert rows == [
+        "| online-boutique-prod | 2.47 CPU → 2.67 CPU | 2.4 GiB → 2.5 GiB | 4.47 CPU → 4.67 CPU | 4.2 GiB → 4.3 GiB "
+        "| 0 → 0 |"
+    ]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import invoke_validate, reported
-from tests.plants import append, replace
+from tests.plants import append, both, replace
 
 pytestmark = pytest.mark.integration
 APP = "gitops-repo/apps/online-boutique"
@@ -198,10 +198,17 @@ PLANTED = {
 
 # YAML 1.2 that is valid as written, in files kustomize or Argo CD read and in data files nothing renders.
 VALID = {
-    "redefined anchors in a values file": append(
-        "gitops-repo/platform/metallb/values.yaml",
-        "controller:\n  nodeSelector: &shared {kubernetes.io/os: linux}\n"
-        "speaker:\n  nodeSelector: *shared\n  podAnnotations: &shared {team: network}\n",
+    "redefined anchors in a values file": both(
+        replace(
+            "gitops-repo/platform/metallb/values.yaml",
+            "controller:\n",
+            "controller:\n  nodeSelector: &shared {kubernetes.io/os: linux}\n",
+        ),
+        replace(
+            "gitops-repo/platform/metallb/values.yaml",
+            "speaker:\n",
+            "speaker:\n  nodeSelector: *shared\n  podAnnotations: &shared {team: network}\n",
+        ),
     ),
     "application tags in a CI file": lambda root: (root / "docs" / "ci-example.yml").write_text(
         ".setup:\n  script: [make]\ntest:\n  script: !reference [.setup, script]\n", encoding="utf-8"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.gate.schema import api_formats
+from gitops_toolkit.core.quantities import quantity
 from tests.conftest import gate
 
 Tree = Callable[[dict[str, str | bytes]], Path]
@@ -182,10 +182,10 @@ def test_each_defect_is_reported_at_its_line(write_tree: Tree, defect: str) -> N
     [("250m", "0.250"), ("1Gi", str(2**30)), ("1500m", "1.5"), ("1e3", "1000"), ("2k", "2000"), (3, "3")],
 )
 def test_quantities_parse_as_the_api_server_reads_them(text: object, value: str) -> None:
-    parsed = api_formats.quantity(text)
-    assert parsed is not None and parsed == api_formats.quantity(value)
+    parsed = quantity(text)
+    assert parsed is not None and parsed == quantity(value)
 
 
 @pytest.mark.parametrize("text", ["64MB", "1 Gi", "", "Gi", "1.2.3", "--1", True])
 def test_malformed_quantities_are_refused(text: object) -> None:
-    assert api_formats.quantity(text) is None
+    assert quantity(text) is None

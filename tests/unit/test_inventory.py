@@ -89,8 +89,8 @@ DEFECTS: dict[str, tuple[str, str, str, str]] = {
     ),
     "no control plane": ("roles: [control-plane]", "roles: [worker]", "hosts", "no host has the role control-plane"),
     "two control planes": (
-        "roles: [worker]}\n  - {name: w2",
-        "roles: [control-plane]}\n  - {name: w2",
+        "roles: [worker], cpus: 4, memory: 8Gi}\n  - {name: w2",
+        "roles: [control-plane], cpus: 4, memory: 8Gi}\n  - {name: w2",
         "hosts[1].roles",
         "a second control-plane",
     ),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_toolkit.core.machines import memory_bytes
 from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, SshSettings
 from gitops_toolkit.hosts.preflight import preflight
 from gitops_toolkit.hosts.probe import HostFacts, Probe
@@ -24,6 +25,22 @@ def worker(name: str = "w1", **changes: object) -> Probe:
     unique = replace(HEALTHY, hostname=name, product_uuid=f"uuid-{name}", macs=(f"52:54:00:00:00:{name[-1]}0",))
     facts = replace(unique, **changes)  # type: ignore[arg-type]
     return Probe(Host(name, "10.0.0.12", ("worker",), SSH), facts)
+
+
+@pytest.mark.parametrize(
+    ("cpus", "memory", "declared"),
+    [
+        (4, "8Gi", []),  # what the host has
+        (2, "7800Mi", []),  # less than it has (MemTotal is a little under a machine's memory: 10% slack)
+        (4, "9Gi", ["has 8192 MiB of memory but the inventory declares 9216 MiB: set `memory: 8192Mi`"]),
+        (8, "8Gi", ["has 4 CPU(s) but the inventory declares 8: set `cpus: 4`"]),
+        (4, "16Gi", ["has 8192 MiB of memory but the inventory declares 16384 MiB: set `memory: 8192Mi`"]),
+    ],
+)
+def test_what_the_inventory_declares_is_checked_against_the_host(cpus: int, memory: str, declared: list[str]) -> None:
+    host = Host("w1", "10.0.0.12", ("worker",), SSH, cpus, memory_bytes(memory) or 0)
+    found = [f.message for f in preflight([Probe(host, HEALTHY)], NOW) if f.rule == "HOST-CAPACITY-DECLARED"]
+    assert [message.split(" and run")[0] for message in found] == declared
 
 
 def test_healthy_hosts_pass() -> None:

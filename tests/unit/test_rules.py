@@ -18,6 +18,7 @@ from gitops_toolkit.gate.rules import rule_set as rules
 from gitops_toolkit.gate.rules.rule_set import run_rules
 from tests.conftest import REPOSITORY
 from tests.integration.test_chart_rules import PLANTED_IN_CHARTS
+from tests.unit.test_capacity import CAPACITY_PLANTED
 from tests.unit.test_gitops_rules import GITOPS_PLANTED
 from tests.unit.test_observability_rules import OBS_PLANTED
 from tests.unit.test_rbac_rules import RBAC_PLANTED
@@ -227,9 +228,9 @@ PLANTED: dict[str, tuple[Plant, str, str]] = {
 
 
 def test_every_resource_rule_has_a_planted_defect() -> None:
-    assert set(PLANTED) | set(GITOPS_PLANTED) | set(OBS_PLANTED) | set(PLANTED_IN_CHARTS) | set(RBAC_PLANTED) >= set(
-        RESOURCE_RULES
-    )
+    assert set(PLANTED) | set(GITOPS_PLANTED) | set(OBS_PLANTED) | set(PLANTED_IN_CHARTS) | set(RBAC_PLANTED) | set(
+        CAPACITY_PLANTED
+    ) >= set(RESOURCE_RULES)
 
 
 @pytest.mark.parametrize("rule", sorted(PLANTED))

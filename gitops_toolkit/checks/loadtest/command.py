@@ -80,7 +80,7 @@ def loadtest_command(
         return INTERRUPTED
     exceeded = _report(run.result, max_p95_ms, max_error_rate)
     print(f"evidence: {output}/loadtest_stats.csv, loadtest_stats_history.csv, samples.json, loadtest.png")
-    if run.interrupted:
+    if run.interrupted or run.result.get("stopped_early"):
         print("interrupted (Ctrl-C): the verdict above covers the run up to then", file=sys.stderr)
         return INTERRUPTED
     return 1 if exceeded else 0

@@ -11,7 +11,7 @@ from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.delivery.diff.compare import compare
 from gitops_toolkit.delivery.diff.note import merge_request_from_environment, post_note
-from gitops_toolkit.delivery.diff.report import as_json, as_markdown, as_text
+from gitops_toolkit.delivery.diff.report import as_json, as_markdown, as_text, capacity_markdown
 from gitops_toolkit.delivery.diff.sides import WORKING_TREE, render_side
 
 FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
@@ -31,14 +31,17 @@ def diff_command(
         print(f"diff: {error}", file=sys.stderr)
         return 2
     changes = compare(*sides)
+    capacity = capacity_markdown(sides[0].capacity, sides[1].capacity)
     report = FORMATS[output_format](changes, sides[0].label, sides[1].label)
+    report += capacity if output_format == "markdown" else ""
     if output:
         write_atomic(output, report)
     else:
         sys.stdout.write(report)
     if merge_request is not None:
         try:
-            print(post_note(merge_request, as_markdown(changes, sides[0].label, sides[1].label)), file=sys.stderr)
+            body = as_markdown(changes, sides[0].label, sides[1].label) + capacity
+            print(post_note(merge_request, body), file=sys.stderr)
         except ToolError as error:
             print(f"diff: {error}", file=sys.stderr)
             return 2

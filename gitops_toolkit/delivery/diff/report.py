@@ -7,6 +7,7 @@ import json
 from collections import Counter
 
 from gitops_toolkit.delivery.diff.compare import ADDED, CHANGED, REMOVED, ResourceChange
+from gitops_toolkit.gate.rules.capacity import CapacityRow, cpu_text, memory_text
 
 # GitLab refuses notes over 1,000,000 characters; leave room for the table and the notice.
 NOTE_LIMIT = 900_000
@@ -70,3 +71,41 @@ def as_markdown(changes: list[ResourceChange], base: str, head: str, limit: int 
             break
         text += section
     return text
+
+
+def capacity_markdown(base: list[CapacityRow], head: list[CapacityRow]) -> str:
+    """What the change adds to the pods' requests, per Application whose requests change, against what the nodes
+    allocate ("" when nothing changes or neither side names an inventory)."""
+    before, after = {row.name: row for row in base}, {row.name: row for row in head}
+    empty = CapacityRow("", 0, 0, 0, 0, 0, 0)
+    changed = [
+        name
+        for name in [*after, *(name for name in before if name not in after)]
+        if _requests(before.get(name, empty)) != _requests(after.get(name, empty))
+    ]
+    if not changed:
+        return ""
+    lines = [
+        "",
+        "#### Requests (base → head)",
+        "",
+        "| Application | CPU at min | memory at min | CPU at max | memory at max | Pending at min |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in changed:
+        old, new = before.get(name, empty), after.get(name, empty)
+        cells = [
+            f"{text(getattr(old, field))} → {text(getattr(new, field))}"
+            for field, text in (
+                ("cpu_at_min", cpu_text),
+                ("memory_at_min", memory_text),
+                ("cpu_at_max", cpu_text),
+                ("memory_at_max", memory_text),
+            )
+        ]
+        lines.append(f"| {name} | {' | '.join(cells)} | {old.pending} → {new.pending} |")
+    return "\n".join(lines) + "\n"
+
+
+def _requests(row: CapacityRow) -> tuple[int, ...]:
+    return (row.cpu_at_min, row.memory_at_min, row.cpu_at_max, row.memory_at_max, row.pending)

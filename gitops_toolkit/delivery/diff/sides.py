@@ -9,14 +9,19 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.gate.facts import cluster_shape
+from gitops_toolkit.gate.rules.capacity import CapacityRow, capacity_table
+from gitops_toolkit.gate.rules.index import ResourceIndex
+from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.render.applications import deployed_entries, is_application
 from gitops_toolkit.render.charts.values import ValuesLayer, application_values
+from gitops_toolkit.render.rendered import Repository
 from gitops_toolkit.render.repository import open_repository, render_repository
 from gitops_toolkit.tools.git import GitError, git
 
@@ -29,6 +34,7 @@ class Side:
     resources: list[Resource]
     owners: dict[str, str]  # entry point: the Application that deploys it
     values: dict[str, dict[str, str]]  # Application: {each input of its charts' values: digest of its content}
+    capacity: list[CapacityRow] = field(default_factory=list)  # what its pods request (with an inventory)
 
 
 @contextlib.contextmanager
@@ -57,12 +63,23 @@ def render_side(root: Path, ref: str) -> Side:
         resources = rendered.resources
         applications = [resource for resource in resources if is_application(resource)]
         values = _digests(application_values(applications, repository.tree, repository.root))
-    url = repository.config.repository_url
-    owners = {entry: app.ref.name for app in applications for entry in deployed_entries(app, url)}
+        url = repository.config.repository_url
+        owners = {entry: app.ref.name for app in applications for entry in deployed_entries(app, url)}
+        capacity = _capacity(repository, resources, owners)
     label = ref or "the working tree"
     if left_out := rendered.left_out(repository):
         raise ToolError(_not_rendered(label, left_out, owners))
-    return Side(label, resources, owners, values)
+    return Side(label, resources, owners, values, capacity)
+
+
+def _capacity(repository: Repository, resources: list[Resource], owners: dict[str, str]) -> list[CapacityRow]:
+    """The capacity table of this side, on the machines its own inventory setting names."""
+    inventory = repository.root / repository.config.inventory if repository.config.inventory else None
+    facts = RepositoryFacts(
+        owners={entry: (application,) for entry, application in owners.items()},
+        cluster=cluster_shape(repository, inventory),
+    )
+    return capacity_table(ResourceIndex(resources, repository.config, repository=facts))
 
 
 def _not_rendered(label: str, left_out: list[Finding], owners: dict[str, str]) -> str:

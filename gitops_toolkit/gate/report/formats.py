@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.rule_catalog import Severity
+from gitops_toolkit.gate.rules.capacity import CapacityRow, cpu_text, memory_text
 
 
 def summary(findings: Sequence[Finding], entries: int, resources: int) -> str:
@@ -124,6 +125,23 @@ def as_codequality(findings: Sequence[Finding]) -> str:
             }
         )
     return json.dumps(issues, indent=2) + "\n"
+
+
+def capacity_markdown(rows: Sequence[CapacityRow]) -> str:
+    """What each Application requests at its autoscalers' minimum and maximum against what the nodes allocate."""
+    lines = [
+        "",
+        "### Capacity",
+        "",
+        "| Application | pods at min | CPU at min | memory at min | CPU at max | memory at max | Pending at min |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        cells = [cpu_text(row.cpu_at_min), memory_text(row.memory_at_min), cpu_text(row.cpu_at_max)]
+        cells.append(memory_text(row.memory_at_max))
+        name, pods = (f"**{row.name}**", "") if row.name == "allocatable" else (row.name, str(row.pods))
+        lines.append(f"| {name} | {pods} | {' | '.join(cells)} | {row.pending or ''} |")
+    return "\n".join(lines) + "\n"
 
 
 FORMATTERS: dict[str, Callable[[Sequence[Finding]], str]] = {

@@ -1,11 +1,14 @@
-"""What the bootstrap's kubeadm configuration (under platform/) opens beyond kubeadm's defaults: which
-control-plane components serve metrics on an address Prometheus can reach (kubeadm binds them to 127.0.0.1)."""
+"""What the bootstrap's kubeadm configuration (under platform/) says beyond kubeadm's defaults: which control-plane
+components serve metrics on an address Prometheus can reach (kubeadm binds them to 127.0.0.1), and what the kubelet
+keeps of each node for itself."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from gitops_toolkit.core.quantities import quantity
 from gitops_toolkit.render.read.source_files import SourceFiles
 
 PLATFORM_DIRECTORY = "platform"
@@ -29,28 +32,56 @@ def _open(address: str | None) -> bool:
     return any(host and not host.startswith(_LOOPBACK) for host in hosts)
 
 
-def opened_components(tree: SourceFiles, root: Path) -> frozenset[str] | None:
-    """What the bootstrap's kubeadm configuration opens; None when the repository holds none (nothing to tell)."""
-    opened: set[str] = set()
-    configured = False
+def _configurations(tree: SourceFiles, root: Path) -> Iterator[dict[str, Any]]:
     directory = root / PLATFORM_DIRECTORY
     files = (
         sorted(path for path in directory.rglob("*") if path.suffix in (".yaml", ".yml")) if directory.is_dir() else []
     )
     for path in files:
         for document in tree.documents(path):
-            data = document.data if isinstance(document.data, dict) else {}
-            if data.get("kind") == "ClusterConfiguration":
-                configured = True
-                etcd = (data.get("etcd") or {}).get("local")
-                if _open(_arguments(etcd).get("listen-metrics-urls")):
-                    opened.add("etcd")
-                for field, component in (
-                    ("controllerManager", "kube-controller-manager"),
-                    ("scheduler", "kube-scheduler"),
-                ):
-                    if _open(_arguments(data.get(field)).get("bind-address")):
-                        opened.add(component)
-            elif data.get("kind") == "KubeProxyConfiguration" and _open(str(data.get("metricsBindAddress") or "")):
-                opened.add("kube-proxy")
+            if isinstance(document.data, dict):
+                yield document.data
+
+
+def opened_components(tree: SourceFiles, root: Path) -> frozenset[str] | None:
+    """What the bootstrap's kubeadm configuration opens; None when the repository holds none (nothing to tell)."""
+    opened: set[str] = set()
+    configured = False
+    for data in _configurations(tree, root):
+        if data.get("kind") == "ClusterConfiguration":
+            configured = True
+            etcd = (data.get("etcd") or {}).get("local")
+            if _open(_arguments(etcd).get("listen-metrics-urls")):
+                opened.add("etcd")
+            for field, component in _BIND_ADDRESS_FIELDS:
+                if _open(_arguments(data.get(field)).get("bind-address")):
+                    opened.add(component)
+        elif data.get("kind") == "KubeProxyConfiguration" and _open(str(data.get("metricsBindAddress") or "")):
+            opened.add("kube-proxy")
     return frozenset(opened) if configured else None
+
+
+# The kubelet's defaults: nothing reserved, pods evicted when less than 100Mi of memory is left.
+_EVICTION_DEFAULT = "100Mi"
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def kubelet_reservations(tree: SourceFiles, root: Path) -> tuple[int, int]:
+    """(millicores, bytes) the kubelet keeps of every node: kubeReserved and systemReserved, plus the memory its
+    hard eviction threshold keeps free, from the bootstrap's KubeletConfiguration (the kubelet's defaults without
+    one)."""
+    cpu, memory = 0, int(quantity(_EVICTION_DEFAULT) or 0)
+    for data in _configurations(tree, root):
+        if data.get("kind") != "KubeletConfiguration":
+            continue
+        for field in ("kubeReserved", "systemReserved"):
+            reserved = _mapping(data.get(field))
+            cpu += int((quantity(reserved.get("cpu", 0)) or 0) * 1000)
+            memory += int(quantity(reserved.get("memory", 0)) or 0)
+        eviction = _mapping(data.get("evictionHard"))
+        if "memory.available" in eviction:
+            memory += int(quantity(eviction["memory.available"]) or 0) - int(quantity(_EVICTION_DEFAULT) or 0)
+    return cpu, memory

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gitops_toolkit.core.machines import ClusterShape
 from gitops_toolkit.gate.rules.observability.grafana import Datasource
 
 
@@ -26,6 +27,7 @@ class RepositoryFacts:
     unrendered_projects: frozenset[str] = frozenset()
     # (API group, kind, namespace, name) -> the Application that deploys it from another git repository
     upstream_owners: Mapping[tuple[str, str, str, str], str] = field(default_factory=dict)
+    cluster: ClusterShape | None = None  # the inventory's machines, for the capacity rules (None: no inventory)
 
     def applications_of(self, entry: str) -> tuple[str, ...]:
         return self.owners.get(entry, ())

@@ -9,6 +9,7 @@ from gitops_toolkit.core.findings import Finding, contained, unique_sorted
 from gitops_toolkit.core.gate_settings import GateConfig
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules import (
+    capacity,
     images,
     network_policies,
     pod_security,
@@ -71,6 +72,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     rbac.check_wildcards,
     rbac.check_cluster_admin_bindings,
     rbac.check_everyone_bindings,
+    capacity.check_capacity,
     projects.check_projects,
     projects.check_sources_allowed,
     projects.check_destination_allowed,
@@ -102,13 +104,13 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
 )
 
 
-# How this repository writes its own workloads, beyond what the API server enforces (hardening, probes and
-# resources, network-policy coverage, our alert conventions, Secrets in git): upstream chart templates are not
-# ours to rewrite, so their workloads are judged by Pod Security at the level their namespace enforces instead.
+# How this repository writes its own workloads, beyond what the API server enforces (hardening, probes,
+# network-policy coverage, our alert conventions, Secrets in git): upstream chart templates are not ours to
+# rewrite, so their workloads are judged by Pod Security at the level their namespace enforces instead. Requests
+# and memory limits are the exception: every chart exposes them as values, and the capacity rules need them.
 AUTHORED_ONLY: frozenset[Rule] = frozenset(
     {
         workload_security.check_read_only_root_filesystem,
-        workload_security.check_resources,
         workload_security.check_probes_present,
         workload_security.check_probe_ports,
         workload_security.check_service_account,

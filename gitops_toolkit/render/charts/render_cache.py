@@ -28,7 +28,7 @@ from gitops_toolkit.render.read.manifest_text import DOCUMENT_START
 from gitops_toolkit.tools.helm import RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError
 
-_CACHE_FORMAT = 5
+_CACHE_FORMAT = 6
 _MAX_CACHE_ENTRIES = 64
 _MAX_CHANGED_LINES = 3
 
@@ -57,6 +57,14 @@ _VARYING = re.compile(
 )
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _VALUES_READ = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+# A map written out whole (`toYaml .Values.x`, `.Values.x | toYaml`, `with .Values.x` then `toYaml .`): whatever
+# keys it holds reach the manifest, where the schema checks them.
+_WHOLE_READ = re.compile(
+    r"toYaml\s+\(?\$?\.Values((?:\.\w+)+)\s*[|)}]"
+    r"|\$?\.Values((?:\.\w+)+)\s*\|\s*toYaml"
+    r"|with\s+\$?\.Values((?:\.\w+)+)\s*-?\}\}(?:(?!\{\{-?\s*end).){0,200}?toYaml\s+\.\s*[|}]",
+    re.DOTALL,
+)
 _MAX_NESTED_ARCHIVES = 64
 
 
@@ -68,6 +76,7 @@ def calls_varying_function(text: str) -> bool:
 class _TemplateScan:
     may_vary: bool = False
     reads: set[str] = field(default_factory=set)  # dotted values paths templates read, and every prefix of them
+    whole: set[str] = field(default_factory=set)  # dotted values paths templates write out whole
     budget: int = _MAX_NESTED_ARCHIVES
 
 
@@ -103,6 +112,9 @@ def _scan_archive(data: bytes, scan: _TemplateScan, outer: tuple[str, ...] = (),
             for match in _VALUES_READ.finditer(text):
                 keys = (*prefix, *match.group(1)[1:].split("."))
                 scan.reads.update(".".join(keys[:end]) for end in range(1, len(keys) + 1))
+            for match in _WHOLE_READ.finditer(text):
+                path = next(group for group in match.groups() if group)
+                scan.whole.add(".".join((*prefix, *path[1:].split("."))))
 
 
 def facts_of(archive: Path, sha256: str) -> ChartFacts:
@@ -119,7 +131,12 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
     # The CRD texts are only needed for what they serve (megabytes, for some charts): keep that.
     served = sorted({version for text in facts.crd_texts for version in served_api_versions(text)})
     facts = dataclasses.replace(
-        facts, may_vary=scan.may_vary, crd_texts=(), api_versions=tuple(served), template_reads=frozenset(scan.reads)
+        facts,
+        may_vary=scan.may_vary,
+        crd_texts=(),
+        api_versions=tuple(served),
+        template_reads=frozenset(scan.reads),
+        whole_reads=frozenset(scan.whole),
     )
     write_json(
         "chart-facts",
@@ -133,6 +150,7 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
             "capability_gated": sorted(facts.capability_gated),
             "may_vary": facts.may_vary,
             "template_reads": sorted(facts.template_reads),
+            "whole_reads": sorted(facts.whole_reads),
         },
     )
     return facts
@@ -148,6 +166,7 @@ def _facts_from(cached: dict[str, Any]) -> ChartFacts:
         capability_gated=frozenset(cached["capability_gated"]),
         may_vary=bool(cached["may_vary"]),
         template_reads=frozenset(cached["template_reads"]),
+        whole_reads=frozenset(cached["whole_reads"]),
     )
 
 

@@ -49,7 +49,7 @@ def check_values(release: ChartRelease, facts: ChartFacts, free_form: frozenset[
     chart = f"{facts.name} {facts.version}"
     for layer in release.layers:
         for key_path, known in unknown_keys(
-            layer.data, facts.defaults, facts.schema, free_form, template_reads=facts.template_reads
+            layer.data, facts.defaults, facts.schema, free_form | facts.whole_reads, template_reads=facts.template_reads
         ):
             nearest = difflib.get_close_matches(key_path[-1], known, n=1, cutoff=0.6)
             hint = f"did you mean `{'.'.join((*key_path[:-1], nearest[0]))}`?" if nearest else "remove it"
