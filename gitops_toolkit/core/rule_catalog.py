@@ -154,6 +154,7 @@ RESOURCE_RULES: dict[str, Severity] = {
     "OBS-METRIC-UNSCRAPED": Severity.ERROR,
     "OBS-SCRAPE-UNREACHABLE": Severity.ERROR,
     "OBS-COLLECTOR-DUPLICATED": Severity.ERROR,
+    "OBS-COMPONENT-UNWATCHED": Severity.WARNING,
 }
 SUPPRESSIBLE = frozenset(RESOURCE_RULES)
 
@@ -165,6 +166,8 @@ RULES.update(
         "SECRET-IN-FILE": Severity.ERROR,
         # the inventory the capacity rules read: fixed there, never suppressed
         "CAPACITY-INVENTORY": Severity.ERROR,
+        # kube-proxy's mode against Calico's data plane, in the bootstrap's configuration
+        "DATAPLANE-MISMATCH": Severity.ERROR,
         # CI files: GitLab refuses a pipeline its schema rejects
         "CI-GITLAB-SCHEMA": Severity.ERROR,
         "CI-GITLAB-INCLUDE": Severity.ERROR,

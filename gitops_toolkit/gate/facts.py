@@ -10,8 +10,8 @@ from pathlib import Path
 from gitops_toolkit.core.machines import ClusterShape, InventoryUnreadable, read_machines
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.tree_walk import walk_tree
+from gitops_toolkit.gate.rules.cluster.kubeadm_config import kubelet_reservations, opened_components
 from gitops_toolkit.gate.rules.gitops.values_files import named_values_files
-from gitops_toolkit.gate.rules.kubeadm_config import kubelet_reservations, opened_components
 from gitops_toolkit.gate.rules.observability.grafana import provisioned_datasources
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.render.applications import deployed_entries, is_application
@@ -95,4 +95,5 @@ def gather_facts(
         unreferenced=frozenset(rendered.unreferenced),
         unrendered_projects=_unrendered_projects(repository, rendered),
         cluster=cluster_shape(repository, inventory),
+        incomplete=bool(rendered.left_out(repository)),
     )

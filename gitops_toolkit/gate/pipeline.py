@@ -19,8 +19,9 @@ from gitops_toolkit.core.stopwatch import timed
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.facts import gather_facts
 from gitops_toolkit.gate.report.coverage import flux_objects, nothing_found
-from gitops_toolkit.gate.rules.capacity import CapacityRow, capacity_table
 from gitops_toolkit.gate.rules.ci_files import check_ci_files
+from gitops_toolkit.gate.rules.cluster.capacity import CapacityRow, capacity_table
+from gitops_toolkit.gate.rules.cluster.data_planes import check_data_planes
 from gitops_toolkit.gate.rules.gitops.chart_values import check_values
 from gitops_toolkit.gate.rules.gitops.values_files import unused_values_files
 from gitops_toolkit.gate.rules.index import ResourceIndex
@@ -142,6 +143,7 @@ def _check(
         findings += schema_findings
         for deployed in deployed_sets(resources, repository.config.repository_url, root, tree):
             findings += run_rules(deployed, repository.config, broken, facts)
+    findings += check_data_planes(tree, root)
     findings += unused_values_files(repository.roots, tree, repository.kustomizations, set(facts.existing_files))
     findings += contained("observability", "the Alertmanager check", check_alertmanagers, resources, tree, root)
     findings += contained("observability", "the Alertmanager check", check_config_secrets, resources)

@@ -43,6 +43,11 @@ def test_every_alert_has_a_firing_and_a_silent_test(tmp_path: Path) -> None:
         "NodeDiskFillingUp",
         "ArgoAppOutOfSync",
         "ArgoAppDegraded",
+        "LogPushFailing",
+        "TraceExportFailing",
+        "CollectorDroppingSpans",
+        "MetalLBAddressNotAnnounced",
+        "EnvoyGatewayProgrammingFailed",
         "Watchdog",
     }
     assert firing == expected

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
-from tests.conftest import gate, invoke_validate
+from tests.conftest import REPOSITORY, gate, invoke_validate
 from tests.plants import replace
 
 DEV_OVERLAY = "gitops-repo/apps/online-boutique/overlays/dev/kustomization.yaml"
@@ -73,3 +73,15 @@ def test_invoke_validate_takes_an_inventory_and_prints_the_capacity_table(reposi
         2,
         f"validate: --inventory {repository_copy / 'absent.yaml'}: no such file; give the inventory of your hosts",
     )
+
+
+def test_the_readme_sizing_is_the_example_inventorys() -> None:
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    stated = re.search(
+        r"one control\s+plane of (\d+) CPUs and (\d+) GiB and two workers of (\d+) CPUs and (\d+) GiB", readme
+    )
+    assert stated, "README states no sizing"
+    cp_cpus, cp_memory, worker_cpus, worker_memory = stated.groups()
+    inventory = (REPOSITORY / INVENTORY).read_text(encoding="utf-8")
+    assert f"roles: [control-plane], cpus: {cp_cpus}, memory: {cp_memory}Gi}}" in inventory
+    assert inventory.count(f"roles: [worker], cpus: {worker_cpus}, memory: {worker_memory}Gi}}") == 2

@@ -42,6 +42,7 @@ PROBLEMS: dict[str, tuple[Plant, str, str]] = {
         replace(
             f"{PLATFORM}/argo-cd/values.yaml",
             "controller:\n  metrics:\n    enabled: true\n    serviceMonitor:\n      enabled: true\n",
+            "controller:\n",
         ),
         "OBS-METRIC-UNSCRAPED",
         "observability/rules/argocd.yaml",

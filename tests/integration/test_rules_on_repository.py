@@ -404,7 +404,7 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
         "platform",
     ),
     "pool synced before MetalLB": (
-        replace(f"{PLATFORM}/metallb/pool-application.yaml", 'sync-wave: "-5"', 'sync-wave: "-8"'),
+        replace(f"{PLATFORM}/metallb/pool-application.yaml", 'sync-wave: "-4"', 'sync-wave: "-8"'),
         "GITOPS-SYNC-WAVE",
         f"{PLATFORM}/metallb/pool-application.yaml",
         "metallb-pool",

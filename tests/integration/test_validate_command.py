@@ -131,7 +131,7 @@ PLANTED = {
         f"{APP}/base/cartservice.yaml",
     ),
     "a sync wave Argo CD reads as 0": (
-        replace(METALLB_APP, 'sync-wave: "-7"', 'sync-wave: "-7.0"'),
+        replace(METALLB_APP, 'sync-wave: "-5"', 'sync-wave: "-5.0"'),
         "GITOPS-SYNC-WAVE-VALUE",
         METALLB_APP,
     ),

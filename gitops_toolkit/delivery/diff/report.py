@@ -7,7 +7,7 @@ import json
 from collections import Counter
 
 from gitops_toolkit.delivery.diff.compare import ADDED, CHANGED, REMOVED, ResourceChange
-from gitops_toolkit.gate.rules.capacity import CapacityRow, cpu_text, memory_text
+from gitops_toolkit.gate.rules.cluster.capacity import CapacityRow, cpu_text, memory_text
 
 # GitLab refuses notes over 1,000,000 characters; leave room for the table and the notice.
 NOTE_LIMIT = 900_000

@@ -16,7 +16,7 @@ from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.facts import cluster_shape
-from gitops_toolkit.gate.rules.capacity import CapacityRow, capacity_table
+from gitops_toolkit.gate.rules.cluster.capacity import CapacityRow, capacity_table
 from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.render.applications import deployed_entries, is_application

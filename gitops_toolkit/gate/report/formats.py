@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.rule_catalog import Severity
-from gitops_toolkit.gate.rules.capacity import CapacityRow, cpu_text, memory_text
+from gitops_toolkit.gate.rules.cluster.capacity import CapacityRow, cpu_text, memory_text
 
 
 def summary(findings: Sequence[Finding], entries: int, resources: int) -> str:

@@ -27,6 +27,9 @@ class RepositoryFacts:
     unrendered_projects: frozenset[str] = frozenset()
     # (API group, kind, namespace, name) -> the Application that deploys it from another git repository
     upstream_owners: Mapping[tuple[str, str, str, str], str] = field(default_factory=dict)
+    # something an Application deploys did not render (its finding says why): cross-checks that need the
+    # whole picture hold back
+    incomplete: bool = False
     cluster: ClusterShape | None = None  # the inventory's machines, for the capacity rules (None: no inventory)
 
     def applications_of(self, entry: str) -> tuple[str, ...]:

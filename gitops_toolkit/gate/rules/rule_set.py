@@ -9,7 +9,6 @@ from gitops_toolkit.core.findings import Finding, contained, unique_sorted
 from gitops_toolkit.core.gate_settings import GateConfig
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.gate.rules import (
-    capacity,
     images,
     network_policies,
     pod_security,
@@ -18,9 +17,10 @@ from gitops_toolkit.gate.rules import (
     secrets,
     workload_security,
 )
+from gitops_toolkit.gate.rules.cluster import capacity
 from gitops_toolkit.gate.rules.gitops import applications, projects, sync
 from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
-from gitops_toolkit.gate.rules.observability import collectors, conventions, monitor_selection
+from gitops_toolkit.gate.rules.observability import collectors, conventions, monitor_selection, unwatched
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.rules.suppressions import apply_suppressions
 
@@ -98,6 +98,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     monitor_selection.check_monitors_selected,
     conventions.check_scrape_reachable,
     collectors.check_daemonset_collectors,
+    unwatched.check_components_watched,
     conventions.check_datasource_files,
     conventions.check_default_datasources,
     conventions.check_datasource_urls,

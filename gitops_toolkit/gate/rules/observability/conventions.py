@@ -18,10 +18,9 @@ from gitops_toolkit.gate.rules.controller_pods import kubeadm_component
 from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
 from gitops_toolkit.gate.rules.observability.grafana import is_datasource_config_map, provisioning_documents
 from gitops_toolkit.gate.rules.observability.metric_sources import (
-    EXPORTERS,
     MONITOR_KINDS,
+    exporters_of,
     metric_names,
-    prefix_of,
     recorded_metrics,
     scraped_words,
     unscraped,
@@ -190,6 +189,8 @@ def check_metrics_scraped(index: ResourceIndex) -> Iterator[Finding]:
     """An alert or dashboard on metrics nothing scrapes never fires and stays empty."""
     if not index.all_of_kind(*MONITOR_KINDS):
         return  # the repository does not define its scraping here: nothing to compare with
+    if index.repository.incomplete:
+        return  # a monitor may sit in what did not render; that failure is the finding
     words = scraped_words(scraping_monitors(index))
     rules = prometheus_rules(index.all_of_kind("PrometheusRule"))
     recorded = recorded_metrics(rules)
@@ -225,8 +226,7 @@ def check_metrics_scraped(index: ResourceIndex) -> Iterator[Finding]:
 
 
 def _exporters(metrics: list[str]) -> str:
-    prefixes = sorted({prefix_of(metric) for metric in metrics})
-    return " or ".join(sorted({word for prefix in prefixes for word in EXPORTERS.get(prefix, (prefix,))}))
+    return " or ".join(sorted({word for metric in metrics for word in exporters_of(metric)}))
 
 
 def check_scrape_reachable(index: ResourceIndex) -> Iterator[Finding]:

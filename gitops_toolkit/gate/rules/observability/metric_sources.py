@@ -16,7 +16,8 @@ from gitops_toolkit.core.resource import Resource
 MONITOR_KINDS = ("ServiceMonitor", "PodMonitor", "Probe", "ScrapeConfig")
 _MONITORING_GROUP = "monitoring.coreos.com"
 
-# Metric prefix -> words one of which a monitor of its exporter names. Unlisted prefixes use themselves.
+# Metric prefix -> words one of which a monitor of its exporter names (the longest prefix listed wins).
+# Unlisted prefixes use themselves.
 EXPORTERS: dict[str, tuple[str, ...]] = {
     "node": ("node-exporter",),
     "kube": ("kube-state-metrics",),
@@ -37,10 +38,15 @@ EXPORTERS: dict[str, tuple[str, ...]] = {
     "alertmanager": ("alertmanager",),
     "grafana": ("grafana",),
     "argocd": ("argocd", "argo-cd"),
+    "argocd_app": ("application-controller",),  # the Applications' state: the application controller alone
     "envoy": ("envoy",),
     "loki": ("loki",),
     "tempo": ("tempo",),
     "alloy": ("alloy",),
+    # Envoy Gateway's controller names its metrics after its parts, not itself.
+    "resource": ("envoy-gateway",),
+    "xds": ("envoy-gateway",),
+    "status": ("envoy-gateway",),
 }
 # Published by every kind of process: they say nothing about which exporter is meant.
 _GENERIC_PREFIXES = {"process", "go", "http", "grpc", "rpc", "net", "promhttp", "otel", "otelcol"}
@@ -78,6 +84,16 @@ def metric_names(expr: str) -> set[str]:
 def prefix_of(metric: str) -> str:
     """`node` of `node_cpu_seconds_total`; lower-cased, as monitors' words are (`DCGM_FI_DEV_GPU_UTIL`: dcgm)."""
     return metric.split("_", 1)[0].lower()
+
+
+def exporters_of(metric: str) -> tuple[str, ...]:
+    """The words a monitor of the metric's exporter names: those of its longest listed prefix."""
+    parts = metric.lower().split("_")
+    for end in range(len(parts) - 1, 1, -1):
+        if (longer := "_".join(parts[:end])) in EXPORTERS:
+            return EXPORTERS[longer]
+    prefix = prefix_of(metric)
+    return EXPORTERS.get(prefix, (prefix,))
 
 
 def recorded_metrics(rules: Iterable[Resource]) -> set[str]:
@@ -127,7 +143,7 @@ def unscraped(metrics: set[str], words: list[str], recorded: set[str]) -> list[s
             continue
         if ":" in metric:
             continue  # a recording-rule name this repository does not record: promtool's domain
-        exporters = EXPORTERS.get(prefix, (prefix,))
+        exporters = exporters_of(metric)
         if not any(exporter in word for exporter in exporters for word in words):
             missing.append(metric)
     return missing

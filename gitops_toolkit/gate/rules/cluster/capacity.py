@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.machines import ClusterShape, Machine
-from gitops_toolkit.gate.rules.capacity_demand import PodDemand, pod_demands
+from gitops_toolkit.gate.rules.cluster.capacity_demand import PodDemand, pod_demands
 from gitops_toolkit.gate.rules.index import ResourceIndex
 
 _MI = 2**20

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from gitops_toolkit.core.bounded_yaml import YamlDocument
 from gitops_toolkit.core.quantities import quantity
 from gitops_toolkit.render.read.source_files import SourceFiles
 
@@ -32,7 +33,8 @@ def _open(address: str | None) -> bool:
     return any(host and not host.startswith(_LOOPBACK) for host in hosts)
 
 
-def _configurations(tree: SourceFiles, root: Path) -> Iterator[dict[str, Any]]:
+def platform_documents(tree: SourceFiles, root: Path) -> Iterator[tuple[Path, YamlDocument]]:
+    """Every YAML document under platform/ (the bootstrap's templates stay valid YAML), with its file."""
     directory = root / PLATFORM_DIRECTORY
     files = (
         sorted(path for path in directory.rglob("*") if path.suffix in (".yaml", ".yml")) if directory.is_dir() else []
@@ -40,7 +42,12 @@ def _configurations(tree: SourceFiles, root: Path) -> Iterator[dict[str, Any]]:
     for path in files:
         for document in tree.documents(path):
             if isinstance(document.data, dict):
-                yield document.data
+                yield path, document
+
+
+def _configurations(tree: SourceFiles, root: Path) -> Iterator[dict[str, Any]]:
+    for _, document in platform_documents(tree, root):
+        yield document.data
 
 
 def opened_components(tree: SourceFiles, root: Path) -> frozenset[str] | None:
