@@ -47,14 +47,20 @@ def replace_in(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_a_replica_change_is_that_one_deployment(repository_copy: Path) -> None:
-    root = repository(repository_copy)
+def with_three_adservice_replicas(copy: Path) -> Path:
+    """The copy as a repository whose last commit gives production's adservice a third replica."""
+    root = repository(copy)
     replace_in(
         root / APP / "overlays" / "prod" / "kustomization.yaml",
         "name: adservice\n    count: 2",
         "name: adservice\n    count: 3",
     )
     committed(root, "three adservice replicas")
+    return root
+
+
+def test_a_replica_change_is_that_one_deployment(repository_copy: Path) -> None:
+    root = with_three_adservice_replicas(repository_copy)
     found = changes(root)
     assert [(c["change"], c["kind"], c["namespace"], c["name"]) for c in found] == [
         ("changed", "Deployment", "online-boutique", "adservice")
@@ -210,13 +216,7 @@ def test_a_secret_applied_by_kubectl_never_shows_its_values(repository_copy: Pat
 
 
 def test_the_markdown_note_says_what_a_change_adds_to_the_requests(repository_copy: Path) -> None:
-    root = repository(repository_copy)
-    replace_in(
-        root / APP / "overlays" / "prod" / "kustomization.yaml",
-        "name: adservice\n    count: 2",
-        "name: adservice\n    count: 3",
-    )
-    committed(root, "three adservice replicas")
+    root = with_three_adservice_replicas(repository_copy)
     result = diff(root, "--base", "HEAD~1", "--format", "markdown")
     assert result.returncode == 0, result.stderr
     requests = result.stdout.split("#### Requests (base → head)", 1)[1]
