@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from gitops_toolkit.core.address_ranges import Network, networks_of, overlap
 from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_file
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.core.machines import memory_bytes
+from gitops_toolkit.core.machines import CONTROL_PLANE, memory_bytes
 
 SCHEMA_FILE = Path("platform") / "inventory.schema.json"
 METALLB_POOL = Path("gitops-repo") / "platform" / "metallb" / "pool" / "ip-address-pool.yaml"
@@ -36,7 +36,6 @@ def how_to_verify_host_key(address: str, port: int, known_hosts: str) -> str:
 
 
 DEFAULT_CNI = ("calico", "3.32.2")
-CONTROL_PLANE, WORKER = "control-plane", "worker"  # as core.machines names them
 _EXACT_VERSION_HINT = "must be an exact release such as 1.37.1 (no ranges, no `v`, no minor-only version)"
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from gitops_toolkit.core.machines import CONTROL_PLANE
 from gitops_toolkit.core.rule_catalog import Severity
-from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, how_to_verify_host_key
+from gitops_toolkit.hosts.inventory import Host, how_to_verify_host_key
 from gitops_toolkit.hosts.pins import PORTS
 from gitops_toolkit.hosts.probe import Probe
 from gitops_toolkit.tools.ssh import HOST_KEY_CHANGED, HOST_KEY_UNKNOWN

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, SshSettings
+from gitops_toolkit.core.machines import CONTROL_PLANE
+from gitops_toolkit.hosts.inventory import Host, SshSettings
 from gitops_toolkit.hosts.preflight import preflight
 from gitops_toolkit.hosts.probe import probe
 from tests.netns_hosts import NetnsHost, available, key_pair, netns_hosts, stand_in_files

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from gitops_toolkit.core.machines import CONTROL_PLANE
 from gitops_toolkit.hosts.bootstrap import command as bootstrap_module
-from gitops_toolkit.hosts.inventory import CONTROL_PLANE, METALLB_POOL, SCHEMA_FILE, InventoryError, load_inventory
+from gitops_toolkit.hosts.inventory import METALLB_POOL, SCHEMA_FILE, InventoryError, load_inventory
 from tests.conftest import REPOSITORY
 
 EXAMPLE = (REPOSITORY / "platform" / "inventory.example.yaml").read_text(encoding="utf-8")

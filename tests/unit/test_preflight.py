@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_toolkit.core.machines import memory_bytes
-from gitops_toolkit.hosts.inventory import CONTROL_PLANE, Host, SshSettings
+from gitops_toolkit.core.machines import CONTROL_PLANE, memory_bytes
+from gitops_toolkit.hosts.inventory import Host, SshSettings
 from gitops_toolkit.hosts.preflight import preflight
 from gitops_toolkit.hosts.probe import HostFacts, Probe
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from gitops_toolkit.hosts.inventory import WORKER, Host, Inventory
+from gitops_toolkit.core.machines import WORKER
+from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.pins import (
     CRI_SOCKET,
     DOCKER_REPOSITORY,
