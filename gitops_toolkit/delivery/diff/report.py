@@ -75,7 +75,9 @@ def as_markdown(changes: list[ResourceChange], base: str, head: str, limit: int 
 
 def capacity_markdown(base: list[CapacityRow], head: list[CapacityRow]) -> str:
     """What the change adds to the pods' requests, per Application whose requests change, against what the nodes
-    allocate ("" when nothing changes or neither side names an inventory)."""
+    allocate ("" when nothing changes, or a side names no inventory it can read: nothing to compare)."""
+    if not base or not head:
+        return ""
     before, after = {row.name: row for row in base}, {row.name: row for row in head}
     empty = CapacityRow("", 0, 0, 0, 0, 0, 0)
     changed = [
