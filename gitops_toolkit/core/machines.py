@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_file
+from gitops_toolkit.core.object_paths import mapping
 from gitops_toolkit.core.quantities import quantity
 
 CONTROL_PLANE = "control-plane"
@@ -56,7 +57,7 @@ def machines_of(document: YamlDocument) -> list[Machine]:
     machines = []
     for position, host in enumerate(hosts):
         line = document.line_of(("hosts", position))
-        host = host if isinstance(host, dict) else {}
+        host = mapping(host)
         name, roles, cpus = str(host.get("name", "")), host.get("roles"), host.get("cpus")
         memory = memory_bytes(host.get("memory"))
         if not isinstance(cpus, int) or isinstance(cpus, bool) or cpus < 1 or memory is None:

@@ -22,6 +22,11 @@ POD_TEMPLATE_PATHS: dict[str, FieldPath] = {
 }
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """The value when it is a mapping, else an empty one: YAML fields that may be missing, null or mistyped."""
+    return value if isinstance(value, dict) else {}
+
+
 def get_path(obj: Any, path: Sequence[str | int]) -> Any:
     for part in path:
         if isinstance(part, int):

@@ -19,6 +19,7 @@ from gitops_toolkit.core.address_ranges import Network, networks_of, overlap
 from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_file
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.machines import CONTROL_PLANE, memory_bytes
+from gitops_toolkit.core.object_paths import mapping
 
 SCHEMA_FILE = Path("platform") / "inventory.schema.json"
 METALLB_POOL = Path("gitops-repo") / "platform" / "metallb" / "pool" / "ip-address-pool.yaml"
@@ -130,16 +131,12 @@ def _expand(path: str, root: Path) -> Path:
     return expanded if expanded.is_absolute() else root / expanded
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 class _Checker:
     """The checks a schema cannot express, tolerant of a document the schema already faulted."""
 
     def __init__(self, document: YamlDocument, root: Path) -> None:
         self.document = document
-        self.data = _mapping(document.data)
+        self.data = mapping(document.data)
         self.root = root
         self.problems: list[Problem] = []
 
@@ -162,7 +159,7 @@ class _Checker:
     def addresses(self) -> dict[int, ipaddress.IPv4Address | ipaddress.IPv6Address]:
         found = {}
         for position, host in enumerate(self.data.get("hosts") or []):
-            address = _mapping(host).get("address")
+            address = mapping(host).get("address")
             if isinstance(address, str):
                 try:
                     found[position] = ipaddress.ip_address(address)
@@ -172,9 +169,9 @@ class _Checker:
 
     def check(self, default_pool: str) -> tuple[str, str]:
         """Every problem; returns the LAN subnet and MetalLB range in force (given or defaulted)."""
-        hosts = [_mapping(host) for host in self.data.get("hosts") or []]
+        hosts = [mapping(host) for host in self.data.get("hosts") or []]
         addresses = self.addresses()
-        cluster = _mapping(self.data.get("cluster"))
+        cluster = mapping(self.data.get("cluster"))
         pods = self.networks(["cluster", "podSubnet"], cluster.get("podSubnet"))
         services = self.networks(["cluster", "serviceSubnet"], cluster.get("serviceSubnet"))
         control_planes = [p for p, host in enumerate(hosts) if CONTROL_PLANE in (host.get("roles") or [])]
@@ -218,8 +215,8 @@ class _Checker:
 
     def named_files(self, hosts: list[dict[str, Any]]) -> None:
         """Every file the inventory names exists, before anything connects."""
-        places: list[tuple[list[str | int], dict[str, Any]]] = [(["ssh"], _mapping(self.data.get("ssh")))]
-        places += [(["hosts", i, "ssh"], _mapping(host.get("ssh"))) for i, host in enumerate(hosts)]
+        places: list[tuple[list[str | int], dict[str, Any]]] = [(["ssh"], mapping(self.data.get("ssh")))]
+        places += [(["hosts", i, "ssh"], mapping(host.get("ssh"))) for i, host in enumerate(hosts)]
         for where, ssh in places:
             self.existing_file([*where, "identityFile"], ssh.get("identityFile"), "SSH key")
             self.existing_file(
@@ -228,8 +225,8 @@ class _Checker:
                 "known_hosts file",
                 "create it with each host's key (" + how_to_verify_host_key("ADDRESS", DEFAULT_SSH_PORT, "it") + ")",
             )
-        self.existing_file(["registry", "caFile"], _mapping(self.data.get("registry")).get("caFile"), "CA file")
-        token = _mapping(self.data.get("repository")).get("tokenFile")
+        self.existing_file(["registry", "caFile"], mapping(self.data.get("registry")).get("caFile"), "CA file")
+        token = mapping(self.data.get("repository")).get("tokenFile")
         self.existing_file(["repository", "tokenFile"], token, "token file")
 
     def duplicates(self, hosts: list[dict[str, Any]], key: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.corpus.shapes import Case, deployment, line_of, namespace, network_policies
+from tests.corpus.shapes import Case, autoscaler, deployment, line_of, namespace, network_policies
 
 FRONTEND = deployment(
     "frontend",
@@ -34,15 +34,7 @@ spec:
   dnsNames: [podinfo.example.org]
   issuerRef: {name: letsencrypt, kind: ClusterIssuer}
 """
-HPA = """\
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: frontend, namespace: webapp}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: frontent}
-  minReplicas: 1
-  maxReplicas: 4
-"""
+HPA = autoscaler("frontend", "webapp", "frontent", 1, 4)  # the target's name misspelled
 
 CASES = {
     "sibling folders of one app are checked together; what controllers make is there; a typo is not": Case(

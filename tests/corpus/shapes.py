@@ -164,6 +164,19 @@ spec:
 """
 
 
+def autoscaler(name: str, namespace: str, target: str, low: int, high: int) -> str:
+    """A HorizontalPodAutoscaler of Deployment `target`."""
+    return f"""\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {target}}}
+  minReplicas: {low}
+  maxReplicas: {high}
+"""
+
+
 def crd(group: str, kind: str, plural: str) -> str:
     """A CustomResourceDefinition that accepts any spec: what a tree needs for its custom resources to be known."""
     return f"""\

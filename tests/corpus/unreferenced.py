@@ -4,7 +4,7 @@ such, and what is wrong in them is reported."""
 
 from __future__ import annotations
 
-from tests.corpus.shapes import Case, crd, deployment, line_of, namespace, network_policies, pod_spec
+from tests.corpus.shapes import Case, autoscaler, crd, deployment, line_of, namespace, network_policies, pod_spec
 
 POD = f"""\
 apiVersion: v1
@@ -79,15 +79,7 @@ spec:
         - record: gpu_utilization
           expr: avg(DCGM_FI_DEV_GPU_UTIL)
 """
-HPA = """\
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: vllm, namespace: default}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: vllm}
-  minReplicas: 1
-  maxReplicas: 2
-"""
+HPA = autoscaler("vllm", "default", "vllm", 1, 2)
 CASES["an example's nested folders are one example; its alternative variants are not duplicates"] = Case(
     files={
         "AI/vllm/namespace.yaml": network_policies("default"),

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_toolkit.core.findings import Finding
-from gitops_toolkit.core.object_paths import get_path
+from gitops_toolkit.core.object_paths import get_path, mapping
 from gitops_toolkit.gate.rules.index import Container, PodTemplate, ResourceIndex
 
 _APPARMOR_TYPES = {"RuntimeDefault", "Localhost"}
@@ -45,22 +45,18 @@ _RESTRICTED_VOLUMES = {
 _HANDLERS = ("readinessProbe", "livenessProbe", "startupProbe")
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _contexts(pod: PodTemplate) -> Iterator[tuple[Mapping[str, Any], tuple[str | int, ...], str]]:
     """The pod's security context and each container's, with their paths and how to name them."""
     yield pod.security_context, (*pod.path, "securityContext"), "the pod"
     for container in pod.containers():
-        context = _mapping(container.body.get("securityContext"))
+        context = mapping(container.body.get("securityContext"))
         yield context, (*container.path, "securityContext"), f"container `{container.name}`"
 
 
 def check_apparmor(index: ResourceIndex) -> Iterator[Finding]:
     for pod in index.pods:
         for context, path, who in _contexts(pod):
-            kind = _mapping(context.get("appArmorProfile")).get("type")
+            kind = mapping(context.get("appArmorProfile")).get("type")
             if kind is not None and kind not in _APPARMOR_TYPES:
                 yield pod.resource.finding(
                     "SEC-APPARMOR",
@@ -68,7 +64,7 @@ def check_apparmor(index: ResourceIndex) -> Iterator[Finding]:
                     (*path, "appArmorProfile", "type"),
                 )
         template_path = pod.path[:-1]
-        annotations = _mapping(get_path(pod.resource.obj, (*template_path, "metadata", "annotations")))
+        annotations = mapping(get_path(pod.resource.obj, (*template_path, "metadata", "annotations")))
         for key, value in annotations.items():
             if str(key).startswith(_APPARMOR_ANNOTATION) and not (
                 value in ("", "runtime/default") or str(value).startswith("localhost/")
@@ -83,7 +79,7 @@ def check_apparmor(index: ResourceIndex) -> Iterator[Finding]:
 def check_selinux(index: ResourceIndex) -> Iterator[Finding]:
     for pod in index.pods:
         for context, path, who in _contexts(pod):
-            options = _mapping(context.get("seLinuxOptions"))
+            options = mapping(context.get("seLinuxOptions"))
             if str(options.get("type", "")) not in _SELINUX_TYPES:
                 yield pod.resource.finding(
                     "SEC-SELINUX",
@@ -104,7 +100,7 @@ def check_sysctls(index: ResourceIndex) -> Iterator[Finding]:
     for pod in index.pods:
         sysctls = pod.security_context.get("sysctls")
         for position, sysctl in enumerate(sysctls if isinstance(sysctls, list) else []):
-            name = str(_mapping(sysctl).get("name", ""))
+            name = str(mapping(sysctl).get("name", ""))
             if name not in _SAFE_SYSCTLS:
                 yield pod.resource.finding(
                     "SEC-SYSCTL",
@@ -116,7 +112,7 @@ def check_sysctls(index: ResourceIndex) -> Iterator[Finding]:
 def check_proc_mount(index: ResourceIndex) -> Iterator[Finding]:
     for pod in index.pods:
         for container in pod.containers():
-            mount = _mapping(container.body.get("securityContext")).get("procMount")
+            mount = mapping(container.body.get("securityContext")).get("procMount")
             if mount not in (None, "Default"):
                 yield pod.resource.finding(
                     "SEC-PROC-MOUNT",
@@ -128,7 +124,7 @@ def check_proc_mount(index: ResourceIndex) -> Iterator[Finding]:
 def check_host_process(index: ResourceIndex) -> Iterator[Finding]:
     for pod in index.pods:
         for context, path, who in _contexts(pod):
-            if _mapping(context.get("windowsOptions")).get("hostProcess") is True:
+            if mapping(context.get("windowsOptions")).get("hostProcess") is True:
                 yield pod.resource.finding(
                     "SEC-HOST-PROCESS",
                     f"{who} runs as a Windows host process, with the node's privileges; remove hostProcess",
@@ -138,10 +134,10 @@ def check_host_process(index: ResourceIndex) -> Iterator[Finding]:
 
 def _handlers(container: Container) -> Iterator[tuple[Mapping[str, Any], tuple[str | int, ...]]]:
     for probe in _HANDLERS:
-        yield _mapping(container.body.get(probe)), (*container.path, probe)
-    lifecycle = _mapping(container.body.get("lifecycle"))
+        yield mapping(container.body.get(probe)), (*container.path, probe)
+    lifecycle = mapping(container.body.get("lifecycle"))
     for hook in ("postStart", "preStop"):
-        yield _mapping(lifecycle.get(hook)), (*container.path, "lifecycle", hook)
+        yield mapping(lifecycle.get(hook)), (*container.path, "lifecycle", hook)
 
 
 def check_probe_hosts(index: ResourceIndex) -> Iterator[Finding]:
@@ -149,7 +145,7 @@ def check_probe_hosts(index: ResourceIndex) -> Iterator[Finding]:
         for container in pod.containers():
             for handler, path in _handlers(container):
                 for action in ("httpGet", "tcpSocket"):
-                    host = _mapping(handler.get(action)).get("host")
+                    host = mapping(handler.get(action)).get("host")
                     if host:
                         yield pod.resource.finding(
                             "SEC-PROBE-HOST",
@@ -163,11 +159,11 @@ def check_volume_types(index: ResourceIndex) -> Iterator[Finding]:
     for pod in index.pods:
         volumes = pod.spec.get("volumes")
         for position, volume in enumerate(volumes if isinstance(volumes, list) else []):
-            for source in sorted(set(_mapping(volume)) - {"name"} - _RESTRICTED_VOLUMES):
+            for source in sorted(set(mapping(volume)) - {"name"} - _RESTRICTED_VOLUMES):
                 if source != "hostPath":  # SEC-HOST-PATH says it
                     yield pod.resource.finding(
                         "SEC-VOLUME-TYPE",
-                        f"volume `{_mapping(volume).get('name')}` is a {source} volume, which Pod Security restricted "
+                        f"volume `{mapping(volume).get('name')}` is a {source} volume, which Pod Security restricted "
                         "refuses; use a persistentVolumeClaim, csi or ephemeral volume instead",
                         (*pod.path, "volumes", position, source),
                     )

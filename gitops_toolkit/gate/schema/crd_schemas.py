@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.cache_directory import read_json, write_json
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.core.object_paths import split_api_version
+from gitops_toolkit.core.object_paths import mapping, split_api_version
 from gitops_toolkit.gate.schema.kubernetes_schemas import OBJECT_META, KubernetesSchemas
 from gitops_toolkit.render.crds.crd_text import defined_kinds
 
@@ -90,18 +90,14 @@ def without_pruned_nulls(value: Any, schema: Any) -> Any:
     return kept
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def crd_versions(crd: dict[str, Any]) -> dict[CrdKey, dict[str, Any]]:
     """Converted schema of every served version of one CustomResourceDefinition, in each shape the API server
     accepts: `apiextensions.k8s.io/v1` (a schema per version) and the v1beta1 style (one `spec.validation`
     for every version, and a single `spec.version`)."""
-    spec = _mapping(crd.get("spec"))
+    spec = mapping(crd.get("spec"))
     group = str(spec.get("group", ""))
-    kind = str(_mapping(spec.get("names")).get("kind", ""))
-    shared = _mapping(spec.get("validation")).get("openAPIV3Schema")
+    kind = str(mapping(spec.get("names")).get("kind", ""))
+    shared = mapping(spec.get("validation")).get("openAPIV3Schema")
     versions = [version for version in spec.get("versions") or [] if isinstance(version, dict)]
     if not versions and spec.get("version"):
         versions = [{"name": spec["version"]}]
@@ -109,7 +105,7 @@ def crd_versions(crd: dict[str, Any]) -> dict[CrdKey, dict[str, Any]]:
     for version in versions:
         if version.get("served") is False:
             continue
-        openapi = _mapping(version.get("schema")).get("openAPIV3Schema") or shared or {"type": "object"}
+        openapi = mapping(version.get("schema")).get("openAPIV3Schema") or shared or {"type": "object"}
         schemas[(group, str(version.get("name", "")), kind)] = openapi_to_json_schema(openapi)
     return schemas
 
@@ -189,8 +185,8 @@ class CrdSchemas:
 
     def add_crd(self, crd: dict[str, Any]) -> None:
         """A CRD among the rendered resources, converted when a resource first needs its kind."""
-        spec = _mapping(crd.get("spec"))
-        key = (str(spec.get("group", "")), str(_mapping(spec.get("names")).get("kind", "")))
+        spec = mapping(crd.get("spec"))
+        key = (str(spec.get("group", "")), str(mapping(spec.get("names")).get("kind", "")))
         self._pending_objects.setdefault(key, []).append(crd)
 
     def kinds(self) -> set[CrdKey]:

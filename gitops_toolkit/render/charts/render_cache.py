@@ -80,8 +80,9 @@ class _TemplateScan:
     budget: int = _MAX_NESTED_ARCHIVES
 
 
-def _subchart_keys(parts: list[str]) -> list[str]:
-    """["CHART", "charts", "SUB", "charts", "DEEP", ...] -> ["SUB", "DEEP"]: the values keys of nested subcharts."""
+def subchart_keys(parts: list[str]) -> list[str]:
+    """The values keys of the (nested) subchart a folder of a chart archive belongs to:
+    ["CHART", "charts", "SUB", "charts", "DEEP", "templates"] -> ["SUB", "DEEP"]; [] for the chart's own."""
     keys = []
     while len(parts) >= 3 and parts[1] == "charts":
         keys.append(parts[2])
@@ -102,11 +103,11 @@ def _scan_archive(data: bytes, scan: _TemplateScan, outer: tuple[str, ...] = (),
             own = [*outer, parts[0]] if archived else list(outer)
             if member.name.endswith(".tgz") and scan.budget > 0:
                 scan.budget -= 1
-                _scan_archive(extracted.read(), scan, (*own, *_subchart_keys(parts[:-1])), archived=True)
+                _scan_archive(extracted.read(), scan, (*own, *subchart_keys(parts[:-1])), archived=True)
                 continue
             if "templates" not in parts:
                 continue
-            prefix = (*own, *_subchart_keys(parts[: parts.index("templates")]))
+            prefix = (*own, *subchart_keys(parts[: parts.index("templates")]))
             text = extracted.read().decode("utf-8", "replace")
             scan.may_vary = scan.may_vary or calls_varying_function(text)
             for match in _VALUES_READ.finditer(text):

@@ -18,7 +18,7 @@ from gitops_toolkit.core.bounded_yaml import YamlDocument
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.render.charts.releases import ChartRelease, api_versions_served
-from gitops_toolkit.render.charts.render_cache import CRD_TEXT, RenderOutcome, facts_of, outcome_of
+from gitops_toolkit.render.charts.render_cache import CRD_TEXT, RenderOutcome, facts_of, outcome_of, subchart_keys
 from gitops_toolkit.render.crds.crd_text import crd_stub
 from gitops_toolkit.render.deployment import in_namespace
 from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError
@@ -159,23 +159,14 @@ def _parse(
                     where, document = written[key]
                     resource = Resource(item, release.entry, where, document.line, document)
                 else:
-                    where, at = release.where(subchart_keys(template)) if subchart_keys(template) else (path, line)
+                    # a subchart's output is reported where the values configure it (grafana: in kps's values)
+                    keys = subchart_keys(template.split("/")[:-1])
+                    where, at = release.where(tuple(keys)) if keys else (path, line)
                     resource = Resource(
                         item, release.entry, where, at, third_party=True, rendered_when_served=template in gated
                     )
                 resources.append(in_namespace(resource, release.namespace))
     return resources, findings
-
-
-def subchart_keys(template: str) -> tuple[str, ...]:
-    """The values keys of the subchart a template belongs to, ("grafana",) for
-    `kube-prometheus-stack/charts/grafana/templates/x.yaml`, () for the chart's own: a subchart's output is
-    reported where the values configure it."""
-    parts, keys = template.split("/"), []
-    while len(parts) > 3 and parts[1] == "charts":  # CHART/charts/SUB/...: SUB's own templates, at any depth
-        keys.append(parts[2])
-        parts = parts[2:]
-    return tuple(keys)
 
 
 def schema_finding(release: ChartRelease, violation: str) -> Finding:

@@ -8,12 +8,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_toolkit.core.object_paths import mapping
 from gitops_toolkit.core.quantities import quantity
+from gitops_toolkit.gate.rules.gitops.sync import sync_wave
 from gitops_toolkit.gate.rules.index import PodTemplate, ResourceIndex
 
 _WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod")
 _CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
-_WAVE = "argocd.argoproj.io/sync-wave"
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,8 @@ class PodDemand:
 
 def _amount(resources: Any, name: str, scale: int) -> int:
     """A container's request for `name` as the API server defaults it: the request, else the limit, else 0."""
-    resources = resources if isinstance(resources, dict) else {}
     for section in ("requests", "limits"):
-        values = resources.get(section)
+        values = mapping(resources).get(section)
         value = quantity(values.get(name)) if isinstance(values, dict) and name in values else None
         if value is not None:
             return int(value * scale)
@@ -81,11 +81,7 @@ def _autoscaled(index: ResourceIndex) -> dict[tuple[str, str, str], tuple[int, i
 
 
 def _waves(index: ResourceIndex) -> dict[str, int]:
-    waves = {}
-    for application in index.all_of_kind("Application"):
-        value = str((application.metadata.get("annotations") or {}).get(_WAVE, "0")).strip()
-        waves[application.ref.name] = int(value) if value.lstrip("-").isdigit() else 0
-    return waves
+    return {application.ref.name: sync_wave(application) for application in index.all_of_kind("Application")}
 
 
 # Pods an operator makes from a custom resource: (API group, kind) -> where the main container's resources are.
@@ -99,8 +95,7 @@ def _operated(index: ResourceIndex, waves: dict[str, int]) -> Iterator[PodDemand
         applications = index.repository.applications_of(resource.entry)
         if (resource.api_group, resource.kind) not in _OPERATED or not applications:
             continue
-        spec = resource.obj.get("spec")
-        spec = spec if isinstance(spec, dict) else {}
+        spec = mapping(resource.obj.get("spec"))
         replicas = spec.get("replicas", 1) if isinstance(spec.get("replicas", 1), int) else 1
         namespace = str(resource.metadata.get("namespace", ""))
         yield PodDemand(

@@ -37,7 +37,7 @@ def check_data_planes(tree: SourceFiles, root: Path) -> list[Finding]:
     kube_proxy = calico = None
     kube_proxy_skipped = False
     for path, document in platform_documents(tree, root):
-        data = document.data if isinstance(document.data, dict) else {}
+        data = document.data  # platform_documents yields mappings only
         kind = data.get("kind")
         if kind == "KubeProxyConfiguration":
             kube_proxy = _setting(tree, path, document, ("mode",), _KUBE_PROXY_DEFAULT)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.core.bounded_yaml import YamlDocument
+from gitops_toolkit.core.object_paths import mapping
 from gitops_toolkit.core.quantities import quantity
 from gitops_toolkit.render.read.source_files import SourceFiles
 
@@ -72,10 +73,6 @@ def opened_components(tree: SourceFiles, root: Path) -> frozenset[str] | None:
 _EVICTION_DEFAULT = "100Mi"
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def kubelet_reservations(tree: SourceFiles, root: Path) -> tuple[int, int]:
     """(millicores, bytes) the kubelet keeps of every node: kubeReserved and systemReserved, plus the memory its
     hard eviction threshold keeps free, from the bootstrap's KubeletConfiguration (the kubelet's defaults without
@@ -85,10 +82,10 @@ def kubelet_reservations(tree: SourceFiles, root: Path) -> tuple[int, int]:
         if data.get("kind") != "KubeletConfiguration":
             continue
         for field in ("kubeReserved", "systemReserved"):
-            reserved = _mapping(data.get(field))
+            reserved = mapping(data.get(field))
             cpu += int((quantity(reserved.get("cpu", 0)) or 0) * 1000)
             memory += int(quantity(reserved.get("memory", 0)) or 0)
-        eviction = _mapping(data.get("evictionHard"))
+        eviction = mapping(data.get("evictionHard"))
         if "memory.available" in eviction:
             memory += int(quantity(eviction["memory.available"]) or 0) - int(quantity(_EVICTION_DEFAULT) or 0)
     return cpu, memory

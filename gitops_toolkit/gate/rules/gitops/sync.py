@@ -26,7 +26,8 @@ _PROTECTED_KINDS = ("Namespace", "PersistentVolumeClaim")
 _ATOI = re.compile(r"[+-]?[0-9]{1,18}")
 
 
-def _wave(resource: Resource) -> int:
+def sync_wave(resource: Resource) -> int:
+    """The wave Argo CD syncs a resource in."""
     value = resource.annotation(_WAVE)
     return int(value) if value is not None and _ATOI.fullmatch(value) else 0
 
@@ -114,11 +115,12 @@ def check_sync_waves(index: ResourceIndex) -> Iterator[Finding]:
                 if provider and provider != application.ref.name and provider in applications:
                     needed.setdefault(provider, resource.kind)
         for provider, kind in sorted(needed.items()):
-            if _wave(application) <= _wave(applications[provider]):
+            if sync_wave(application) <= sync_wave(applications[provider]):
                 yield application.finding(
                     "GITOPS-SYNC-WAVE",
                     f"deploys {kind}, whose CRD Application {provider} installs in wave "
-                    f"{_wave(applications[provider])}, but syncs in wave {_wave(application)}; give it a later {_WAVE}",
+                    f"{sync_wave(applications[provider])}, but syncs in wave {sync_wave(application)}; give it a "
+                    f"later {_WAVE}",
                     ("metadata", "annotations", _WAVE) if application.annotation(_WAVE) else ("metadata",),
                 )
 
