@@ -43,6 +43,21 @@ def _read_events(stream: Any, events: queue.Queue[Any]) -> None:
     events.put(_END)
 
 
+class _StopRequests:
+    """SIGINT while the module runs. The first asks it to stop early, wherever our own code was at the time (a
+    KeyboardInterrupt raised mid-print would lose the result); the second raises KeyboardInterrupt."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.requested = 0.0  # when the first came (monotonic), 0 before
+
+    def on_sigint(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = time.monotonic()
+        self.process.send_signal(signal.SIGINT)
+
+
 def run_module(
     module: str, settings: dict[str, Any], timeout_seconds: float, on_progress: Callable[[str], None] = print
 ) -> ModuleRun:
@@ -60,20 +75,17 @@ def run_module(
         process.stdin.close()
         events: queue.Queue[Any] = queue.Queue()
         threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()
-        result, interrupted, ended = None, False, False
+        result, ended = None, False
+        stop = _StopRequests(process)
         deadline = time.monotonic() + timeout_seconds
+        previous_handler = signal.signal(signal.SIGINT, stop.on_sigint)
         try:
             while not ended and (remaining := deadline - time.monotonic()) > 0:
+                if stop.requested:
+                    deadline = min(deadline, stop.requested + _STOP_GRACE_SECONDS)
                 try:
                     event = events.get(timeout=min(remaining, 1.0))
                 except queue.Empty:
-                    continue
-                except KeyboardInterrupt:
-                    if interrupted:
-                        raise
-                    interrupted = True
-                    process.send_signal(signal.SIGINT)
-                    deadline = min(deadline, time.monotonic() + _STOP_GRACE_SECONDS)
                     continue
                 if event is _END:
                     ended = True
@@ -82,12 +94,14 @@ def run_module(
                 elif "result" in event:
                     result = event["result"]
         finally:
+            signal.signal(signal.SIGINT, previous_handler)
             try:
                 process.wait(timeout=10 if ended else 0)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
             process.stdout.close()
+        interrupted = bool(stop.requested)
         if result is None and not interrupted:
             if not ended:
                 raise ToolError(f"the run did not end within {timeout_seconds:g} s")
