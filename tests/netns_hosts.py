@@ -115,6 +115,13 @@ def _wait_for_port(namespace: str, address: str) -> None:
     raise TimeoutError(f"sshd of {namespace} did not listen on {address}:22 within {_START_SECONDS:g} s")
 
 
+def _kill_namespace_processes(namespace: str) -> None:
+    listed = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True, timeout=30)
+    for pid in listed.stdout.split():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid), 9)
+
+
 @contextlib.contextmanager
 def netns_hosts(
     workspace: Path,
@@ -211,6 +218,8 @@ def netns_hosts(
             hosts.append(NetnsHost(name, address, directory, process.pid))
         yield hosts
     finally:
+        for namespace in namespaces:  # what the hosts started themselves (a stand-in's server): stopped too
+            _kill_namespace_processes(namespace)
         for process in processes:
             process.terminate()
         for process in processes:

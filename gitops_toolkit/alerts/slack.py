@@ -17,7 +17,7 @@ from gitops_toolkit.core.errors import ToolError
 DIRECTORY = Path("observability/alertmanager")
 FILE_NAME = "slack-webhooks.sealedsecret.yaml"
 SECRET, NAMESPACE = "alertmanager-slack", "monitoring"
-_HEADER = (
+HEADER = (
     "# Alertmanager's Slack webhooks, sealed with the cluster's Sealed Secrets certificate by `invoke slack.seal`.\n"
     "# Only that controller can decrypt them. Mounted at /etc/alertmanager/slack/ (see values.yaml).\n"
     "# Ciphertext cannot be wrapped:\n"
@@ -56,7 +56,7 @@ def seal_slack_command(root: Path, certificate: Path, webhook_url: str, heartbea
         document = sealed_secret(key, NAMESPACE, SECRET, {"webhook-url": webhook_url, "heartbeat-url": heartbeat_url})
         kustomization = root / DIRECTORY / "kustomization.yaml"
         listed = _listed(kustomization)
-        write_atomic(root / DIRECTORY / FILE_NAME, _HEADER + yaml.safe_dump(document, sort_keys=False))
+        write_atomic(root / DIRECTORY / FILE_NAME, HEADER + yaml.safe_dump(document, sort_keys=False))
         write_atomic(kustomization, listed)
     except (ToolError, OSError) as error:
         print(f"slack.seal: {error}", file=sys.stderr)

@@ -13,6 +13,8 @@ from gitops_toolkit.core.quantities import quantity
 
 CONTROL_PLANE = "control-plane"
 WORKER = "worker"
+# The host beside the cluster that runs GitLab, its registry and a runner: never a node.
+PLATFORM = "platform"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ def machines_of(document: YamlDocument) -> list[Machine]:
                 f"hosts[{position}] ({name or 'unnamed'}) needs `cpus:` (a whole number) and `memory:` (a size "
                 'such as "8Gi"), as the machine has them',
             )
-        machines.append(Machine(name, tuple(map(str, roles or [])), cpus, memory, line))
+        if PLATFORM not in (roles or []):
+            machines.append(Machine(name, tuple(map(str, roles or [])), cpus, memory, line))
     return machines
 
 

@@ -18,8 +18,9 @@ from jsonschema import Draft202012Validator, ValidationError
 from gitops_toolkit.core.address_ranges import Network, networks_of, overlap
 from gitops_toolkit.core.bounded_yaml import YamlDocument, YamlRejected, load_yaml_file
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.core.machines import CONTROL_PLANE, memory_bytes
+from gitops_toolkit.core.machines import CONTROL_PLANE, PLATFORM, memory_bytes
 from gitops_toolkit.core.object_paths import mapping
+from gitops_toolkit.hosts.platform_host import GITOPS_PROJECT, PLATFORM_CA_FILE, PlatformSettings, platform_settings
 
 SCHEMA_FILE = Path("platform") / "inventory.schema.json"
 METALLB_POOL = Path("gitops-repo") / "platform" / "metallb" / "pool" / "ip-address-pool.yaml"
@@ -90,10 +91,19 @@ class Inventory:
     registry: tuple[str, Path] | None = None  # host, CA file
     repository_url: str = ""
     repository_token_file: Path | None = None
+    platform: PlatformSettings | None = None  # set when a host has the role platform
     control_planes: tuple[Host, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "control_planes", tuple(h for h in self.hosts if CONTROL_PLANE in h.roles))
+
+    @property
+    def platform_host(self) -> Host | None:
+        return next((host for host in self.hosts if PLATFORM in host.roles), None)
+
+    @property
+    def cluster_hosts(self) -> tuple[Host, ...]:
+        return tuple(host for host in self.hosts if PLATFORM not in host.roles)
 
 
 def _field(path: Any) -> str:
@@ -210,8 +220,34 @@ class _Checker:
                 f"a second {CONTROL_PLANE}: the bootstrap makes one control plane (no highly available etcd and API "
                 "server); give this host the role worker",
             )
+        self.platform_roles(hosts)
         self.named_files(hosts)
         return lan, pool
+
+    def platform_roles(self, hosts: list[dict[str, Any]]) -> None:
+        """At most one platform host, never also a node; its settings only with it; its registry instead of one."""
+        platform = [p for p, host in enumerate(hosts) if PLATFORM in (host.get("roles") or [])]
+        for position in platform[1:]:
+            self.problem(
+                ["hosts", position, "roles"],
+                f"a second {PLATFORM} host: the bootstrap sets up one GitLab; give this host the role worker",
+            )
+        for position in platform:
+            others = [role for role in hosts[position].get("roles") or [] if role != PLATFORM]
+            if others:
+                self.problem(
+                    ["hosts", position, "roles"],
+                    f"a {PLATFORM} host is never also a {' or '.join(others)} (GitLab needs ports 80 and 443 and its "
+                    f"memory to itself); give it only the role {PLATFORM}, and the cluster roles to other hosts",
+                )
+        if "platform" in self.data and not platform:
+            self.problem(["platform"], f"no host has the role {PLATFORM}; add the platform host or remove this section")
+        if platform and "registry" in self.data:
+            self.problem(
+                ["registry"],
+                f"the {PLATFORM} host's registry is trusted by every node already; remove `registry` (or the "
+                f"{PLATFORM} host, to use another registry)",
+            )
 
     def named_files(self, hosts: list[dict[str, Any]]) -> None:
         """Every file the inventory names exists, before anything connects."""
@@ -285,6 +321,11 @@ def load_inventory(path: Path, root: Path, repository_url: str = "") -> Inventor
     cluster, ssh = data["cluster"], data["ssh"]
     registry, repository = data.get("registry"), data.get("repository") or {}
     cni = data.get("cni") or {"name": DEFAULT_CNI[0], "version": DEFAULT_CNI[1]}
+    platform = None
+    if any(PLATFORM in host["roles"] for host in data["hosts"]):
+        platform = platform_settings(data.get("platform") or {}, path.parent / PLATFORM_CA_FILE)
+        registry = {"host": platform.registry, "caFile": str(platform.ca_file)}
+        repository = {"url": platform.project_url(GITOPS_PROJECT), **repository}
     return Inventory(
         kubernetes_version=str(cluster["kubernetesVersion"]),
         control_plane_endpoint=str(cluster["controlPlaneEndpoint"]),
@@ -308,4 +349,5 @@ def load_inventory(path: Path, root: Path, repository_url: str = "") -> Inventor
         registry=(str(registry["host"]), _expand(str(registry["caFile"]), root)) if registry else None,
         repository_url=str(repository.get("url") or repository_url),
         repository_token_file=_expand(str(repository["tokenFile"]), root) if repository.get("tokenFile") else None,
+        platform=platform,
     )

@@ -25,5 +25,22 @@ SYSCTLS = {
     "net.ipv4.ip_forward": "1",
 }
 # What kubeadm, the kubelet and etcd must find free on a host that is not yet a node.
-PORTS = {"control-plane": (6443, 2379, 2380, 10250, 10257, 10259), "worker": (10250, 10256)}
+PORTS = {"control-plane": (6443, 2379, 2380, 10250, 10257, 10259), "worker": (10250, 10256), "platform": (80, 443)}
 JOIN_TOKEN_TTL = "15m"
+
+# The platform host: GitLab CE (Linux package) and GitLab Runner from GitLab's apt repositories, at one release.
+GITLAB_VERSION = "19.6.0"
+RUNNER_VERSION = "19.6.0"
+GITLAB_PACKAGE_REVISION = "ce.0"  # gitlab-ce=19.6.0-ce.0
+RUNNER_PACKAGE_REVISION = "1"  # gitlab-runner=19.6.0-1 (and gitlab-runner-helper-images at the same version)
+GITLAB_REPOSITORIES = {
+    "gitlab-ce": "https://packages.gitlab.com/gitlab/gitlab-ce/{distribution}/",
+    "gitlab-runner": "https://packages.gitlab.com/runner/gitlab-runner/{distribution}/",
+}
+PLATFORM_PACKAGES = ("gitlab-ce", "gitlab-runner", "gitlab-runner-helper-images")
+# Docker for the runner's Docker executor: the distribution's own package.
+DOCKER_PACKAGE = "docker.io"
+# GitLab's documented floor for a single node in a memory-constrained setup, and room for the package
+# (about 2.5 GB), its database, the repositories and the registry's images.
+PLATFORM_MINIMUM_MEMORY_MIB = 8 * 1024
+PLATFORM_MINIMUM_DISK_GIB = 20

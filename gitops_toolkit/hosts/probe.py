@@ -12,11 +12,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gitops_toolkit.hosts.inventory import Host
-from gitops_toolkit.hosts.pins import CONTAINERD_PACKAGE, KERNEL_MODULES, KUBERNETES_PACKAGES, SYSCTLS
+from gitops_toolkit.hosts.pins import (
+    CONTAINERD_PACKAGE,
+    DOCKER_PACKAGE,
+    KERNEL_MODULES,
+    KUBERNETES_PACKAGES,
+    PLATFORM_PACKAGES,
+    SYSCTLS,
+)
+from gitops_toolkit.hosts.platform_host import API_TOKEN, CA_KEY, TOKEN_FILES
 from gitops_toolkit.tools.ssh import SshSession, SshTarget
 
-PACKAGES = (CONTAINERD_PACKAGE, *KUBERNETES_PACKAGES)
-SERVICES = ("containerd", "kubelet")
+PACKAGES = (CONTAINERD_PACKAGE, *KUBERNETES_PACKAGES, *PLATFORM_PACKAGES, DOCKER_PACKAGE)
+SERVICES = ("containerd", "kubelet", "gitlab-runsvdir", "gitlab-runner", "docker")
+# Files whose presence matters but whose content is secret (never read by the probe): the platform host's CA
+# key, its tokens, GitLab's first administrator password.
+SECRET_FILES = (CA_KEY, API_TOKEN, *TOKEN_FILES, "/etc/gitlab/initial_root_password")
+# The runner's configuration holds its authentication token: read with that line masked.
+RUNNER_CONFIG = "/etc/gitlab-runner/config.toml"
+_MASK_TOKEN = r"""sed -E 's/^([[:space:]]*token[[:space:]]*=[[:space:]]*).*/\1"***"/'"""
 # kubeadm's files that say how far a node got: joined or initialised, or an init that stopped half-way.
 KUBEADM_FILES = {
     "kubelet_conf": "/etc/kubernetes/kubelet.conf",
@@ -53,6 +67,9 @@ def probe_command(watched_files: Iterable[str] = ()) -> str:
         *(f'echo "service.{name}=$(systemctl is-enabled {name})/$(systemctl is-active {name})"' for name in SERVICES),
         *(f'test -e {path} && echo "{key}=yes"' for key, path in KUBEADM_FILES.items()),
         'test -e /etc/kubernetes/admin.conf && echo "admin_conf_sha256=$(sha256sum < /etc/kubernetes/admin.conf)"',
+        "echo \"disk_free_kib=$(df -Pk /var 2>/dev/null | awk 'NR == 2 {print $4}')\"",
+        *(f'test -e {path} && echo "present={path}"' for path in SECRET_FILES),
+        f'test -f {RUNNER_CONFIG} && echo "file.{RUNNER_CONFIG}=$({_MASK_TOKEN} {RUNNER_CONFIG} | base64 -w0)"',
         *(
             f'test -f {shlex.quote(path)} && echo "file.{path}=$(base64 -w0 < {shlex.quote(path)})"'
             for path in watched_files
@@ -91,6 +108,8 @@ class HostFacts:
     kubeadm: frozenset[str] = frozenset()  # keys of KUBEADM_FILES present
     admin_conf_sha256: str = ""
     files: dict[str, str] = field(default_factory=dict)  # watched file: content, when present
+    disk_free_kib: int = -1  # free under /var (GitLab's data, the registry's images)
+    present: frozenset[str] = frozenset()  # which of SECRET_FILES exist
 
     @property
     def is_node(self) -> bool:
@@ -162,6 +181,8 @@ def parse_facts(output: str) -> HostFacts:
         kubeadm=frozenset(key for key in KUBEADM_FILES if values.get(key) == "yes"),
         admin_conf_sha256=values.get("admin_conf_sha256", "").split(" ")[0],
         files={path: _decoded(text) for path, text in prefixed("file.").items()},
+        disk_free_kib=number("disk_free_kib"),
+        present=frozenset(value.strip() for key, value in pairs if key == "present"),
     )
 
 

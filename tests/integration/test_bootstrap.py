@@ -87,7 +87,7 @@ def write_inventory(
         ],
         "metallbRange": f"{hosts[0].address.rsplit('.', 1)[0]}.200-{hosts[0].address.rsplit('.', 1)[0]}.220",
         "repository": {
-            "url": "https://gitlab.local/platform/gitops-platform.git",
+            "url": "https://gitlab.local/platform/gitops-repo.git",
             "tokenFile": str(operator / "token"),
         },
     }

@@ -11,6 +11,7 @@ from pathlib import Path
 from gitops_toolkit.hosts.bootstrap.cluster_steps import CREATE_JOIN_TOKEN, join_commands, parse_join_command
 from gitops_toolkit.hosts.bootstrap.kubeconfig import write_private
 from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE, JOIN, NODE
+from gitops_toolkit.hosts.bootstrap.platform_apply import PlatformApply
 from gitops_toolkit.hosts.bootstrap.report import DONE, FAILED, Report
 from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.probe import targets
@@ -27,6 +28,7 @@ class Apply:
     kubeconfig: Path
     quiet: bool  # no progress lines on stderr (JSON output)
     connect_timeout: float
+    root: Path = Path()  # the repository (pushed to the platform host's GitLab)
 
     @property
     def first(self) -> Host:
@@ -37,6 +39,9 @@ class Apply:
         return {host.name: host for host in self.inventory.hosts}
 
     def run(self, chosen: list[Host]) -> None:
+        platform = self.inventory.platform_host
+        if platform in chosen and platform is not None and not PlatformApply(self, platform).run():
+            return  # the nodes trust the platform's CA and Argo CD reads its repository: nothing goes on without it
         failed = self._phase(NODE)
         if self.first in chosen and self.first.name not in failed:
             failed |= self._phase(CONTROL_PLANE_PHASE)
@@ -49,12 +54,18 @@ class Apply:
     def _fail(self, host: Host, error: str) -> None:
         self.report.errors.append(f"{host.name} ({host.address}): {error}")
 
+    def fail(self, host: Host, error: str) -> None:
+        self._fail(host, error)
+
+    def phase(self, phase: str) -> set[str]:
+        return self._phase(phase)
+
     def _phase(self, phase: str) -> set[str]:
-        """One phase's changes, hosts in parallel; the hosts that failed."""
+        """One phase's changes made over SSH, hosts in parallel; the hosts that failed."""
         changes = self.report.changes
         by_host: dict[str, list[int]] = {}
         for index, change in enumerate(changes):
-            if change.phase == phase and change.kind != KUBECONFIG_KIND:
+            if change.phase == phase and change.commands:
                 by_host.setdefault(change.host, []).append(index)
         if not by_host:
             return set()

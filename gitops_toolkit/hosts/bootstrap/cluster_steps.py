@@ -20,6 +20,7 @@ from gitops_toolkit.hosts.bootstrap.argo_cd import (
 )
 from gitops_toolkit.hosts.bootstrap.configs import KUBEADM_CONFIG, ManagedFile, calico_installation, kubeadm_config
 from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE, JOIN, Change, file_change
+from gitops_toolkit.hosts.bootstrap.site_names import coredns_manifest
 from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.pins import CALICO_OPERATOR_MANIFEST, CRI_SOCKET, JOIN_TOKEN_TTL
 from gitops_toolkit.hosts.probe import HostFacts
@@ -62,9 +63,11 @@ def cluster_inputs(root: Path, inventory: Inventory) -> ClusterInputs:
     calico = Manifest(
         f"Calico's Installation ({inventory.cni[0]} {inventory.cni[1]})", calico_installation(root, inventory)
     )
+    coredns = coredns_manifest(root, inventory)
     return ClusterInputs(
         (
             ("calico-installation", calico),
+            *((("coredns-names", coredns),) if coredns else ()),
             ("argo-cd-crds", argo_cd_crds(root)),
             ("argo-cd", argo_cd_chart(root, inventory.kubernetes_version)),
             ("root-application", root_application(root)),

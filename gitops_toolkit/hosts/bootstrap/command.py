@@ -20,8 +20,11 @@ from gitops_toolkit.hosts.bootstrap.cluster_steps import (
     watched_cluster_files,
 )
 from gitops_toolkit.hosts.bootstrap.kubeconfig import kubeconfig_path, local_sha256
-from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE, Change, node_changes, watched_files
+from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE, NODE, Change, node_changes, watched_files
+from gitops_toolkit.hosts.bootstrap.platform_plan import plan_platform
+from gitops_toolkit.hosts.bootstrap.platform_steps import watched_platform_files
 from gitops_toolkit.hosts.bootstrap.report import Report, write_json, write_text
+from gitops_toolkit.hosts.bootstrap.site_names import HOSTS_FILE, names_change
 from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
 from gitops_toolkit.hosts.preflight import CONNECTION_RULES, preflight
 from gitops_toolkit.hosts.probe import HostFacts, probe
@@ -45,16 +48,26 @@ def _plan(
     facts: dict[str, HostFacts],
     inputs: ClusterInputs | None,
     kubeconfig: Path,
+    session: SshSession,
+    connect_timeout: float,
 ) -> list[Change]:
     first = inventory.control_planes[0]
-    changes = [change for host in chosen for change in node_changes(root, inventory, host, facts[host.name])]
+    platform = inventory.platform_host
+    changes = []
+    if platform is not None and platform in chosen:
+        changes += plan_platform(root, inventory, platform, facts[platform.name], session, connect_timeout)
+    nodes = [host for host in chosen if host in inventory.cluster_hosts]
+    for host in nodes:
+        names = names_change(inventory, host, NODE, facts[host.name])
+        changes += [names] if names else []
+        changes += node_changes(root, inventory, host, facts[host.name])
     if inputs is not None:
         cp_facts = facts[first.name]
         changes += control_plane_changes(root, inventory, first, cp_facts, inputs)
         if "admin_conf" not in cp_facts.kubeadm or local_sha256(kubeconfig) != cp_facts.admin_conf_sha256:
             summary = f"copy /etc/kubernetes/admin.conf from {first.name} to {kubeconfig} (mode 0600)"
             changes.append(Change(first.name, CONTROL_PLANE_PHASE, KUBECONFIG_KIND, summary))
-    for host in chosen:
+    for host in nodes:
         if host != first:
             change = join_change(host, facts[host.name], first)
             if change:
@@ -111,10 +124,12 @@ def _run(
     # The first control plane is reached also when only workers are chosen: it creates their join token.
     reached = chosen if first in chosen else [first, *chosen]
     watched = watched_files(root, inventory) + (watched_cluster_files(inputs) if inputs else [])
+    watched += [HOSTS_FILE, *watched_platform_files(root, inventory)]
     probes = probe(reached, connect_timeout, watched, session)
+    registry_port = inventory.platform.registry_port if inventory.platform else 0
     findings = [
         finding
-        for finding in preflight(probes, time.time())
+        for finding in preflight(probes, time.time(), registry_port)
         if finding.host in {host.name for host in chosen} or finding.rule in CONNECTION_RULES
     ]
     report = Report("plan" if plan_only else "apply", findings=findings)
@@ -122,9 +137,13 @@ def _run(
     if findings:
         return report
     facts = {p.host.name: p.facts for p in probes if p.facts is not None}
-    report.changes = _plan(root, inventory, chosen, facts, inputs, kubeconfig)
+    try:
+        report.changes = _plan(root, inventory, chosen, facts, inputs, kubeconfig, session, connect_timeout)
+    except ToolError as error:
+        report.errors.append(str(error))
+        return report
     if not plan_only and report.changes:
-        Apply(report, inventory, session, kubeconfig, output_format != "text", connect_timeout).run(chosen)
+        Apply(report, inventory, session, kubeconfig, output_format != "text", connect_timeout, root).run(chosen)
     if inputs is not None:
         report.notes.append(f"kubeconfig: {kubeconfig} (KUBECONFIG={kubeconfig} kubectl get nodes)")
     return report

@@ -29,7 +29,9 @@ KEYRINGS = {
     "kubernetes": ("/etc/apt/keyrings/kubernetes.asc", KUBERNETES_REPOSITORY + "Release.key"),
     "docker": ("/etc/apt/keyrings/docker.asc", DOCKER_REPOSITORY + "/gpg"),
 }
-_HEADER = "# Written by `invoke bootstrap`; changes here are replaced on its next run.\n"
+# In a plan made before the platform host created its CA: the certificate the apply copies home, then installs.
+PENDING_CA = "(the platform host's CA certificate, created by this run)\n"
+HEADER = "# Written by `invoke bootstrap`; changes here are replaced on its next run.\n"
 
 
 @dataclass(frozen=True)
@@ -84,30 +86,31 @@ def node_files(root: Path, inventory: Inventory, host: Host, distribution: str, 
     kubernetes_repository = KUBERNETES_REPOSITORY.format(minor=minor(inventory.kubernetes_version))
     docker_repository = DOCKER_REPOSITORY.format(distribution=distribution)
     files = [
-        ManagedFile("/etc/modules-load.d/kubernetes.conf", _HEADER + "".join(f"{m}\n" for m in KERNEL_MODULES)),
+        ManagedFile("/etc/modules-load.d/kubernetes.conf", HEADER + "".join(f"{m}\n" for m in KERNEL_MODULES)),
         ManagedFile(
             "/etc/sysctl.d/99-kubernetes.conf",
-            _HEADER + "".join(f"{key} = {value}\n" for key, value in SYSCTLS.items()),
+            HEADER + "".join(f"{key} = {value}\n" for key, value in SYSCTLS.items()),
         ),
         ManagedFile(
             "/etc/apt/sources.list.d/kubernetes.list",
-            _HEADER + f"deb [signed-by={KEYRINGS['kubernetes'][0]}] {kubernetes_repository} /\n",
+            HEADER + f"deb [signed-by={KEYRINGS['kubernetes'][0]}] {kubernetes_repository} /\n",
         ),
         ManagedFile(
             "/etc/apt/sources.list.d/docker.list",
-            _HEADER + f"deb [signed-by={KEYRINGS['docker'][0]}] {docker_repository} {codename} stable\n",
+            HEADER + f"deb [signed-by={KEYRINGS['docker'][0]}] {docker_repository} {codename} stable\n",
         ),
         ManagedFile(
             CONTAINERD_CONFIG, render_template(root, "containerd-config.toml", pause_image=PAUSE_IMAGE), "containerd"
         ),
         # The kubelet's address on the LAN: on a host with several interfaces it may otherwise pick the wrong one.
-        ManagedFile("/etc/default/kubelet", _HEADER + f"KUBELET_EXTRA_ARGS=--node-ip={host.address}\n", "kubelet"),
+        ManagedFile("/etc/default/kubelet", HEADER + f"KUBELET_EXTRA_ARGS=--node-ip={host.address}\n", "kubelet"),
     ]
     if inventory.registry:
         registry_host, ca_file = inventory.registry
+        ca = ca_file.read_text(encoding="utf-8") if ca_file.is_file() else PENDING_CA
         directory = f"{REGISTRY_DIRECTORY}/{registry_host}"
         files += [
-            ManagedFile(f"{directory}/ca.crt", ca_file.read_text(encoding="utf-8")),
+            ManagedFile(f"{directory}/ca.crt", ca),
             ManagedFile(
                 f"{directory}/hosts.toml",
                 render_template(
@@ -117,5 +120,5 @@ def node_files(root: Path, inventory: Inventory, host: Host, distribution: str, 
         ]
     if inventory.ntp_servers:
         servers = "".join(f"server {server} iburst\n" for server in inventory.ntp_servers)
-        files.append(ManagedFile("/etc/chrony/sources.d/gitops-platform.sources", _HEADER + servers, "chrony"))
+        files.append(ManagedFile("/etc/chrony/sources.d/gitops-platform.sources", HEADER + servers, "chrony"))
     return files

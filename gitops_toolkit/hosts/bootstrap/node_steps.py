@@ -22,7 +22,7 @@ from gitops_toolkit.hosts.probe import HostFacts
 from gitops_toolkit.tools.ssh import Command, Upload
 
 NODE, CONTROL_PLANE_PHASE, JOIN = "node", "control plane", "join"
-_APT_INSTALL = (
+APT_INSTALL = (
     "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-change-held-packages --allow-downgrades "
     "-o Dpkg::Options::=--force-confold"
 )
@@ -113,7 +113,7 @@ def _kernel_changes(host: Host, facts: HostFacts, files: dict[str, ManagedFile])
     return changes
 
 
-def _installed(facts: HostFacts, name: str) -> str:
+def installed(facts: HostFacts, name: str) -> str:
     package = facts.packages.get(name)
     return package.version if package else ""
 
@@ -124,16 +124,16 @@ def _package_changes(host: Host, facts: HostFacts, inventory: Inventory, reposit
     missing = {
         name: version
         for name, version in wanted.items()
-        if not _installed(facts, name) or (version and _installed(facts, name) != version)
+        if not installed(facts, name) or (version and installed(facts, name) != version)
     }
     update: Command = ("apt-get", "update", "-q", ">/dev/null")
     if missing:
         words = [f"{name}={version}" if version else name for name, version in missing.items()]
         described = ", ".join(
-            f"{name} {version or '(any version)'} (now {_installed(facts, name) or 'not installed'})"
+            f"{name} {version or '(any version)'} (now {installed(facts, name) or 'not installed'})"
             for name, version in missing.items()
         )
-        commands: tuple[Command, ...] = (update, (_APT_INSTALL, *words, ">/dev/null"))
+        commands: tuple[Command, ...] = (update, (APT_INSTALL, *words, ">/dev/null"))
         changes.append(Change(host.name, NODE, "package", f"install {described}", "", commands))
     elif repositories_changed:
         changes.append(Change(host.name, NODE, "package", "refresh the package lists", "", (update,)))
