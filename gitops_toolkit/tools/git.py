@@ -87,11 +87,10 @@ def push_with_token(root: Path, url: str, token: str, ca_file: Path, refspec: st
     basic = base64.b64encode(f"gitops-bootstrap:{token}".encode()).decode()
     environment = {
         **os.environ,
-        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_COUNT": "1",
         "GIT_CONFIG_KEY_0": "http.extraHeader",
         "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
-        "GIT_CONFIG_KEY_1": "http.sslCAInfo",
-        "GIT_CONFIG_VALUE_1": str(ca_file),
+        "GIT_SSL_CAINFO": str(ca_file),  # the environment's, not http.sslCAInfo: it would override that
         "GIT_TERMINAL_PROMPT": "0",
     }
     try:

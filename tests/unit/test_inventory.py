@@ -49,7 +49,12 @@ def test_the_example_is_accepted_as_written_with_its_defaults(tmp_path: Path, ho
         ("cp1", "192.168.10.11", (CONTROL_PLANE,)),
         ("w1", "192.168.10.12", ("worker",)),
         ("w2", "192.168.10.13", ("worker",)),
+        ("gitlab", "192.168.10.10", ("platform",)),
     ]
+    assert inventory.platform_host == inventory.hosts[3] and inventory.cluster_hosts == inventory.hosts[:3]
+    assert inventory.platform is not None and inventory.platform.registry == "registry.local:5050"
+    assert inventory.registry == ("registry.local:5050", tmp_path / "platform-ca.crt")  # copied home beside it
+    assert inventory.repository_url == "https://gitlab.local/platform/gitops-repo.git"
     assert [host.name for host in inventory.control_planes] == ["cp1"]
     assert inventory.hosts[0].ssh.port == 22 and inventory.hosts[0].ssh.identity_file == home / ".ssh" / "id_ed25519"
     assert inventory.hosts[0].ssh.known_hosts_file == checkout / "platform" / "known_hosts"
@@ -115,6 +120,25 @@ DEFECTS: dict[str, tuple[str, str, str, str]] = {
         "registry.caFile",
         "does not exist",
     ),
+    "two platform hosts": (
+        "{name: w2, address: 192.168.10.13, roles: [worker]",
+        "{name: w2, address: 192.168.10.13, roles: [platform]",
+        "hosts[3].roles",
+        "a second platform host",
+    ),
+    "a platform host that is also a node": (
+        "roles: [platform]",
+        "roles: [platform, worker]",
+        "hosts[3].roles",
+        "a platform host is never also a worker",
+    ),
+    "platform settings without a platform host": (
+        "roles: [platform]",
+        "roles: [worker]",
+        "platform",
+        "no host has the role platform",
+    ),
+    "a platform domain that is not a name": ("domain: local", "domain: Local_Lab", "platform.domain", "expected form"),
     "an unknown setting": ("ssh:\n  user: root", "ssh:\n  usr: root", "ssh", "unknown setting `usr`"),
     "YAML that does not parse": ("podSubnet: 10.244.0.0/16", "podSubnet: [10.244.0.0/16", "(file)", ""),
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_toolkit.hosts.bootstrap.node_steps import Change
-from gitops_toolkit.hosts.bootstrap.platform_steps import RUNNER_NAME
+from gitops_toolkit.hosts.bootstrap.platform_steps import GITLAB_PHASE, RUNNER_NAME
 from gitops_toolkit.hosts.inventory import Host
 from gitops_toolkit.hosts.platform_host import (
     APP_PROJECT,
@@ -24,10 +24,9 @@ from gitops_toolkit.hosts.platform_host import (
     TOKENS,
     PlatformSettings,
 )
-from gitops_toolkit.tools.git import git, push_with_token
+from gitops_toolkit.tools.git import committer, git, push_with_token
 from gitops_toolkit.tools.gitlab import GitLab, IssuedToken
 
-GITLAB_PHASE = "gitlab"
 DEFAULT_BRANCH = "main"
 TOKEN_LIFETIME_DAYS = 365  # GitLab's longest for access tokens; `invoke bootstrap` makes new ones when they lapse
 
@@ -49,7 +48,7 @@ def _wanted(settings: PlatformSettings) -> list[Wanted]:
             for name in (APP_PROJECT, GITOPS_PROJECT)
         ),
         Wanted(f"push:{GITOPS_PROJECT}", f"push this repository's HEAD to {group}/{GITOPS_PROJECT} ({DEFAULT_BRANCH})"),
-        Wanted(f"push:{APP_PROJECT}", f"push app-repo/ (its history, split off) to {group}/{APP_PROJECT}"),
+        Wanted(f"push:{APP_PROJECT}", f"push app-repo/ (its files, as a first commit) to {group}/{APP_PROJECT}"),
         *(
             Wanted(f"protect:{name}", f"protect {DEFAULT_BRANCH} of {group}/{name} (maintainers push, no force)")
             for name in (APP_PROJECT, GITOPS_PROJECT)
@@ -151,8 +150,9 @@ class Creator:
     def _push(self, name: str) -> None:
         if name == GITOPS_PROJECT:
             commit = git(self.root, "rev-parse", "HEAD").strip()
-        else:  # app-repo/'s own history, as the application team's repository
-            commit = git(self.root, "subtree", "split", "--quiet", "--prefix", "app-repo", "HEAD", timeout=600).strip()
+        else:  # app-repo/ as the application team's repository: its files, in one first commit
+            message = "app-repo: the application team's CI, from the platform repository"
+            commit = git(self.root, "commit-tree", "HEAD:app-repo", "-m", message, options=committer(self.root)).strip()
         url = f"https://{self.address}/{self.settings.group}/{name}.git"
         push_with_token(self.root, url, self.api_token, self.ca_file, f"{commit}:refs/heads/{DEFAULT_BRANCH}")
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.hosts.bootstrap.configs import PENDING_CA
-from gitops_toolkit.hosts.bootstrap.gitlab_objects import GITLAB_PHASE, Creator, key_of
+from gitops_toolkit.hosts.bootstrap.gitlab_objects import Creator, key_of
 from gitops_toolkit.hosts.bootstrap.platform_plan import (
     CA_HOME_KIND,
     fingerprint,
@@ -19,7 +19,7 @@ from gitops_toolkit.hosts.bootstrap.platform_plan import (
     token_file,
     wait_until_answering,
 )
-from gitops_toolkit.hosts.bootstrap.platform_steps import PLATFORM_PHASE
+from gitops_toolkit.hosts.bootstrap.platform_steps import GITLAB_PHASE, PLATFORM_PHASE
 from gitops_toolkit.hosts.bootstrap.report import DONE, FAILED
 from gitops_toolkit.hosts.inventory import Host
 from gitops_toolkit.hosts.platform_host import API_TOKEN, CA_CERTIFICATE, TOKENS
@@ -51,7 +51,7 @@ class PlatformApply:
         answer = self.apply.session.run_command(
             targets([self.host]), f"cat {CA_CERTIFICATE}", self.apply.connect_timeout
         )
-        certificate = answer[self.host.name].output or ""
+        certificate = (answer[self.host.name].output or "").strip("\n") + "\n"
         for index in self._indexes(PLATFORM_PHASE, CA_HOME_KIND):
             try:
                 if "BEGIN CERTIFICATE" not in certificate:
@@ -62,7 +62,7 @@ class PlatformApply:
                 self.apply.fail(self.host, f"cannot copy the CA certificate home: {error}")
                 return False
             self.apply.report.status[index] = DONE
-        if certificate:
+        if "BEGIN CERTIFICATE" in certificate:
             self.apply.report.notes.append(
                 f"platform CA: {settings.ca_file} (SHA-256 fingerprint {fingerprint(certificate)}); compare it with "
                 f"`openssl x509 -noout -fingerprint -sha256 -in {CA_CERTIFICATE}` on {self.host.name}"

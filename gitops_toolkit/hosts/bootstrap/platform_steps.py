@@ -31,6 +31,7 @@ from gitops_toolkit.hosts.probe import RUNNER_CONFIG, HostFacts
 from gitops_toolkit.tools.ssh import Command, Upload
 
 PLATFORM_PHASE = "platform host"
+GITLAB_PHASE = "gitlab"  # through GitLab's API, then the runner's configuration once it has its token
 CERTIFICATE_REQUEST = f"{STATE}/certificate.ext"  # the names the certificate holds: a new one when they change
 API_TOKEN_REGISTERED = f"{STATE}/api-token.registered"
 RUNNER_TEMPLATE = f"{STATE}/gitlab-runner-config.toml"
@@ -282,13 +283,17 @@ def runner_config_change(
         f"umask 077; awk 'NR == FNR {{ token = $0; next }} {{ sub(/@RUNNER_TOKEN@/, token); print }}' "
         f"{TOKENS}/{RUNNER_TOKEN} {RUNNER_TEMPLATE} > {RUNNER_CONFIG}.new && mv -f {RUNNER_CONFIG}.new {RUNNER_CONFIG}"
     )
-    return _change(
-        host,
+    return Change(
+        host.name,
+        GITLAB_PHASE,
         "service",
         f"write the runner's configuration ({RUNNER_CONFIG}: docker executor, concurrent {settings.runner_concurrent}, "
         "unprivileged) and restart gitlab-runner",
-        Upload(RUNNER_TEMPLATE, template.content, "0600"),
-        ("install", "-d", "-m", "0700", "/etc/gitlab-runner"),
-        (fill,),
-        ("systemctl", "restart", "gitlab-runner"),
+        "",
+        (
+            Upload(RUNNER_TEMPLATE, template.content, "0600"),
+            ("install", "-d", "-m", "0700", "/etc/gitlab-runner"),
+            (fill,),
+            ("systemctl", "restart", "gitlab-runner"),
+        ),
     )

@@ -1,0 +1,151 @@
+"""`invoke bootstrap` with a platform host (GitLab, its registry and a runner), over real SSH against hosts in
+network namespaces: stand-ins for the package manager, systemd, gitlab-ctl and gitlab-rails, and a stand-in for
+GitLab's REST API and git over HTTPS on the platform host's own address (tests/stand_ins/gitlab-api), started by
+the stand-in `gitlab-ctl reconfigure` with the certificate the bootstrap issued. openssl and git are real."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import REPOSITORY
+from tests.integration.test_bootstrap import MACHINE, _subnet, bootstrap, calls, mutating, operator, planned, state
+from tests.netns_hosts import NetnsHost, available, netns_hosts, stand_in_files
+
+pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
+__all__ = ["operator"]  # the SSH key pair fixture, shared with the cluster's bootstrap tests
+
+GITLAB_PACKAGES = ("gitlab-ce 19.6.0-ce.0", "gitlab-runner 19.6.0-1")
+
+
+@pytest.fixture
+def lab(tmp_path: Path, operator: Path) -> Iterator[list[NetnsHost]]:
+    public_key = (operator / "id.pub").read_text(encoding="utf-8").strip()
+    with netns_hosts(tmp_path / "hosts", ["gitlab", "cp1", "w1"], public_key, _subnet(140), stand_in_files()) as hosts:
+        yield hosts
+
+
+def write_inventory(directory: Path, operator: Path, hosts: list[NetnsHost], **platform: Any) -> Path:
+    gitlab, cp1, w1 = hosts
+    known_hosts = directory / "known_hosts"
+    known_hosts.write_text("".join(f"{h.address} {h.host_public_key}\n" for h in hosts), encoding="utf-8")
+    prefix = cp1.address.rsplit(".", 1)[0]
+    inventory = {
+        "cluster": {
+            "kubernetesVersion": "1.37.1",
+            "controlPlaneEndpoint": f"{cp1.address}:6443",
+            "podSubnet": "10.244.0.0/16",
+            "serviceSubnet": "10.96.0.0/12",
+        },
+        "ssh": {"user": "root", "identityFile": str(operator / "id"), "knownHostsFile": str(known_hosts)},
+        "hosts": [
+            {"name": "gitlab", "address": gitlab.address, "roles": ["platform"], **MACHINE},
+            {"name": "cp1", "address": cp1.address, "roles": ["control-plane"], **MACHINE},
+            {"name": "w1", "address": w1.address, "roles": ["worker"], **MACHINE},
+        ],
+        "metallbRange": f"{prefix}.200-{prefix}.220",
+        **({"platform": platform} if platform else {}),
+    }
+    path = directory / "inventory.yaml"
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def secrets_on(host: NetnsHost) -> list[str]:
+    """Every token and password the platform host keeps (the bootstrap's, GitLab's, the runner's)."""
+    upper = host.directory / "upper"
+    found = []
+    for path in [*(upper / "etc" / "gitops-platform" / "tokens").glob("*"), upper / "etc/gitops-platform/api-token"]:
+        if path.is_file():
+            found += [line for line in path.read_text().splitlines() if len(line) > 12 and "+deploy-token-" not in line]
+    return found
+
+
+def gitlab_state(host: NetnsHost) -> dict[str, Any]:
+    return json.loads(state(host, "gitlab/state.json").read_text())
+
+
+def test_plan_apply_and_apply_again(lab: list[NetnsHost], operator: Path, tmp_path: Path, capsys: Any) -> None:
+    gitlab, _, w1 = lab
+    inventory = write_inventory(tmp_path, operator, lab)
+    kubeconfig = tmp_path / "home" / ".kube" / "platform.conf"
+
+    code, plan, printed = bootstrap(capsys, inventory, kubeconfig, "--plan")
+    assert code == 0, printed
+    on_platform = [summary for host, _, summary in planned(plan) if host == "gitlab"]
+    install = next(summary for summary in on_platform if summary.startswith("install "))
+    assert all(package in install for package in GITLAB_PACKAGES), install
+    assert any("certificate for gitlab.local, registry.local and " + gitlab.address in s for s in on_platform)
+    for wanted in ("create the group platform", "create the project platform/app-repo", "GITOPS_TOKEN",
+                   "deploy token argocd", "deploy token cluster-pull", "register the instance runner"):  # fmt: skip
+        assert any(wanted in summary for summary in on_platform), wanted
+    for node in ("cp1", "w1"):
+        files = [summary for host, kind, summary in planned(plan) if host == node and kind == "file"]
+        assert "create /etc/containerd/certs.d/registry.local:5050/ca.crt" in files
+        assert any(summary.endswith(" /etc/hosts") for summary in files), files
+    hosts_diff = next(c["diff"] for c in plan["changes"] if c["host"] == "w1" and c["summary"].endswith("/etc/hosts"))
+    assert f"+{gitlab.address} gitlab.local registry.local" in hosts_diff
+    assert [mutating(host) for host in lab] == [[], [], []], "the plan changed something"
+
+    code, applied, printed = bootstrap(capsys, inventory, kubeconfig)
+    assert code == 0, printed
+    assert planned(applied) == planned(plan), "the apply did something else than the plan said"
+    assert {c["status"] for c in applied["changes"]} == {"done"}
+    ca = (tmp_path / "platform-ca.crt").read_text()
+    assert "BEGIN CERTIFICATE" in ca and "fingerprint" in printed
+    assert (w1.directory / "upper/etc/containerd/certs.d/registry.local:5050/ca.crt").read_text() == ca
+    assert (gitlab.directory / "upper/etc/docker/certs.d/registry.local:5050/ca.crt").read_text() == ca
+    verified = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(tmp_path / "platform-ca.crt"),
+         str(gitlab.directory / "upper/etc/gitlab/ssl/gitlab.local.crt")], capture_output=True, text=True,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+    repositories = gitlab.directory / "upper/var/opt/gitlab/git-data/repositories"
+    pushed = subprocess.run(
+        ["git", "--git-dir", str(repositories / "platform/gitops-repo.git"), "rev-parse", "main"],
+        capture_output=True,
+        text=True,
+    )
+    head = subprocess.run(["git", "-C", str(REPOSITORY), "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert pushed.stdout == head.stdout, "gitops-repo's main is not this repository's HEAD"
+    recorded = gitlab_state(gitlab)
+    app = next(p for p in recorded["projects"] if p["path"] == "app-repo")
+    assert [(v["key"], v["masked"], v["protected"]) for v in app["variables"]] == [("GITOPS_TOKEN", True, True)]
+    assert all(p["protected_branches"] == ["main"] for p in recorded["projects"])
+    runner_config = (gitlab.directory / "upper/etc/gitlab-runner/config.toml").read_text()
+    assert 'token = "glrt-' in runner_config and "concurrent = 2" in runner_config
+    keys = secrets_on(gitlab)
+    assert len(keys) >= 5 and not any(key in printed for key in keys), "a token was shown"
+    assert "initial_root_password" not in printed or "/etc/gitlab/initial_root_password" in printed
+
+    before = {host.name: len(calls(host)) for host in lab}
+    code, again, printed = bootstrap(capsys, inventory, kubeconfig)
+    assert (code, again["changes"]) == (0, []), printed
+    assert "no changes" in again["summary"]
+    assert all(not mutating(host, before[host.name]) for host in lab)
+    assert gitlab_state(gitlab) == recorded, "the second run changed something in GitLab"
+
+
+def test_a_failure_mid_way_resumes(lab: list[NetnsHost], operator: Path, tmp_path: Path, capsys: Any) -> None:
+    gitlab = lab[0]
+    inventory = write_inventory(tmp_path, operator, lab)
+    kubeconfig = tmp_path / "home" / ".kube" / "platform.conf"
+    state(gitlab, "fail").write_text("gitlab-rails runner\n")
+
+    code, failed, printed = bootstrap(capsys, inventory, kubeconfig, "--limit", "gitlab")
+    assert code == 1, printed
+    statuses = [(c["summary"], c["status"]) for c in failed["changes"]]
+    assert ("failed" in {status for _, status in statuses}) and "failure injected" in printed
+    assert not state(gitlab, "gitlab/state.json").exists(), "GitLab's API was used before it had a token"
+
+    state(gitlab, "fail").write_text("")
+    code, resumed, printed = bootstrap(capsys, inventory, kubeconfig, "--limit", "gitlab")
+    assert code == 0, printed
+    assert not any(c["summary"].startswith("install ") for c in resumed["changes"]), "the packages came again"
+    assert {c["status"] for c in resumed["changes"]} == {"done"}
