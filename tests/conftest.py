@@ -100,6 +100,9 @@ def example_inventory(directory: Path, extra: str = "") -> Path:
     text = (REPOSITORY / "platform" / "inventory.example.yaml").read_text(encoding="utf-8")
     text = text.replace("~/.ssh/id_ed25519", str(directory / "id"))
     text = text.replace("knownHostsFile: platform/known_hosts", f"knownHostsFile: {directory / 'known_hosts'}")
+    if "registry:" in extra:  # another registry than the platform host's: an inventory without that host
+        dropped = ("platform", "registryPort", "  domain:")
+        text = "".join(line for line in text.splitlines(keepends=True) if not any(d in line for d in dropped))
     path = directory / "inventory.yaml"
     path.write_text(text + extra, encoding="utf-8")
     return path

@@ -46,12 +46,12 @@ def test_site_settings_change_everywhere_and_the_gate_still_passes(site_copy: Pa
         "10.0.10.200-10.0.10.220",
     )
     gitops = "\n".join(p.read_text(encoding="utf-8") for p in (site_copy / "gitops-repo").rglob("*.yaml"))
-    assert "platform.internal" not in gitops and "gitlab.local/platform/gitops-platform" not in gitops
+    assert "platform.internal" not in gitops and "gitlab.local/platform/gitops-repo" not in gitops
     assert "shop.lab.example.org" in gitops and "argocd.lab.example.org" in gitops
     for tree in ("observability", "app-repo"):
         for path in (site_copy / tree).rglob("*"):
             if path.is_file():
-                assert "gitlab.local/platform/gitops-platform" not in path.read_text(encoding="utf-8"), path
+                assert "gitlab.local/platform/gitops-repo" not in path.read_text(encoding="utf-8"), path
     rules = (site_copy / "observability" / "rules" / "nodes.yaml").read_text(encoding="utf-8")
     assert "runbook_url: https://git.example.org/ops/platform/-/blob/main/docs/runbooks/NodeMemoryPressure.md" in rules
     pipeline = (site_copy / "app-repo" / ".gitlab-ci.yml").read_text(encoding="utf-8")

@@ -83,7 +83,7 @@ def root_application(root: Path) -> Manifest:
     return Manifest("the root Application", (root / ROOT_APPLICATION).read_text(encoding="utf-8"))
 
 
-def repository_secret(url: str, token: str) -> str:
+def repository_secret(url: str, token: str, username: str = "argocd") -> str:
     """Argo CD's repository credential as a Secret manifest (GitLab reads any user name with a token)."""
     secret = {
         "apiVersion": "v1",
@@ -96,7 +96,7 @@ def repository_secret(url: str, token: str) -> str:
         "type": "Opaque",
         "data": {
             key: base64.b64encode(value.encode()).decode()
-            for key, value in (("type", "git"), ("url", url), ("username", "argocd"), ("password", token))
+            for key, value in (("type", "git"), ("url", url), ("username", username), ("password", token))
         },
     }
     return yaml.safe_dump(secret, sort_keys=False)

@@ -37,7 +37,12 @@ class ClusterInputs:
 
     manifests: tuple[tuple[str, Manifest], ...]  # (marker name, manifest), in the order they are applied
     repository_url: str
-    repository_token: str  # "" when the inventory names no token file
+    repository_token: str  # "" when the inventory names no token file; PENDING_TOKEN until the platform makes it
+    repository_username: str = "argocd"  # GitLab reads any user name with a token; a deploy token has its own
+
+
+# Argo CD's deploy token on the platform host, when the plan is made before the platform's GitLab created it.
+PENDING_TOKEN = "(created by this run)"
 
 
 def marker(name: str) -> str:
@@ -177,24 +182,14 @@ def _credentials(host: Host, facts: HostFacts, inputs: ClusterInputs) -> list[Ch
     """The repository credential (from the token file, never shown) and Grafana's admin login (generated on the
     control plane, never leaving it), before the root Application makes Argo CD read the repository."""
     changes = []
-    if inputs.repository_token:
-        secret = repository_secret(inputs.repository_url, inputs.repository_token)
-        digest = _digest(secret)
-        if facts.files.get(marker("repository-credential"), "").strip() != digest:
-            # A file only root reads, removed once applied: on a command line the token would show in `ps`.
-            path = f"{STATE_DIRECTORY}/manifests/repository-credential.yaml"
-            commands: tuple[Command, ...] = (
-                Upload(path, secret, "0600"),
-                (
-                    *(KUBECTL, "apply", "--server-side", "-f", path, ">/dev/null;", "applied=$?;"),
-                    *("rm", "-f", path + ";", "[ $applied -eq 0 ]", "&&"),
-                    *_record("repository-credential", digest),
-                ),
-            )
-            summary = (
-                f"create Argo CD's credential for {inputs.repository_url} from repository.tokenFile "
-                "(Secret argocd/gitops-repository)"
-            )
+    source = "the platform's deploy token argocd" if inputs.repository_username != "argocd" else "repository.tokenFile"
+    summary = f"create Argo CD's credential for {inputs.repository_url} from {source} (Secret argocd/gitops-repository)"
+    if inputs.repository_token == PENDING_TOKEN:
+        summary = summary.replace("deploy token argocd", "deploy token argocd, created by this run")
+        changes.append(Change(host.name, CONTROL_PLANE_PHASE, "cluster", summary))
+    elif inputs.repository_token:
+        commands = credential_commands(inputs)
+        if facts.files.get(marker("repository-credential"), "").strip() != _credential_digest(inputs):
             changes.append(Change(host.name, CONTROL_PLANE_PHASE, "cluster", summary, "", commands))
     if facts.files.get(marker("grafana-admin"), "").strip() != "created":
         create = (
@@ -207,6 +202,25 @@ def _credentials(host: Host, facts: HostFacts, inputs: ClusterInputs) -> list[Ch
         summary = "create Grafana's admin login (Secret monitoring/grafana-admin, a random password made on the host)"
         changes.append(Change(host.name, CONTROL_PLANE_PHASE, "cluster", summary, "", commands))
     return changes
+
+
+def _credential_digest(inputs: ClusterInputs) -> str:
+    return _digest(repository_secret(inputs.repository_url, inputs.repository_token, inputs.repository_username))
+
+
+def credential_commands(inputs: ClusterInputs) -> tuple[Command, ...]:
+    """Argo CD's repository credential applied from a file only root reads, removed once applied: on a command
+    line the token would show in `ps`."""
+    secret = repository_secret(inputs.repository_url, inputs.repository_token, inputs.repository_username)
+    path = f"{STATE_DIRECTORY}/manifests/repository-credential.yaml"
+    return (
+        Upload(path, secret, "0600"),
+        (
+            *(KUBECTL, "apply", "--server-side", "-f", path, ">/dev/null;", "applied=$?;"),
+            *("rm", "-f", path + ";", "[ $applied -eq 0 ]", "&&"),
+            *_record("repository-credential", _digest(secret)),
+        ),
+    )
 
 
 @dataclass(frozen=True)

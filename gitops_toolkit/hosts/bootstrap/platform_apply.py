@@ -10,14 +10,17 @@ from typing import TYPE_CHECKING
 
 from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.hosts.bootstrap.cluster_steps import PENDING_TOKEN, ClusterInputs, credential_commands
 from gitops_toolkit.hosts.bootstrap.configs import PENDING_CA
 from gitops_toolkit.hosts.bootstrap.gitlab_objects import Creator, key_of
+from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE
 from gitops_toolkit.hosts.bootstrap.platform_plan import (
     CA_HOME_KIND,
     fingerprint,
     read_secret_files,
     token_file,
     wait_until_answering,
+    with_platform_credential,
 )
 from gitops_toolkit.hosts.bootstrap.platform_steps import GITLAB_PHASE, PLATFORM_PHASE
 from gitops_toolkit.hosts.bootstrap.report import DONE, FAILED
@@ -40,7 +43,27 @@ class PlatformApply:
         """Whether the platform host is as planned (and the rest of the bootstrap may go on)."""
         if self.apply.phase(PLATFORM_PHASE):
             return False
-        return self._ca_home() and self._gitlab() and not self.apply.phase(GITLAB_PHASE)
+        return self._ca_home() and self._gitlab() and not self.apply.phase(GITLAB_PHASE) and self._fill_credential()
+
+    def _fill_credential(self) -> bool:
+        """The cluster's credential planned before the platform made Argo CD's deploy token gets it now."""
+        changes = self.apply.report.changes
+        pending = [i for i, c in enumerate(changes) if c.phase == CONTROL_PLANE_PHASE and c.kind == "cluster"]
+        pending = [i for i in pending if not changes[i].commands and "created by this run" in changes[i].summary]
+        if not pending:
+            return True
+        inputs = ClusterInputs((), self.apply.inventory.repository_url, PENDING_TOKEN)
+        try:
+            inputs = with_platform_credential(inputs, self.apply.session, self.host, self.apply.connect_timeout)
+        except ToolError as error:
+            self.apply.fail(self.host, str(error))
+            return False
+        if inputs.repository_token == PENDING_TOKEN:
+            self.apply.fail(self.host, "Argo CD's deploy token is not on the platform host; run the bootstrap again")
+            return False
+        for index in pending:
+            changes[index] = replace(changes[index], commands=credential_commands(inputs))
+        return True
 
     def _indexes(self, phase: str, kind: str) -> list[int]:
         return [i for i, c in enumerate(self.apply.report.changes) if c.phase == phase and c.kind == kind]

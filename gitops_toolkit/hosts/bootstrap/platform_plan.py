@@ -12,9 +12,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.hosts.bootstrap.cluster_steps import PENDING_TOKEN, ClusterInputs
 from gitops_toolkit.hosts.bootstrap.gitlab_objects import gitlab_changes, missing
 from gitops_toolkit.hosts.bootstrap.node_steps import Change
 from gitops_toolkit.hosts.bootstrap.platform_steps import (
@@ -26,7 +28,7 @@ from gitops_toolkit.hosts.bootstrap.platform_steps import (
 )
 from gitops_toolkit.hosts.bootstrap.site_names import names_change
 from gitops_toolkit.hosts.inventory import Host, Inventory
-from gitops_toolkit.hosts.platform_host import API_TOKEN, CA_CERTIFICATE, RUNNER_TOKEN, TOKENS
+from gitops_toolkit.hosts.platform_host import API_TOKEN, ARGOCD_TOKEN, CA_CERTIFICATE, RUNNER_TOKEN, TOKENS
 from gitops_toolkit.hosts.probe import HostFacts, targets
 from gitops_toolkit.tools.gitlab import GitLab
 from gitops_toolkit.tools.ssh import SshSession
@@ -49,13 +51,14 @@ def fingerprint(certificate: str) -> str:
 def read_secret_files(session: SshSession, host: Host, paths: list[str], timeout: float) -> dict[str, str]:
     """The content of root-only files on a host (absent ones left out), returned to memory, never logged."""
     command = (
-        "; ".join(f'test -f {shlex.quote(p)} && echo "{p}=$(base64 -w0 < {shlex.quote(p)})"' for p in paths) + "; true"
+        "; ".join(f'test -f {shlex.quote(p)} && echo "{p}=$(base64 -w0 < {shlex.quote(p)})"' for p in paths)
+        + "; echo read"  # an empty answer would count as a failure
     )
     answer = session.run_command(targets([host]), command, timeout)[host.name]
-    if answer.output is None:
+    if answer.error:
         raise ToolError(f"{host.name} ({host.address}): cannot read the platform's tokens: {answer.error}")
     found = {}
-    for line in answer.output.splitlines():
+    for line in (answer.output or "").splitlines():
         path, _, encoded = line.partition("=")
         if path in paths:
             found[path] = base64.b64decode(encoded).decode()
@@ -120,3 +123,12 @@ def wait_until_answering(api: GitLab) -> None:
 
 def token_file(name: str) -> str:
     return f"{TOKENS}/{name}"
+
+
+def with_platform_credential(inputs: ClusterInputs, session: SshSession, host: Host, timeout: float) -> ClusterInputs:
+    """Argo CD reads gitops-repo with the platform's deploy token argocd (PENDING_TOKEN until it exists)."""
+    stored = read_secret_files(session, host, [token_file(ARGOCD_TOKEN)], timeout).get(token_file(ARGOCD_TOKEN), "")
+    lines = stored.split()
+    if len(lines) < 2:
+        return replace(inputs, repository_token=PENDING_TOKEN, repository_username="")
+    return replace(inputs, repository_username=lines[0], repository_token=lines[1])
