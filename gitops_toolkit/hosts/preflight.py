@@ -121,7 +121,8 @@ def _platform_findings(probe: Probe, registry_port: int) -> Iterator[tuple[str, 
             f"has {facts.disk_free_kib / 2**20:.1f} GiB free under /var; GitLab, its database, repositories and "
             f"registry need {PLATFORM_MINIMUM_DISK_GIB} GiB: grow the disk or free space",
         )
-    if not facts.packages.get("gitlab-ce", None) or not facts.packages["gitlab-ce"].version:
+    gitlab = facts.packages.get("gitlab-ce")
+    if not (gitlab and gitlab.version):  # GitLab holds these ports once it runs
         busy = sorted(port for port in (*PORTS[PLATFORM], registry_port) if port in facts.ports_in_use)
         if busy:
             yield (
