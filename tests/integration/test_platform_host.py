@@ -98,6 +98,8 @@ def test_plan_apply_and_apply_again(lab: list[NetnsHost], operator: Path, tmp_pa
     assert code == 0, printed
     assert planned(applied) == planned(plan), "the apply did something else than the plan said"
     assert {c["status"] for c in applied["changes"]} == {"done"}
+    gitlab_list = (gitlab.directory / "upper/etc/apt/sources.list.d/gitlab-ce.list").read_text()
+    assert "https://packages.gitlab.com/gitlab/gitlab-ce/debian/ bookworm main" in gitlab_list
     ca = (tmp_path / "platform-ca.crt").read_text()
     assert "BEGIN CERTIFICATE" in ca and "fingerprint" in printed
     assert (w1.directory / "upper/etc/containerd/certs.d/registry.local:5050/ca.crt").read_text() == ca

@@ -118,9 +118,12 @@ def installed(facts: HostFacts, name: str) -> str:
     return package.version if package else ""
 
 
-def _package_changes(host: Host, facts: HostFacts, inventory: Inventory, repositories_changed: bool) -> list[Change]:
+def package_changes(
+    host: Host, phase: str, facts: HostFacts, wanted: dict[str, str], lists_changed: bool, hold_reason: str
+) -> list[Change]:
+    """The wanted packages ({name: exact version, or "" for any}) installed, and the pinned ones held; the package
+    lists refreshed alone when only they changed."""
     changes = []
-    wanted = wanted_packages(inventory)
     missing = {
         name: version
         for name, version in wanted.items()
@@ -134,28 +137,35 @@ def _package_changes(host: Host, facts: HostFacts, inventory: Inventory, reposit
             for name, version in missing.items()
         )
         commands: tuple[Command, ...] = (update, (APT_INSTALL, *words, ">/dev/null"))
-        changes.append(Change(host.name, NODE, "package", f"install {described}", "", commands))
-    elif repositories_changed:
-        changes.append(Change(host.name, NODE, "package", "refresh the package lists", "", (update,)))
+        changes.append(Change(host.name, phase, "package", f"install {described}", "", commands))
+    elif lists_changed:
+        changes.append(Change(host.name, phase, "package", "refresh the package lists", "", (update,)))
     pinned = [name for name, version in wanted.items() if version]
     unheld = [name for name in pinned if not (facts.packages.get(name) and facts.packages[name].held)]
     if unheld:
-        summary = f"hold {', '.join(unheld)} at their pinned versions (no upgrade behind kubeadm's back)"
-        changes.append(Change(host.name, NODE, "package", summary, "", (("apt-mark", "hold", *unheld, ">/dev/null"),)))
+        summary = f"hold {', '.join(unheld)} at their pinned versions{hold_reason}"
+        changes.append(Change(host.name, phase, "package", summary, "", (("apt-mark", "hold", *unheld, ">/dev/null"),)))
     return changes
+
+
+def keyring_change(host: Host, phase: str, name: str, path: str, url: str) -> Change:
+    """An apt repository's signing key downloaded to `path` (its list names it with signed-by)."""
+    commands: tuple[Command, ...] = (
+        ("mkdir", "-p", "/etc/apt/keyrings"),
+        ("curl", "-fsSL", "--retry", "3", "-o", path, shlex.quote(url)),
+    )
+    return Change(host.name, phase, "file", f"download the {name} apt key to {path}", "", commands)
 
 
 def _repository_changes(host: Host, facts: HostFacts, inventory: Inventory, files: list[ManagedFile]) -> list[Change]:
     """The apt repositories' keys and source lists (pkgs.k8s.io for this minor version, Docker's for containerd)."""
-    changes = []
-    for name, (path, url) in KEYRINGS.items():
-        if path not in facts.files:
-            source = url.format(minor=minor(inventory.kubernetes_version), distribution=facts.os)
-            commands: tuple[Command, ...] = (
-                ("mkdir", "-p", "/etc/apt/keyrings"),
-                ("curl", "-fsSL", "--retry", "3", "-o", path, shlex.quote(source)),
-            )
-            changes.append(Change(host.name, NODE, "file", f"download the {name} apt key to {path}", "", commands))
+    changes = [
+        keyring_change(
+            host, NODE, name, path, url.format(minor=minor(inventory.kubernetes_version), distribution=facts.os)
+        )
+        for name, (path, url) in KEYRINGS.items()
+        if path not in facts.files
+    ]
     for managed in files:
         change = file_change(host.name, NODE, managed, facts.files.get(managed.path))
         if change:
@@ -191,7 +201,9 @@ def node_changes(root: Path, inventory: Inventory, host: Host, facts: HostFacts)
     changes = _swap_changes(host, facts) + _kernel_changes(host, facts, files)
     sources = [managed for path, managed in files.items() if path.startswith("/etc/apt/")]
     repositories = _repository_changes(host, facts, inventory, sources)
-    changes += repositories + _package_changes(host, facts, inventory, bool(repositories))
+    changes += repositories + package_changes(
+        host, NODE, facts, wanted_packages(inventory), bool(repositories), " (no upgrade behind kubeadm's back)"
+    )
     restarts: list[str] = []
     for managed in files.values():
         if managed.path.startswith(("/etc/apt/", "/etc/modules-load.d/", "/etc/sysctl.d/")):

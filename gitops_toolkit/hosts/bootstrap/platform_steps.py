@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 
 from gitops_toolkit.hosts.bootstrap.configs import HEADER, ManagedFile, render_template
-from gitops_toolkit.hosts.bootstrap.node_steps import APT_INSTALL, Change, file_change, installed
+from gitops_toolkit.hosts.bootstrap.node_steps import Change, file_change, keyring_change, package_changes
 from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.pins import (
     DOCKER_PACKAGE,
@@ -57,13 +57,32 @@ def docker_trust(settings: PlatformSettings) -> str:
     return f"/etc/docker/certs.d/{settings.registry}/ca.crt"
 
 
-def platform_files(root: Path, settings: PlatformSettings, host: Host) -> list[ManagedFile]:
-    """Every file the bootstrap keeps on the platform host (the runner's without its token), in order."""
+def runner_template(root: Path, settings: PlatformSettings, host: Host) -> ManagedFile:
+    """The runner's config.toml with a placeholder where its token goes (filled on the host)."""
+    text = render_template(
+        root,
+        "gitlab-runner-config.toml",
+        concurrent=str(settings.runner_concurrent),
+        runner_name=RUNNER_NAME,
+        gitlab_name=settings.gitlab_name,
+        registry_name=settings.registry_name,
+        ca_path=CA_CERTIFICATE,
+        default_image=RUNNER_DEFAULT_IMAGE,
+        address=host.address,
+    )
+    return ManagedFile(RUNNER_TEMPLATE, text, mode="0600")
+
+
+def platform_files(
+    root: Path, settings: PlatformSettings, host: Host, distribution: str, codename: str
+) -> list[ManagedFile]:
+    """The files the bootstrap keeps on the platform host before GitLab runs (apt lists, the certificate's
+    names, gitlab.rb), in order."""
     certificate, key = certificate_paths(settings)
     sources = [
         ManagedFile(
             f"/etc/apt/sources.list.d/{name}.list",
-            HEADER + f"deb [signed-by={_KEYRINGS[name]}] {url} {{codename}} main\n",
+            HEADER + f"deb [signed-by={_KEYRINGS[name]}] {url.format(distribution=distribution)} {codename} main\n",
         )
         for name, url in GITLAB_REPOSITORIES.items()
     ]
@@ -84,21 +103,6 @@ def platform_files(root: Path, settings: PlatformSettings, host: Host) -> list[M
             ),
             mode="0600",
         ),
-        ManagedFile(
-            RUNNER_TEMPLATE,
-            render_template(
-                root,
-                "gitlab-runner-config.toml",
-                concurrent=str(settings.runner_concurrent),
-                runner_name=RUNNER_NAME,
-                gitlab_name=settings.gitlab_name,
-                registry_name=settings.registry_name,
-                ca_path=CA_CERTIFICATE,
-                default_image=RUNNER_DEFAULT_IMAGE,
-                address=host.address,
-            ),
-            mode="0600",
-        ),
     ]
 
 
@@ -106,8 +110,15 @@ def watched_platform_files(root: Path, inventory: Inventory) -> list[str]:
     host, settings = inventory.platform_host, inventory.platform
     if host is None or settings is None:
         return []
-    managed = [managed.path for managed in platform_files(root, settings, host)]
-    return [*managed, *_KEYRINGS.values(), CA_CERTIFICATE, API_TOKEN_REGISTERED, docker_trust(settings)]
+    managed = [managed.path for managed in platform_files(root, settings, host, "", "")]
+    return [
+        *managed,
+        RUNNER_TEMPLATE,
+        *_KEYRINGS.values(),
+        CA_CERTIFICATE,
+        API_TOKEN_REGISTERED,
+        docker_trust(settings),
+    ]
 
 
 def wanted_platform_packages(settings: PlatformSettings) -> dict[str, str]:
@@ -166,64 +177,29 @@ def _authority_changes(host: Host, settings: PlatformSettings, facts: HostFacts,
     return changes
 
 
-def _package_changes(host: Host, settings: PlatformSettings, facts: HostFacts, lists_changed: bool) -> list[Change]:
-    wanted = wanted_platform_packages(settings)
-    missing = {
-        name: version
-        for name, version in wanted.items()
-        if not installed(facts, name) or (version and installed(facts, name) != version)
-    }
-    changes = []
-    update: Command = ("apt-get", "update", "-q", ">/dev/null")
-    if missing:
-        words = [f"{name}={version}" if version else name for name, version in missing.items()]
-        described = ", ".join(
-            f"{name} {version or '(any version)'} (now {installed(facts, name) or 'not installed'})"
-            for name, version in missing.items()
-        )
-        changes.append(_change(host, "package", f"install {described}", update, (APT_INSTALL, *words, ">/dev/null")))
-    elif lists_changed:
-        changes.append(_change(host, "package", "refresh the package lists", update))
-    pinned = [name for name, version in wanted.items() if version]
-    unheld = [name for name in pinned if not (facts.packages.get(name) and facts.packages[name].held)]
-    if unheld:
-        summary = f"hold {', '.join(unheld)} at their pinned versions"
-        changes.append(_change(host, "package", summary, ("apt-mark", "hold", *unheld, ">/dev/null")))
-    return changes
-
-
 def platform_changes(root: Path, inventory: Inventory, host: Host, facts: HostFacts) -> list[Change]:
     """Everything the apply would change on the platform host before GitLab's API is used, in order."""
     settings = inventory.platform
     assert settings is not None
-    files = {m.path: m for m in platform_files(root, settings, host)}
-    changes = []
-    for name, url in GITLAB_REPOSITORIES.items():
-        if _KEYRINGS[name] not in facts.files:
-            source = shlex.quote(url.format(distribution=facts.os) + "gpgkey")
-            changes.append(
-                _change(
-                    host,
-                    "file",
-                    f"download the {name} apt key to {_KEYRINGS[name]}",
-                    ("mkdir", "-p", "/etc/apt/keyrings"),
-                    ("curl", "-fsSL", "--retry", "3", "-o", _KEYRINGS[name], source),
-                )
-            )
-    lists_changed = bool(changes)
+    files = {m.path: m for m in platform_files(root, settings, host, facts.os, facts.os_codename)}
+    changes = [
+        keyring_change(host, PLATFORM_PHASE, name, _KEYRINGS[name], url.format(distribution=facts.os) + "gpgkey")
+        for name, url in GITLAB_REPOSITORIES.items()
+        if _KEYRINGS[name] not in facts.files
+    ]
     for path, managed in files.items():
-        if path.startswith("/etc/apt/"):
-            managed = ManagedFile(path, managed.content.replace("{codename}", facts.os_codename or "bookworm"))
         change = file_change(host.name, PLATFORM_PHASE, managed, facts.files.get(path))
-        if change and path.startswith("/etc/apt/"):
-            lists_changed = True
-        if change and path != GITLAB_CONFIG and path != RUNNER_TEMPLATE:
+        if change and path != GITLAB_CONFIG:  # gitlab.rb once the certificate it names exists
             changes.append(change)
-    changes += _authority_changes(host, settings, facts, CERTIFICATE_REQUEST in _changed(files, facts))
+    lists_changed = any(
+        change.summary.startswith(("download", "create /etc/apt/", "update /etc/apt/")) for change in changes
+    )
+    request_changed = facts.files.get(CERTIFICATE_REQUEST) != files[CERTIFICATE_REQUEST].content
+    changes += _authority_changes(host, settings, facts, request_changed)
     gitlab_rb = file_change(host.name, PLATFORM_PHASE, files[GITLAB_CONFIG], facts.files.get(GITLAB_CONFIG))
     if gitlab_rb:
         changes.append(gitlab_rb)
-    packages = _package_changes(host, settings, facts, lists_changed)
+    packages = package_changes(host, PLATFORM_PHASE, facts, wanted_platform_packages(settings), lists_changed, "")
     changes += packages
     certificate_changed = any(change.kind == "certificate" for change in changes)
     if gitlab_rb or certificate_changed or any(c.summary.startswith("install ") for c in packages):
@@ -265,17 +241,13 @@ def platform_changes(root: Path, inventory: Inventory, host: Host, facts: HostFa
     return changes
 
 
-def _changed(files: dict[str, ManagedFile], facts: HostFacts) -> set[str]:
-    return {path for path, managed in files.items() if facts.files.get(path) != managed.content}
-
-
 def runner_config_change(
     root: Path, inventory: Inventory, host: Host, facts: HostFacts, registered: bool
 ) -> Change | None:
     """The runner's config.toml from its template and the token file (written on the host, never shown)."""
     settings = inventory.platform
     assert settings is not None
-    template = next(m for m in platform_files(root, settings, host) if m.path == RUNNER_TEMPLATE)
+    template = runner_template(root, settings, host)
     masked = template.content.replace("@RUNNER_TOKEN@", "***")
     if registered and facts.files.get(RUNNER_CONFIG) == masked and facts.files.get(RUNNER_TEMPLATE) == template.content:
         return None
