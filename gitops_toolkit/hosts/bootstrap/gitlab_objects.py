@@ -106,12 +106,7 @@ def missing(api: GitLab | None, settings: PlatformSettings, present_files: froze
 
 
 def gitlab_changes(host: Host, wanted: list[Wanted]) -> list[Change]:
-    return [Change(host.name, GITLAB_PHASE, "gitlab", item.summary) for item in wanted]
-
-
-def key_of(change: Change, settings: PlatformSettings) -> str:
-    """The Wanted key a planned change stands for."""
-    return next(item.key for item in _wanted(settings) if item.summary == change.summary)
+    return [Change(host.name, GITLAB_PHASE, "gitlab", item.summary, action=item.key) for item in wanted]
 
 
 @dataclass

@@ -36,6 +36,7 @@ class Change:
     summary: str
     diff: str = ""
     commands: tuple[Command, ...] = field(default=(), repr=False)
+    action: str = ""  # what the apply does itself instead of commands on the host (a GitLab API call's key)
 
     @property
     def label(self) -> str:

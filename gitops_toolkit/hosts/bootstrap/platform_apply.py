@@ -12,7 +12,7 @@ from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.hosts.bootstrap.cluster_steps import PENDING_TOKEN, ClusterInputs, credential_commands
 from gitops_toolkit.hosts.bootstrap.configs import PENDING_CA
-from gitops_toolkit.hosts.bootstrap.gitlab_objects import Creator, key_of
+from gitops_toolkit.hosts.bootstrap.gitlab_objects import Creator
 from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE
 from gitops_toolkit.hosts.bootstrap.platform_plan import (
     CA_HOME_KIND,
@@ -137,7 +137,7 @@ class PlatformApply:
         )
         for index in wanted:
             try:
-                creator.create(key_of(changes[index], settings))
+                creator.create(changes[index].action)
             except (ToolError, LookupError) as error:
                 report.status[index] = FAILED
                 self.apply.fail(self.host, f"{changes[index].summary}: {error}")
