@@ -8,14 +8,13 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.delivery.diff.note import post_note
+from gitops_toolkit.delivery.diff.note import MergeRequest, post_note
 from gitops_toolkit.delivery.diff.report import MARKER
-from gitops_toolkit.tools.gitlab_api import MergeRequest
 
 TOKEN = "stand-in-api-token-0000"
 NOTES_PATH = "/api/v4/projects/42/merge_requests/7/notes"
@@ -27,9 +26,11 @@ class NotesApi(BaseHTTPRequestHandler):
     def log_message(self, *arguments: Any) -> None:  # quiet
         pass
 
-    def _answer(self, status: int, body: Any) -> None:
+    def _answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -42,9 +43,15 @@ class NotesApi(BaseHTTPRequestHandler):
         return True
 
     def do_GET(self) -> None:
+        """A page of notes, with the pagination headers GitLab sends (a Link to the next page)."""
         if self._authorised() and self.path.startswith(NOTES_PATH + "?"):
-            page = int(parse_qs(urlsplit(self.path).query)["page"][0])
-            self._answer(200, self.notes[(page - 1) * 100 : page * 100])
+            query = {key: values[-1] for key, values in parse_qs(urlsplit(self.path).query).items()}
+            page, per_page = int(query.get("page", "1")), min(int(query.get("per_page", "20")), 100)
+            headers = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(self.notes))}
+            if page * per_page < len(self.notes):
+                following = urlencode({**query, "page": str(page + 1)})
+                headers["Link"] = f'<http://{self.headers["Host"]}{NOTES_PATH}?{following}>; rel="next"'
+            self._answer(200, self.notes[(page - 1) * per_page : page * per_page], headers)
 
     def do_POST(self) -> None:
         if self._authorised() and self.path == NOTES_PATH:
