@@ -4,15 +4,13 @@ a SealedSecret (observability/alertmanager/), never in clear."""
 from __future__ import annotations
 
 import sys
-from io import StringIO
 from pathlib import Path
 
 import yaml
-from ruamel.yaml import YAML
 
-from gitops_toolkit.alerts.sealing import public_key, sealed_secret
 from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.sealing import listed_in, public_key, sealed_secret
 
 DIRECTORY = Path("observability/alertmanager")
 FILE_NAME = "slack-webhooks.sealedsecret.yaml"
@@ -23,24 +21,6 @@ HEADER = (
     "# Ciphertext cannot be wrapped:\n"
     "# yamllint disable rule:line-length\n"
 )
-
-
-def _listed(kustomization: Path) -> str:
-    """The kustomization with the sealed file among its resources, comments kept."""
-    editor = YAML()
-    editor.width = 4096
-    editor.indent(mapping=2, sequence=4, offset=2)  # "  - item", as the repository's files and yamllint have it
-    document = editor.load(kustomization.read_text(encoding="utf-8"))
-    resources = document.get("resources")
-    if resources is None:
-        document["resources"] = resources = []
-    if FILE_NAME not in resources:
-        resources.append(FILE_NAME)
-    if hasattr(resources, "fa"):
-        resources.fa.set_block_style()
-    buffer = StringIO()
-    editor.dump(document, buffer)
-    return buffer.getvalue()
 
 
 def seal_slack_command(root: Path, certificate: Path, webhook_url: str, heartbeat_url: str) -> int:
@@ -55,7 +35,7 @@ def seal_slack_command(root: Path, certificate: Path, webhook_url: str, heartbea
         key = public_key(certificate.read_bytes())
         document = sealed_secret(key, NAMESPACE, SECRET, {"webhook-url": webhook_url, "heartbeat-url": heartbeat_url})
         kustomization = root / DIRECTORY / "kustomization.yaml"
-        listed = _listed(kustomization)
+        listed = listed_in(kustomization, FILE_NAME)
         write_atomic(root / DIRECTORY / FILE_NAME, HEADER + yaml.safe_dump(document, sort_keys=False))
         write_atomic(kustomization, listed)
     except (ToolError, OSError) as error:

@@ -123,17 +123,24 @@ def test_plan_apply_and_apply_again(lab: list[NetnsHost], operator: Path, tmp_pa
     assert all(p["protected_branches"] == ["main"] for p in recorded["projects"])
     runner_config = (gitlab.directory / "upper/etc/gitlab-runner/config.toml").read_text()
     assert 'token = "glrt-' in runner_config and "concurrent = 2" in runner_config
-    credentials = [
-        document
+    applied_secrets = {
+        (document["metadata"]["namespace"], document["metadata"]["name"]): document
         for path in state(lab[1], "objects").iterdir()
         for document in yaml.safe_load_all(path.read_text())
-        if document and document.get("metadata", {}).get("name") == "gitops-repository"
-    ]
-    assert credentials, "Argo CD got no repository credential"
-    for credential in credentials:
-        username = base64.b64decode(credential["data"]["username"]).decode()
-        url = base64.b64decode(credential["data"]["url"]).decode()
-        assert username.startswith("gitlab+deploy-token-") and url == "https://gitlab.local/platform/gitops-repo.git"
+        if document and document.get("kind") == "Secret"
+    }
+    credential = applied_secrets[("argocd", "gitops-repository")]
+    username = base64.b64decode(credential["data"]["username"]).decode()
+    url = base64.b64decode(credential["data"]["url"]).decode()
+    assert username.startswith("gitlab+deploy-token-") and url == "https://gitlab.local/platform/gitops-repo.git"
+    for namespace in ("online-boutique", "online-boutique-dev"):
+        pull = applied_secrets[(namespace, "registry-pull")]
+        assert pull["type"] == "kubernetes.io/dockerconfigjson"
+        assert pull["metadata"]["annotations"] == {"sealedsecrets.bitnami.com/managed": "true"}
+        auths = json.loads(base64.b64decode(pull["data"][".dockerconfigjson"]))["auths"]
+        assert list(auths) == ["registry.local:5050"]
+        assert auths["registry.local:5050"]["username"].startswith("gitlab+deploy-token-")
+        assert auths["registry.local:5050"]["username"] != username, "pulls must not use Argo CD's token"
     keys = secrets_on(gitlab)
     assert len(keys) >= 5 and not any(key in printed for key in keys), "a token was shown"
     assert "initial_root_password" not in printed or "/etc/gitlab/initial_root_password" in printed

@@ -1,10 +1,9 @@
 """What the bootstrap applies to hand the cluster to Argo CD: Argo CD's CRDs, its chart rendered exactly as the
 self-managed `argo-cd` Application renders it (same archive, values, release name and namespace, so that Argo CD
-adopts these objects instead of deploying a second copy), the repository credential, and the root Application."""
+adopts these objects instead of deploying a second copy), and the root Application."""
 
 from __future__ import annotations
 
-import base64
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,22 +80,3 @@ def argo_cd_chart(root: Path, kubernetes_version: str) -> Manifest:
 
 def root_application(root: Path) -> Manifest:
     return Manifest("the root Application", (root / ROOT_APPLICATION).read_text(encoding="utf-8"))
-
-
-def repository_secret(url: str, token: str, username: str = "argocd") -> str:
-    """Argo CD's repository credential as a Secret manifest (GitLab reads any user name with a token)."""
-    secret = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {
-            "name": "gitops-repository",
-            "namespace": "argocd",
-            "labels": {"argocd.argoproj.io/secret-type": "repository"},
-        },
-        "type": "Opaque",
-        "data": {
-            key: base64.b64encode(value.encode()).decode()
-            for key, value in (("type", "git"), ("url", url), ("username", username), ("password", token))
-        },
-    }
-    return yaml.safe_dump(secret, sort_keys=False)

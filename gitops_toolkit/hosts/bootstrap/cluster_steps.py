@@ -11,14 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.hosts.bootstrap.argo_cd import (
-    Manifest,
-    argo_cd_chart,
-    argo_cd_crds,
-    repository_secret,
-    root_application,
-)
+from gitops_toolkit.hosts.bootstrap.argo_cd import Manifest, argo_cd_chart, argo_cd_crds, root_application
 from gitops_toolkit.hosts.bootstrap.configs import KUBEADM_CONFIG, ManagedFile, calico_installation, kubeadm_config
+from gitops_toolkit.hosts.bootstrap.credentials import Credential, platform_credentials, repository_credential
 from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE, JOIN, Change, file_change
 from gitops_toolkit.hosts.bootstrap.site_names import coredns_manifest
 from gitops_toolkit.hosts.inventory import Host, Inventory
@@ -36,13 +31,8 @@ class ClusterInputs:
     """What the control-plane steps apply, read from the repository and the inventory's files."""
 
     manifests: tuple[tuple[str, Manifest], ...]  # (marker name, manifest), in the order they are applied
-    repository_url: str
-    repository_token: str  # "" when the inventory names no token file; PENDING_TOKEN until the platform makes it
-    repository_username: str = "argocd"  # GitLab reads any user name with a token; a deploy token has its own
-
-
-# Argo CD's deploy token on the platform host, when the plan is made before the platform's GitLab created it.
-PENDING_TOKEN = "(created by this run)"
+    # Applied before the root Application: none for a public repository read without a token.
+    credentials: tuple[Credential, ...] = ()
 
 
 def marker(name: str) -> str:
@@ -51,11 +41,14 @@ def marker(name: str) -> str:
 
 def watched_cluster_files(inputs: ClusterInputs) -> list[str]:
     """The markers of what was applied, and the recorded kubeadm configuration: what the plan compares."""
-    names = [name for name, _ in inputs.manifests] + ["calico-operator", "repository-credential", "grafana-admin"]
+    names = [name for name, _ in inputs.manifests] + ["calico-operator", "grafana-admin"]
+    names += [credential.marker for credential in inputs.credentials]
     return [marker(name) for name in names] + [KUBEADM_CONFIG]
 
 
 def cluster_inputs(root: Path, inventory: Inventory) -> ClusterInputs:
+    """What the cluster gets. With a platform host, its credentials are pending here: their tokens are read from it
+    once it answers (with_platform_credentials)."""
     token = ""
     if inventory.repository_token_file:
         try:
@@ -65,6 +58,11 @@ def cluster_inputs(root: Path, inventory: Inventory) -> ClusterInputs:
             raise ToolError(message) from None
         if not token:
             raise ToolError(f"{inventory.repository_token_file}: the repository token file is empty")
+    credentials: tuple[Credential, ...] = ()
+    if inventory.platform is not None:
+        credentials = platform_credentials(root, inventory)
+    elif token:
+        credentials = (repository_credential(inventory.repository_url, token, "repository.tokenFile"),)
     calico = Manifest(
         f"Calico's Installation ({inventory.cni[0]} {inventory.cni[1]})", calico_installation(root, inventory)
     )
@@ -77,8 +75,7 @@ def cluster_inputs(root: Path, inventory: Inventory) -> ClusterInputs:
             ("argo-cd", argo_cd_chart(root, inventory.kubernetes_version)),
             ("root-application", root_application(root)),
         ),
-        inventory.repository_url,
-        token,
+        credentials,
     )
 
 
@@ -179,21 +176,21 @@ def control_plane_changes(
 
 
 def _credentials(host: Host, facts: HostFacts, inputs: ClusterInputs) -> list[Change]:
-    """The repository credential (from the token file, never shown) and Grafana's admin login (generated on the
-    control plane, never leaving it), before the root Application makes Argo CD read the repository."""
+    """The credentials (from the token file or the platform host, never shown) and Grafana's admin login (generated
+    on the control plane, never leaving it), before the root Application makes Argo CD read the repository."""
     changes = []
-    source = "the platform's deploy token argocd" if inputs.repository_username != "argocd" else "repository.tokenFile"
-    summary = f"create Argo CD's credential for {inputs.repository_url} from {source} (Secret argocd/gitops-repository)"
-    if inputs.repository_token == PENDING_TOKEN:
-        summary = summary.replace("deploy token argocd", "deploy token argocd, created by this run")
-        changes.append(Change(host.name, CONTROL_PLANE_PHASE, "cluster", summary))
-    elif inputs.repository_token:
-        commands = credential_commands(inputs)
-        if facts.files.get(marker("repository-credential"), "").strip() != _credential_digest(inputs):
-            changes.append(Change(host.name, CONTROL_PLANE_PHASE, "cluster", summary, "", commands))
+    for credential in inputs.credentials:
+        if credential.pending:
+            summary = f"{credential.summary}, its token made by this run"
+            changes.append(Change(host.name, CONTROL_PLANE_PHASE, "cluster", summary, action=credential.marker))
+        elif facts.files.get(marker(credential.marker), "").strip() != _digest(credential.manifest()):
+            commands = credential_commands(credential)
+            changes.append(
+                Change(host.name, CONTROL_PLANE_PHASE, "cluster", credential.summary, "", commands, credential.marker)
+            )
     if facts.files.get(marker("grafana-admin"), "").strip() != "created":
         create = (
-            f"{KUBECTL} get namespace monitoring >/dev/null 2>&1 || {KUBECTL} create namespace monitoring >/dev/null; "
+            f"{_namespace_exists('monitoring')}; "
             f"{KUBECTL} -n monitoring get secret grafana-admin >/dev/null 2>&1 || "
             f"{KUBECTL} -n monitoring create secret generic grafana-admin --from-literal=admin-user=admin "
             '--from-literal=admin-password="$(head -c 24 /dev/urandom | base64 | tr -d /+=)" >/dev/null'
@@ -204,21 +201,22 @@ def _credentials(host: Host, facts: HostFacts, inputs: ClusterInputs) -> list[Ch
     return changes
 
 
-def _credential_digest(inputs: ClusterInputs) -> str:
-    return _digest(repository_secret(inputs.repository_url, inputs.repository_token, inputs.repository_username))
+def _namespace_exists(namespace: str) -> str:
+    return f"{KUBECTL} get namespace {namespace} >/dev/null 2>&1 || {KUBECTL} create namespace {namespace} >/dev/null"
 
 
-def credential_commands(inputs: ClusterInputs) -> tuple[Command, ...]:
-    """Argo CD's repository credential applied from a file only root reads, removed once applied: on a command
-    line the token would show in `ps`."""
-    secret = repository_secret(inputs.repository_url, inputs.repository_token, inputs.repository_username)
-    path = f"{STATE_DIRECTORY}/manifests/repository-credential.yaml"
+def credential_commands(credential: Credential) -> tuple[Command, ...]:
+    """A credential applied from a file only root reads, removed once applied: on a command line the token would
+    show in `ps`. Its namespace is made first when Argo CD has not made it yet."""
+    secret = credential.manifest()
+    path = f"{STATE_DIRECTORY}/manifests/{credential.marker}.yaml"
     return (
         Upload(path, secret, "0600"),
         (
+            _namespace_exists(credential.namespace) + ";",
             *(KUBECTL, "apply", "--server-side", "-f", path, ">/dev/null;", "applied=$?;"),
             *("rm", "-f", path + ";", "[ $applied -eq 0 ]", "&&"),
-            *_record("repository-credential", _digest(secret)),
+            *_record(credential.marker, _digest(secret)),
         ),
     )
 

@@ -21,7 +21,7 @@ from gitops_toolkit.hosts.bootstrap.cluster_steps import (
 )
 from gitops_toolkit.hosts.bootstrap.kubeconfig import kubeconfig_path, local_sha256
 from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE, NODE, Change, node_changes, watched_files
-from gitops_toolkit.hosts.bootstrap.platform_plan import plan_platform, with_platform_credential
+from gitops_toolkit.hosts.bootstrap.platform_plan import plan_platform, with_platform_credentials
 from gitops_toolkit.hosts.bootstrap.platform_steps import watched_platform_files
 from gitops_toolkit.hosts.bootstrap.report import Report, write_json, write_text
 from gitops_toolkit.hosts.bootstrap.site_names import HOSTS_FILE, names_change
@@ -139,7 +139,7 @@ def _run(
     facts = {p.host.name: p.facts for p in probes if p.facts is not None}
     try:
         if inputs is not None and inventory.platform_host is not None:
-            inputs = with_platform_credential(inputs, session, inventory.platform_host, connect_timeout)
+            inputs = with_platform_credentials(root, inventory, inputs, session, connect_timeout)
         report.changes = _plan(root, inventory, chosen, facts, inputs, kubeconfig, session, connect_timeout)
     except ToolError as error:
         report.errors.append(str(error))

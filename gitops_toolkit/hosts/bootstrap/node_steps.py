@@ -36,7 +36,9 @@ class Change:
     summary: str
     diff: str = ""
     commands: tuple[Command, ...] = field(default=(), repr=False)
-    action: str = ""  # what the apply does itself instead of commands on the host (a GitLab API call's key)
+    # What the apply does itself instead of commands on the host (a GitLab API call's key), or fills the commands of
+    # once the platform host made what they need (a credential's marker).
+    action: str = ""
 
     @property
     def label(self) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.hosts.bootstrap.cluster_steps import PENDING_TOKEN, ClusterInputs, credential_commands
+from gitops_toolkit.hosts.bootstrap.cluster_steps import ClusterInputs, credential_commands
 from gitops_toolkit.hosts.bootstrap.configs import PENDING_CA
 from gitops_toolkit.hosts.bootstrap.gitlab_objects import Creator
 from gitops_toolkit.hosts.bootstrap.node_steps import CONTROL_PLANE_PHASE
@@ -20,7 +20,7 @@ from gitops_toolkit.hosts.bootstrap.platform_plan import (
     read_secret_files,
     token_file,
     wait_until_answering,
-    with_platform_credential,
+    with_platform_credentials,
 )
 from gitops_toolkit.hosts.bootstrap.platform_steps import GITLAB_PHASE, PLATFORM_PHASE
 from gitops_toolkit.hosts.bootstrap.report import DONE, FAILED
@@ -43,26 +43,29 @@ class PlatformApply:
         """Whether the platform host is as planned (and the rest of the bootstrap may go on)."""
         if self.apply.phase(PLATFORM_PHASE):
             return False
-        return self._ca_home() and self._gitlab() and not self.apply.phase(GITLAB_PHASE) and self._fill_credential()
+        return self._ca_home() and self._gitlab() and not self.apply.phase(GITLAB_PHASE) and self._fill_credentials()
 
-    def _fill_credential(self) -> bool:
-        """The cluster's credential planned before the platform made Argo CD's deploy token gets it now."""
+    def _fill_credentials(self) -> bool:
+        """The cluster's credentials planned before GitLab made their deploy tokens get their commands now."""
         changes = self.apply.report.changes
-        pending = [i for i, c in enumerate(changes) if c.phase == CONTROL_PLANE_PHASE and c.kind == "cluster"]
-        pending = [i for i in pending if not changes[i].commands and "created by this run" in changes[i].summary]
+        pending = {c.action: i for i, c in enumerate(changes) if c.phase == CONTROL_PLANE_PHASE and c.action}
         if not pending:
             return True
-        inputs = ClusterInputs((), self.apply.inventory.repository_url, PENDING_TOKEN)
         try:
-            inputs = with_platform_credential(inputs, self.apply.session, self.host, self.apply.connect_timeout)
+            inputs = with_platform_credentials(
+                self.apply.root, self.apply.inventory, ClusterInputs(()), self.apply.session, self.apply.connect_timeout
+            )
         except ToolError as error:
             self.apply.fail(self.host, str(error))
             return False
-        if inputs.repository_token == PENDING_TOKEN:
-            self.apply.fail(self.host, "Argo CD's deploy token is not on the platform host; run the bootstrap again")
-            return False
-        for index in pending:
-            changes[index] = replace(changes[index], commands=credential_commands(inputs))
+        for credential in inputs.credentials:
+            if credential.marker not in pending:
+                continue
+            if credential.pending:
+                self.apply.fail(self.host, f"{credential.summary}: its token is not on the platform host; run again")
+                return False
+            index = pending[credential.marker]
+            changes[index] = replace(changes[index], commands=credential_commands(credential))
         return True
 
     def _indexes(self, phase: str, kind: str) -> list[int]:

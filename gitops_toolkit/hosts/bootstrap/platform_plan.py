@@ -16,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.hosts.bootstrap.cluster_steps import PENDING_TOKEN, ClusterInputs
+from gitops_toolkit.hosts.bootstrap.cluster_steps import ClusterInputs
+from gitops_toolkit.hosts.bootstrap.credentials import platform_credentials
 from gitops_toolkit.hosts.bootstrap.gitlab_objects import gitlab_changes, missing
 from gitops_toolkit.hosts.bootstrap.node_steps import Change
 from gitops_toolkit.hosts.bootstrap.platform_steps import (
@@ -28,7 +29,14 @@ from gitops_toolkit.hosts.bootstrap.platform_steps import (
 )
 from gitops_toolkit.hosts.bootstrap.site_names import names_change
 from gitops_toolkit.hosts.inventory import Host, Inventory
-from gitops_toolkit.hosts.platform_host import API_TOKEN, ARGOCD_TOKEN, CA_CERTIFICATE, RUNNER_TOKEN, TOKENS
+from gitops_toolkit.hosts.platform_host import (
+    API_TOKEN,
+    ARGOCD_TOKEN,
+    CA_CERTIFICATE,
+    PULL_TOKEN,
+    RUNNER_TOKEN,
+    TOKENS,
+)
 from gitops_toolkit.hosts.probe import HostFacts, targets
 from gitops_toolkit.tools.gitlab import GitLab
 from gitops_toolkit.tools.ssh import SshSession
@@ -125,10 +133,12 @@ def token_file(name: str) -> str:
     return f"{TOKENS}/{name}"
 
 
-def with_platform_credential(inputs: ClusterInputs, session: SshSession, host: Host, timeout: float) -> ClusterInputs:
-    """Argo CD reads gitops-repo with the platform's deploy token argocd (PENDING_TOKEN until it exists)."""
-    stored = read_secret_files(session, host, [token_file(ARGOCD_TOKEN)], timeout).get(token_file(ARGOCD_TOKEN), "")
-    lines = stored.split()
-    if len(lines) < 2:
-        return replace(inputs, repository_token=PENDING_TOKEN, repository_username="")
-    return replace(inputs, repository_username=lines[0], repository_token=lines[1])
+def with_platform_credentials(
+    root: Path, inventory: Inventory, inputs: ClusterInputs, session: SshSession, timeout: float
+) -> ClusterInputs:
+    """Argo CD reads gitops-repo with the platform's deploy token argocd, and the shop's namespaces pull with its
+    deploy token cluster-pull (each pending until GitLab made it)."""
+    assert inventory.platform_host is not None
+    files = [token_file(ARGOCD_TOKEN), token_file(PULL_TOKEN)]
+    stored = read_secret_files(session, inventory.platform_host, files, timeout)
+    return replace(inputs, credentials=platform_credentials(root, inventory, *(stored.get(f, "") for f in files)))

@@ -1,5 +1,6 @@
 """Seal a Secret for the cluster's Sealed Secrets controller, in Python, from its public certificate
-(`kubeseal --fetch-cert`): the same hybrid encryption the controller reverses. Per value: a random 32-byte
+(`kubeseal --fetch-cert`): the same hybrid encryption the controller reverses; and list the sealed file among its
+kustomization's resources. Per value: a random 32-byte
 session key encrypts the value with AES-256-GCM (zero nonce: each key is used once); RSA-OAEP (SHA-256),
 labelled with the scope, encrypts the session key; the result is len(rsa) as two big-endian bytes, the RSA
 ciphertext, then the AES-GCM ciphertext, base64-encoded."""
@@ -10,12 +11,16 @@ import base64
 import os
 import struct
 from collections.abc import Mapping
+from io import StringIO
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from gitops_toolkit.core.errors import ToolError
 
@@ -42,13 +47,47 @@ def seal_value(key: rsa.RSAPublicKey, namespace: str, name: str, value: bytes) -
     return base64.b64encode(struct.pack(">H", len(encrypted_key)) + encrypted_key + encrypted_value).decode()
 
 
-def sealed_secret(key: rsa.RSAPublicKey, namespace: str, name: str, values: Mapping[str, str]) -> dict[str, Any]:
+def sealed_secret(
+    key: rsa.RSAPublicKey,
+    namespace: str,
+    name: str,
+    values: Mapping[str, str],
+    secret_type: str = "Opaque",
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A SealedSecret whose Secret has this type and these labels (the template the controller copies)."""
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace}
+    if labels:
+        metadata["labels"] = dict(labels)
     return {
         "apiVersion": "bitnami.com/v1alpha1",
         "kind": "SealedSecret",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
             "encryptedData": {k: seal_value(key, namespace, name, v.encode()) for k, v in sorted(values.items())},
-            "template": {"metadata": {"name": name, "namespace": namespace}, "type": "Opaque"},
+            "template": {"metadata": metadata, "type": secret_type},
         },
     }
+
+
+def listed_in(kustomization: Path, file_name: str) -> str:
+    """The kustomization's text with `file_name` among its resources, comments and layout kept."""
+    editor = YAML()
+    editor.width = 4096
+    editor.indent(mapping=2, sequence=4, offset=2)  # "  - item", as the repository's files and yamllint have it
+    try:
+        document = editor.load(kustomization.read_text(encoding="utf-8"))
+    except YAMLError as error:
+        raise ToolError(f"{kustomization}: not valid YAML ({error}); fix it first") from None
+    if not isinstance(document, dict):
+        raise ToolError(f"{kustomization}: not a kustomization (a mapping)")
+    resources = document.get("resources")
+    if resources is None:
+        document["resources"] = resources = []
+    if file_name not in resources:
+        resources.append(file_name)
+    if hasattr(resources, "fa"):
+        resources.fa.set_block_style()
+    buffer = StringIO()
+    editor.dump(document, buffer)
+    return buffer.getvalue()
