@@ -1,8 +1,12 @@
-"""A progress display for people at a terminal; silent everywhere else."""
+"""How far a run has got: a progress display for people at a terminal (silent everywhere else), and the seconds
+spent per stage, added up in a plain dict (what `nox -s bench` prints)."""
 
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 
@@ -53,3 +57,10 @@ class TerminalProgress:
 
 def progress_for_terminal() -> Progress:
     return TerminalProgress() if sys.stderr.isatty() else SilentProgress()
+
+
+@contextmanager
+def timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - started

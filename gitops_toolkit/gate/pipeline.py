@@ -12,10 +12,9 @@ from typing import TypeVar
 from gitops_toolkit.core.bounded_yaml import DEFAULT_LIMITS, YamlLimits
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding, contained, unique_sorted
-from gitops_toolkit.core.progress import Progress, SilentProgress
+from gitops_toolkit.core.progress import Progress, SilentProgress, timed
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.rule_catalog import Severity
-from gitops_toolkit.core.stopwatch import timed
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.facts import gather_facts
 from gitops_toolkit.gate.report.coverage import flux_objects, nothing_found

@@ -10,9 +10,8 @@ from pathlib import Path
 from gitops_toolkit.core.bounded_yaml import read_text
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding
-from gitops_toolkit.core.progress import Progress
+from gitops_toolkit.core.progress import Progress, timed
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.core.stopwatch import timed
 from gitops_toolkit.render.applications import (
     Source,
     embedded_objects,

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from gitops_toolkit.core.bounded_yaml import DEFAULT_LIMITS, YamlLimits
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.core.progress import Progress, SilentProgress
-from gitops_toolkit.core.stopwatch import timed
+from gitops_toolkit.core.progress import Progress, SilentProgress, timed
 from gitops_toolkit.render.charts.rendering import render_charts
 from gitops_toolkit.render.charts.vendored import verify_vendored_charts
 from gitops_toolkit.render.crds.lock import VENDORED_DIRECTORY
