@@ -15,6 +15,8 @@ CONTROL_PLANE = "control-plane"
 WORKER = "worker"
 # The host beside the cluster that runs GitLab, its registry and a runner: never a node.
 PLATFORM = "platform"
+# The inventory's `platform:` settings that name its registry, when it leaves them out.
+DEFAULT_DOMAIN, DEFAULT_REGISTRY_PORT = "local", 5050
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,18 @@ def machines_of(document: YamlDocument) -> list[Machine]:
     return machines
 
 
-def read_machines(path: Path) -> list[Machine]:
+def platform_registry_of(document: YamlDocument) -> str:
+    """`registry.<domain>:<port>` of the inventory's platform host (GitLab's registry), or "" without one."""
+    data = document.data if isinstance(document.data, dict) else {}
+    hosts = data.get("hosts")
+    if not isinstance(hosts, list) or not any(PLATFORM in (mapping(host).get("roles") or []) for host in hosts):
+        return ""
+    settings = mapping(data.get("platform"))
+    return f"registry.{settings.get('domain', DEFAULT_DOMAIN)}:{settings.get('registryPort', DEFAULT_REGISTRY_PORT)}"
+
+
+def read_inventory(path: Path) -> tuple[list[Machine], str]:
+    """The machines of an inventory file and its platform registry (platform_registry_of)."""
     try:
         documents = load_yaml_file(path)
     except YamlRejected as rejected:
@@ -82,7 +95,7 @@ def read_machines(path: Path) -> list[Machine]:
         raise InventoryUnreadable(1, f"cannot read it ({error.strerror})") from None
     if len(documents) != 1:
         raise InventoryUnreadable(1, "expected exactly one YAML document")
-    return machines_of(documents[0])
+    return machines_of(documents[0]), platform_registry_of(documents[0])
 
 
 @dataclass(frozen=True)
@@ -94,3 +107,4 @@ class ClusterShape:
     reserved_memory: int = 100 * 2**20  # bytes: kubeReserved + systemReserved + the hard eviction threshold
     inventory: str = ""  # where the machines are declared (repository-relative), for messages
     problem: tuple[int, str] | None = None  # (line, what) when the inventory cannot say what its machines hold
+    platform_registry: str = ""  # the platform host's registry (GitLab's: no anonymous pulls), "" without one

@@ -94,6 +94,7 @@ RESOURCE_RULES: dict[str, Severity] = {
     "PROBE-PORT": Severity.ERROR,
     "IMAGE-TAG": Severity.ERROR,
     "IMAGE-REGISTRY": Severity.ERROR,
+    "IMAGE-PULL-SECRET": Severity.ERROR,
     "SA-MISSING": Severity.ERROR,
     "SA-TOKEN-MOUNTED": Severity.ERROR,
     # cross-references

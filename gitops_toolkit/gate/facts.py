@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitops_toolkit.core.machines import ClusterShape, InventoryUnreadable, read_machines
+from gitops_toolkit.core.machines import ClusterShape, InventoryUnreadable, read_inventory
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.tree_walk import walk_tree
 from gitops_toolkit.gate.rules.cluster.kubeadm_config import kubelet_reservations, opened_components
@@ -62,7 +62,8 @@ def cluster_shape(repository: Repository, inventory: Path | None) -> ClusterShap
     where = repository.tree.relative(inventory) if inventory.is_relative_to(repository.root) else str(inventory)
     cpu, memory = kubelet_reservations(repository.tree, repository.root)
     try:
-        return ClusterShape(tuple(read_machines(inventory)), cpu, memory, where)
+        machines, registry = read_inventory(inventory)
+        return ClusterShape(tuple(machines), cpu, memory, where, platform_registry=registry)
     except InventoryUnreadable as unreadable:
         return ClusterShape((), cpu, memory, where, (unreadable.line, unreadable.message))
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gitops_toolkit.core.machines import DEFAULT_DOMAIN, DEFAULT_REGISTRY_PORT
 from gitops_toolkit.hosts.pins import GITLAB_VERSION, RUNNER_VERSION
 
 # The two projects the bootstrap creates: the application team's, and the one Argo CD reads (this repository).
@@ -18,10 +19,10 @@ PLATFORM_CA_FILE = "platform-ca.crt"
 @dataclass(frozen=True)
 class PlatformSettings:
     ca_file: Path  # where the bootstrap keeps the CA's certificate on the operator's machine
-    domain: str = "local"
+    domain: str = DEFAULT_DOMAIN
     gitlab_version: str = GITLAB_VERSION
     runner_version: str = RUNNER_VERSION
-    registry_port: int = 5050
+    registry_port: int = DEFAULT_REGISTRY_PORT
     group: str = "platform"
     runner_concurrent: int = 2
     name_resolution: str = "hosts"  # or "dns"
@@ -46,10 +47,10 @@ def platform_settings(data: dict[str, Any], ca_file: Path) -> PlatformSettings:
     runner = data.get("runner") or {}
     return PlatformSettings(
         ca_file,
-        str(data.get("domain", "local")),
+        str(data.get("domain", DEFAULT_DOMAIN)),
         str(data.get("gitlabVersion", GITLAB_VERSION)),
         str(data.get("runnerVersion", RUNNER_VERSION)),
-        int(data.get("registryPort", 5050)),
+        int(data.get("registryPort", DEFAULT_REGISTRY_PORT)),
         str(data.get("group", "platform")),
         int(runner.get("concurrent", 2)),
         str(data.get("nameResolution", "hosts")),

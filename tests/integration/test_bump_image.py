@@ -100,13 +100,19 @@ def test_bad_tags_and_unknown_services_write_nothing(clone: Callable[[str], Path
 
 
 def test_a_bumped_overlay_still_passes_the_gate(repository_copy: Path) -> None:
+    """As app-repo's CI bumps it: the image now comes from the platform's registry, pulled with registry-pull."""
+    overlay = str(repository_copy / DEV)
+    registry = "registry.local:5050/platform/app-repo"  # $CI_REGISTRY_IMAGE of app-repo on the platform host
     result = invoke(
-        repository_copy, "bump-image", "--overlay", str(repository_copy / DEV), "--set", f"frontend={SHA_A}"
+        repository_copy, "bump-image", "--overlay", overlay, "--registry", registry, "--set", f"frontend={SHA_A}"
     )
     assert result.returncode == 0 and f"frontend: (the base's) -> {SHA_A}" in result.stdout, result
+    assert f"newName: {registry}/frontend" in (repository_copy / DEV / "kustomization.yaml").read_text()
     gate = invoke(repository_copy, "validate", "--root", str(repository_copy))
     assert gate.returncode == 0, gate.stdout[-2000:]
-    again = invoke(repository_copy, "bump-image", "--overlay", str(repository_copy / DEV), "--set", f"frontend={SHA_A}")
+    again = invoke(
+        repository_copy, "bump-image", "--overlay", overlay, "--registry", registry, "--set", f"frontend={SHA_A}"
+    )
     assert again.returncode == 0 and "nothing to change" in again.stdout
 
 

@@ -288,6 +288,20 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
         f"{APP}/overlays/dev/registry-credentials.yaml",
         "",
     ),
+    "image from the platform's registry without a pull secret": (
+        both(
+            replace(DEV, "  - ../../components/registry-pull\n", ""),
+            replace(
+                DEV,
+                "patches:\n",
+                "images:\n  - name: us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/frontend\n"
+                f"    newName: registry.local:5050/platform/app-repo/frontend\n    newTag: {'c' * 40}\npatches:\n",
+            ),
+        ),
+        "IMAGE-PULL-SECRET",
+        f"{BASE}/frontend.yaml",
+        "frontend",
+    ),
     "credential in a ConfigMap": (
         replace(
             DEV,

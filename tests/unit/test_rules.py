@@ -21,6 +21,7 @@ from tests.integration.test_chart_rules import PLANTED_IN_CHARTS
 from tests.unit.test_capacity import CAPACITY_PLANTED
 from tests.unit.test_gitops_rules import GITOPS_PLANTED
 from tests.unit.test_observability_rules import OBS_PLANTED
+from tests.unit.test_pull_secret_rule import PULL_PLANTED
 from tests.unit.test_rbac_rules import RBAC_PLANTED
 from tests.unit.test_unwatched_rule import UNWATCHED_PLANTED
 
@@ -237,6 +238,7 @@ def test_every_resource_rule_has_a_planted_defect() -> None:
         RBAC_PLANTED,
         CAPACITY_PLANTED,
         UNWATCHED_PLANTED,
+        PULL_PLANTED,
     ]
     assert set().union(*planted) >= set(RESOURCE_RULES)
 

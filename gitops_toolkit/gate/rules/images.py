@@ -1,14 +1,16 @@
-"""Images: pinned (an exact tag or a digest) and only from the registries the site allows."""
+"""Images: pinned (an exact tag or a digest), only from the registries the site allows, and pulled with a
+credential from the platform's registry."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.image_tags import COMMIT_SHA
-from gitops_toolkit.gate.rules.index import ResourceIndex
+from gitops_toolkit.gate.rules.index import PodTemplate, ResourceIndex
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
@@ -73,3 +75,33 @@ def check_image_registries(index: ResourceIndex) -> Iterator[Finding]:
                 "its registry to allowed-registries in pyproject.toml",
                 (*container.path, "image"),
             )
+
+
+def _pull_secrets(index: ResourceIndex, pod: PodTemplate) -> list[Any]:
+    """What the kubelet pulls with: the pod's imagePullSecrets, and its ServiceAccount's, which the ServiceAccount
+    admission plugin copies into the pod when it is created."""
+    secrets = list(pod.spec.get("imagePullSecrets") or [])
+    account = index.get("ServiceAccount", pod.namespace, str(pod.spec.get("serviceAccountName") or "default"))
+    if account is not None:
+        secrets += list(account.obj.get("imagePullSecrets") or [])
+    return [secret for secret in secrets if isinstance(secret, dict) and secret.get("name")]
+
+
+def check_image_pull_secrets(index: ResourceIndex) -> Iterator[Finding]:
+    """Images from the inventory's platform registry (GitLab's, whose private projects refuse anonymous pulls)."""
+    cluster = index.repository.cluster
+    registry = cluster.platform_registry if cluster else ""
+    if not registry:
+        return
+    for pod, container in index.containers():
+        image = str(container.body.get("image", ""))
+        if parse_image(image).registry != registry or _pull_secrets(index, pod):
+            continue
+        yield pod.resource.finding(
+            "IMAGE-PULL-SECRET",
+            f"container `{container.name}` image {image} comes from the platform's registry, which refuses "
+            "anonymous pulls (the kubelet reports ErrImagePull), and neither the pod nor its ServiceAccount names "
+            "imagePullSecrets; add `imagePullSecrets: [{name: registry-pull}]` (`invoke bootstrap` creates it, "
+            "`invoke platform.seal` seals it into git)",
+            (*container.path, "image"),
+        )

@@ -51,6 +51,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     workload_security.check_service_account_token,
     images.check_image_tags,
     images.check_image_registries,
+    images.check_image_pull_secrets,
     references.check_service_selectors,
     references.check_service_target_ports,
     references.check_addresses,
