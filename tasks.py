@@ -20,6 +20,7 @@ from gitops_toolkit.delivery.bump.command import bump_image_command, promote_com
 from gitops_toolkit.delivery.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
 from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
+from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
 from gitops_toolkit.locks.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.locks.crds.command import fetch_command
 from gitops_toolkit.tools.system_packages import install_missing
@@ -182,6 +183,19 @@ def bootstrap(
     """Bare hosts to a kubeadm cluster handed to Argo CD, over SSH (exit 0 ready/done, 1 blocked/failed, 2 error)."""
     inventory_file = Path(_required("bootstrap", "inventory", inventory))
     _finish(bootstrap_command(REPOSITORY, inventory_file, plan, limit or [], format, kubeconfig))
+
+
+@task(
+    name="seal",
+    help={
+        "inventory": "the inventory bootstrap used, with its platform host",
+        "cert": "the Sealed Secrets controller's certificate (kubeseal --fetch-cert > cert.pem)",
+    },
+)
+def seal_platform(c: Context, inventory: str = "", cert: str = "") -> None:
+    """Seal Argo CD's repository credential and the image pull Secrets into gitops-repo (safe to commit)."""
+    inventory_file = Path(_required("platform.seal", "inventory", inventory))
+    _finish(seal_platform_command(REPOSITORY, inventory_file, Path(_required("platform.seal", "cert", cert))))
 
 
 @task(
@@ -372,4 +386,5 @@ namespace = Collection(
     Collection("charts", fetch_charts),
     Collection("alerts", test_alerts),
     Collection("slack", seal_slack),
+    Collection("platform", seal_platform),
 )

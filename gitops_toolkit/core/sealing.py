@@ -70,13 +70,14 @@ def sealed_secret(
     }
 
 
-def listed_in(kustomization: Path, file_name: str) -> str:
-    """The kustomization's text with `file_name` among its resources, comments and layout kept."""
+def listed_in(kustomization: Path, file_name: str, text: str | None = None) -> str:
+    """The kustomization's text (`text`, or the file's) with `file_name` among its resources, comments and layout
+    kept."""
     editor = YAML()
     editor.width = 4096
     editor.indent(mapping=2, sequence=4, offset=2)  # "  - item", as the repository's files and yamllint have it
     try:
-        document = editor.load(kustomization.read_text(encoding="utf-8"))
+        document = editor.load(kustomization.read_text(encoding="utf-8") if text is None else text)
     except YAMLError as error:
         raise ToolError(f"{kustomization}: not valid YAML ({error}); fix it first") from None
     if not isinstance(document, dict):

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPOSITORY
+from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
+from tests.conftest import REPOSITORY, nox_validate
 from tests.integration.test_bootstrap import MACHINE, _subnet, bootstrap, calls, mutating, operator, planned, state
+from tests.integration.test_slack_seal import controller_key, unseal
 from tests.netns_hosts import NetnsHost, available, netns_hosts, stand_in_files
 
 pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
@@ -72,7 +74,15 @@ def gitlab_state(host: NetnsHost) -> dict[str, Any]:
     return json.loads(state(host, "gitlab/state.json").read_text())
 
 
-def test_plan_apply_and_apply_again(lab: list[NetnsHost], operator: Path, tmp_path: Path, capsys: Any) -> None:
+def seal(root: Path, inventory: Path, certificate: Path, capsys: Any) -> tuple[int, str]:
+    code = seal_platform_command(root, inventory, certificate)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_plan_apply_and_apply_again(
+    lab: list[NetnsHost], operator: Path, tmp_path: Path, capsys: Any, repository_copy: Path
+) -> None:
     gitlab, _, w1 = lab
     inventory = write_inventory(tmp_path, operator, lab)
     kubeconfig = tmp_path / "home" / ".kube" / "platform.conf"
@@ -93,6 +103,14 @@ def test_plan_apply_and_apply_again(lab: list[NetnsHost], operator: Path, tmp_pa
     hosts_diff = next(c["diff"] for c in plan["changes"] if c["host"] == "w1" and c["summary"].endswith("/etc/hosts"))
     assert f"+{gitlab.address} gitlab.local registry.local" in hosts_diff
     assert [mutating(host) for host in lab] == [[], [], []], "the plan changed something"
+    controller, certificate = controller_key(tmp_path)
+    overlay = repository_copy / "gitops-repo/apps/online-boutique/overlays/prod"
+    before = (overlay / "kustomization.yaml").read_text()
+    code, printed = seal(repository_copy, inventory, certificate, capsys)
+    assert code == 1 and "run `invoke bootstrap` first" in printed, printed
+    assert (overlay / "kustomization.yaml").read_text() == before and not (
+        overlay / "registry-pull.sealedsecret.yaml"
+    ).exists()
 
     code, applied, printed = bootstrap(capsys, inventory, kubeconfig)
     assert code == 0, printed
@@ -143,6 +161,40 @@ def test_plan_apply_and_apply_again(lab: list[NetnsHost], operator: Path, tmp_pa
         assert auths["registry.local:5050"]["username"] != username, "pulls must not use Argo CD's token"
     keys = secrets_on(gitlab)
     assert len(keys) >= 5 and not any(key in printed for key in keys), "a token was shown"
+
+    code, sealed_printed = seal(repository_copy, inventory, certificate, capsys)
+    assert code == 0, sealed_printed
+    sealed_files = {
+        (Path(file).parent.name, Path(file).name)
+        for file in sealed_printed.split()
+        if file.endswith(".sealedsecret.yaml")
+    }
+    assert sealed_files == {
+        ("sealed", "gitops-repository.sealedsecret.yaml"),
+        ("prod", "registry-pull.sealedsecret.yaml"),
+        ("dev", "registry-pull.sealedsecret.yaml"),
+    }
+    written = [
+        repository_copy / "gitops-repo/platform/credentials/sealed/gitops-repository.sealedsecret.yaml",
+        overlay / "registry-pull.sealedsecret.yaml",
+        overlay.parent / "dev" / "registry-pull.sealedsecret.yaml",
+    ]
+    for path in written:
+        sealed = yaml.safe_load(path.read_text())
+        namespace, name = sealed["metadata"]["namespace"], sealed["metadata"]["name"]
+        applied_data = applied_secrets[(namespace, name)]["data"]
+        opened = {k: unseal(controller, v, f"{namespace}/{name}") for k, v in sealed["spec"]["encryptedData"].items()}
+        assert opened == {k: base64.b64decode(v).decode() for k, v in applied_data.items()}, path
+        assert sealed["spec"]["template"]["type"] == applied_secrets[(namespace, name)]["type"]
+        assert not any(key in path.read_text() for key in keys), f"{path} holds a token in clear"
+    assert sealed["spec"]["template"]["type"] == "kubernetes.io/dockerconfigjson"
+    repository_template = yaml.safe_load(written[0].read_text())["spec"]["template"]["metadata"]
+    assert repository_template["labels"] == {"argocd.argoproj.io/secret-type": "repository"}
+    assert not any(key in sealed_printed for key in keys)
+    assert (
+        "registry-pull.sealedsecret.yaml" in yaml.safe_load((overlay / "kustomization.yaml").read_text())["resources"]
+    )
+    assert nox_validate(repository_copy) == "", "the sealed credentials do not pass the gate"
     assert "initial_root_password" not in printed or "/etc/gitlab/initial_root_password" in printed
 
     before = {host.name: len(calls(host)) for host in lab}
