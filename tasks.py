@@ -323,6 +323,7 @@ def loadtest(
         "format": "text, json or junit",
         "output": "write the report to this file (the diagnostics bundle goes beside it)",
         "namespace": "where Online Boutique runs: online-boutique (prod) or online-boutique-dev",
+        "inventory": "check the platform host too (GitLab, registry trust and pulls, runner, synced revision)",
     }
 )
 def smoke(
@@ -333,9 +334,10 @@ def smoke(
     format: str = "text",
     output: str = "",
     namespace: str = "online-boutique",
+    inventory: str = "",
 ) -> None:
     """Is the platform working? Cluster, shop and observability checks (exit 0 all pass, 1 any fails, 2 unreachable)."""
-    _finish(smoke_command(REPOSITORY, kubeconfig, context, url, format, output, namespace))
+    _finish(smoke_command(REPOSITORY, kubeconfig, context, url, format, output, namespace, inventory_file=inventory))
 
 
 @task(

@@ -56,6 +56,7 @@ class StandInCluster:
         self.deployments: dict[tuple[str, str], dict[str, Any]] = {}
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
         self.created_namespaces: list[str] = []
+        self.secrets: dict[tuple[str, str], dict[str, Any]] = {}  # (namespace, name): Secret; Grafana's login else
         self.namespaces = {SHOP, "monitoring", "logging", "tracing", "argocd"}
         self.replicas_wanted: dict[tuple[str, str], int] = {}  # what git says about replicas
         self.alerts: dict[str, dict[str, Any]] = {}  # namespace: PodCrashLooping alert
@@ -251,6 +252,8 @@ class StandInCluster:
     def get(self, *arguments: str) -> Any:
         self._request("get", *arguments)
         (kind, *names), options = self._options(arguments)
+        if kind == "secret" and (options.get("-n", "default"), names[0]) in self.secrets:
+            return copy.deepcopy(self.secrets[(options.get("-n", "default"), names[0])])
         if kind == "secret":
             user, password = (base64.b64encode(value.encode()).decode() for value in GRAFANA_LOGIN)
             return {"data": {"admin-user": user, "admin-password": password}}

@@ -15,16 +15,26 @@ from typing import Any
 import pytest
 import yaml
 
+from gitops_toolkit.checks.smoke.command import smoke_command
 from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
 from tests.conftest import REPOSITORY, nox_validate
 from tests.integration.test_bootstrap import MACHINE, _subnet, bootstrap, calls, mutating, operator, planned, state
 from tests.integration.test_slack_seal import controller_key, unseal
 from tests.netns_hosts import NetnsHost, available, netns_hosts, stand_in_files
+from tests.stand_in_cluster import SHOP, StandInCluster
+from tests.stand_in_shop import stand_in_shop
 
 pytestmark = pytest.mark.skipif(bool(available()), reason=available() or "")
 __all__ = ["operator"]  # the SSH key pair fixture, shared with the cluster's bootstrap tests
 
 GITLAB_PACKAGES = ("gitlab-ce 19.6.0-ce.0", "gitlab-runner 19.6.0-1")
+PLATFORM_CHECKS = {
+    "PLATFORM-GITLAB-HTTPS",
+    "PLATFORM-REGISTRY-TRUSTED",
+    "PLATFORM-REGISTRY-PULL",
+    "PLATFORM-RUNNER-ONLINE",
+    "PLATFORM-GITOPS-SYNCED",
+}
 
 
 @pytest.fixture
@@ -222,3 +232,70 @@ def test_a_failure_mid_way_resumes(lab: list[NetnsHost], operator: Path, tmp_pat
     assert code == 0, printed
     assert not any(c["summary"].startswith("install ") for c in resumed["changes"]), "the packages came again"
     assert {c["status"] for c in resumed["changes"]} == {"done"}
+
+
+def platform_smoke(cluster: StandInCluster, directory: Path, inventory: Path, url: str) -> dict[str, Any]:
+    """Smoke with the inventory; its report (and a failure's diagnostics bundle) written into `directory`."""
+    report = directory / "smoke.json"
+    connect = lambda kubeconfig, context: cluster  # noqa: E731
+    code = smoke_command(REPOSITORY, "", "", url, "json", str(report), SHOP, connect, str(inventory))
+    checks = {check["id"]: check for check in json.loads(report.read_text())["checks"]}
+    return {"code": code, **{name: check for name, check in checks.items() if name.startswith("PLATFORM-")}}
+
+
+def test_smoke_checks_the_platform_and_finds_a_node_with_a_wrong_ca(
+    lab: list[NetnsHost], operator: Path, tmp_path: Path, capsys: Any
+) -> None:
+    gitlab, cp1, w1 = lab
+    inventory = write_inventory(tmp_path, operator, lab)
+    code, _, printed = bootstrap(capsys, inventory, tmp_path / "kubeconfig")
+    assert code == 0, printed
+    # What the cluster would hold after the bootstrap: the pull Secret it applied, a shop image CI pushed to the
+    # registry, and Argo CD synced to gitops-repo's main.
+    cluster = StandInCluster()
+    pull = next(
+        document
+        for path in state(cp1, "objects").iterdir()
+        for document in yaml.safe_load_all(path.read_text())
+        if document and document.get("metadata", {}).get("name") == "registry-pull"
+    )
+    cluster.secrets[(SHOP, "registry-pull")] = pull
+    tag = "f" * 40
+    cluster.add_deployment(SHOP, "frontend", f"registry.local:5050/platform/app-repo/frontend:{tag}")
+    cluster.settle()
+    manifest = state(gitlab, "gitlab/registry/platform/app-repo/frontend") / tag
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}))
+    head = subprocess.run(["git", "-C", str(REPOSITORY), "rev-parse", "HEAD"], capture_output=True, text=True)
+    cluster.applications[0]["status"]["sync"]["revision"] = head.stdout.strip()
+
+    with stand_in_shop() as shop:
+        url = f"http://127.0.0.1:{shop.server_port}"
+        healthy = platform_smoke(cluster, tmp_path, inventory, url)
+        assert healthy["code"] == 0, healthy
+        assert set(healthy) - {"code"} == PLATFORM_CHECKS
+
+        # A node whose containerd trusts another CA for the registry: its pulls would fail with x509 errors.
+        other_ca = tmp_path / "other-ca.crt"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "other-ca.key"),
+             "-out", str(other_ca), "-days", "1", "-subj", "/CN=someone else's CA"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        trusted = w1.directory / "upper/etc/containerd/certs.d/registry.local:5050/ca.crt"
+        trusted.write_text(other_ca.read_text())
+        cluster.applications[0]["status"]["sync"]["revision"] = "0" * 40  # and Argo CD behind git
+        # and a pull Secret holding Argo CD's deploy token (read_repository, not read_registry)
+        username, token = (gitlab.directory / "upper/etc/gitops-platform/tokens/argocd").read_text().split()
+        login = {"username": username, "password": token}
+        config = json.dumps({"auths": {"registry.local:5050": login}}).encode()
+        cluster.secrets[(SHOP, "registry-pull")]["data"][".dockerconfigjson"] = base64.b64encode(config).decode()
+        broken = platform_smoke(cluster, tmp_path, inventory, url)
+    assert broken["code"] == 1
+    failed = {name for name, check in broken.items() if name != "code" and check["status"] == "fail"}
+    assert failed == {"PLATFORM-REGISTRY-TRUSTED", "PLATFORM-REGISTRY-PULL", "PLATFORM-GITOPS-SYNCED"}, broken
+    assert "denied: access forbidden" in broken["PLATFORM-REGISTRY-PULL"]["detail"]
+    detail = broken["PLATFORM-REGISTRY-TRUSTED"]["detail"]
+    assert detail.startswith("w1: ") and "cp1" not in detail and "verif" in detail, detail
+    assert "--limit" in broken["PLATFORM-REGISTRY-TRUSTED"]["fix"]
+    assert not any(key in json.dumps(broken) for key in secrets_on(gitlab)), "a token was shown"

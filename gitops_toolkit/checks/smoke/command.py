@@ -1,6 +1,7 @@
 """`invoke smoke`: is the platform working? The cluster's checks, the shop through the shared Gateway (a
-shopper's whole journey), then the observability stack. Exit 0 all pass, 1 any fails (with a diagnostics
-bundle), 2 the cluster could not be reached."""
+shopper's whole journey), the observability stack, and with `--inventory` the platform host (GitLab, its registry
+as the nodes and the pull Secret see it, the runner, what Argo CD synced). Exit 0 all pass, 1 any fails (with a
+diagnostics bundle), 2 the cluster could not be reached or the inventory is wrong."""
 
 from __future__ import annotations
 
@@ -13,9 +14,14 @@ from gitops_toolkit.checks.smoke.cluster_checks import cluster_checks
 from gitops_toolkit.checks.smoke.entry_journey import entry_checks
 from gitops_toolkit.checks.smoke.observability_checks import observability_checks
 from gitops_toolkit.checks.smoke.outcome import conclude, format_problem
+from gitops_toolkit.checks.smoke.platform_checks import platform_checks
 from gitops_toolkit.checks.smoke.result import FAIL, CheckResult
-from gitops_toolkit.tools.cluster_api import ClusterApi, ClusterError, ClusterUnreachable
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.inventory import Inventory, load_inventory
+from gitops_toolkit.tools.cluster_api import ClusterApi, ClusterError
 from gitops_toolkit.tools.kubectl_cluster import connect
+from gitops_toolkit.tools.ssh import SshSession
 
 GATEWAY = ("envoy-gateway-system", "platform-gateway")
 
@@ -38,6 +44,16 @@ def _entry(cluster: ClusterApi, url: str, shop: str) -> list[CheckResult]:
         return [CheckResult("ENTRY-GATEWAY-ANSWERS", FAIL, 0.0, str(error), "pass --url http://shop.DOMAIN")]
 
 
+def _platform(inventory_file: str, root: Path) -> Inventory | None:
+    """The inventory whose platform host is checked too (None without --inventory)."""
+    if not inventory_file:
+        return None
+    inventory = load_inventory(Path(inventory_file), root, root_repository_url(root))
+    if inventory.platform_host is None:
+        raise ToolError(f"--inventory {inventory_file}: no platform host in it, so nothing more to check")
+    return inventory
+
+
 def smoke_command(
     root: Path,
     kubeconfig: str,
@@ -47,6 +63,7 @@ def smoke_command(
     output: str,
     shop: str = "online-boutique",
     connect_to: Callable[[str, str], ClusterApi] = connect,
+    inventory_file: str = "",
 ) -> int:
     if problem := format_problem(output_format):
         print(f"smoke: {problem}", file=sys.stderr)
@@ -55,9 +72,13 @@ def smoke_command(
         print(f"smoke: --url {url}: give the shop's address as http(s)://HOST", file=sys.stderr)
         return 2
     try:
+        inventory = _platform(inventory_file, root)
         with contextlib.closing(connect_to(kubeconfig, context)) as cluster:
             results = cluster_checks(cluster) + _entry(cluster, url, shop) + observability_checks(cluster, shop)
+            if inventory is not None:
+                with SshSession() as session:
+                    results += platform_checks(cluster, inventory, session, shop)
             return conclude(root, "smoke", cluster, results, output_format, output)
-    except ClusterUnreachable as error:
+    except ToolError as error:  # the cluster unreachable, or a wrong inventory
         print(f"smoke: {error}", file=sys.stderr)
         return 2

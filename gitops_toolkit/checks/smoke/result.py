@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gitops_toolkit.tools.cluster_api import ClusterError
+from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.tools.cluster_api import ClusterUnreachable
 
 PASS, FAIL = "pass", "fail"
 _SHOWN = 5  # names listed in a failure line before "and N more"
@@ -28,12 +29,14 @@ def listed(found: list[str]) -> str:
 
 
 def timed(check_id: str, passed: str, fix: str, judge: Callable[[], list[str]]) -> CheckResult:
-    """Run `judge` (the problems it finds; none is a pass). A request the cluster refused fails the check;
-    ClusterUnreachable propagates, since then no check can say anything."""
+    """Run `judge` (the problems it finds; none is a pass). A request the cluster (or another service) refused
+    fails the check; ClusterUnreachable propagates, since then no check can say anything."""
     started = time.monotonic()
     try:
         problems = judge()
-    except ClusterError as error:
+    except ClusterUnreachable:
+        raise
+    except ToolError as error:
         problems = [str(error)]
     seconds = round(time.monotonic() - started, 3)
     if problems:
