@@ -82,6 +82,10 @@ def build_tree(destination: Path, copies: int) -> list[Path]:
     text = settings.read_text(encoding="utf-8").replace(
         '"shoppingassistantservice:80",\n', f'"shoppingassistantservice:80",\n    {collector_address}'
     )
+    # each copy's pull Secret is made at bring-up, as the shop's is (the bootstrap only knows the shop's namespaces)
+    pull_secrets = "".join(f'    "Secret/shop-{number:02d}/registry-pull",\n' for number in range(copies))
+    dev_pull_secret = '"Secret/online-boutique-dev/registry-pull",\n'
+    text = text.replace(dev_pull_secret, dev_pull_secret + pull_secrets)
     # no hosts beside the copies: no inventory for the capacity rules (and no Application deploys them anyway)
     settings.write_text(text.replace('inventory = "platform/inventory.example.yaml"\n', ""), encoding="utf-8")
     shutil.copytree(REPOSITORY / VENDORED_DIRECTORY, destination / VENDORED_DIRECTORY)

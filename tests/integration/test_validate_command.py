@@ -20,7 +20,7 @@ def test_the_repository_validates_clean() -> None:
     completed = invoke_validate(REPOSITORY, "--format", "json")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert reported(json.loads(completed.stdout)) == []
-    assert "0 error(s), 0 warning(s) in 10 entry point(s)" in completed.stderr
+    assert "0 error(s), 0 warning(s) in 11 entry point(s)" in completed.stderr
 
 
 def outside_base(root: Path) -> None:
