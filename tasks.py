@@ -16,6 +16,7 @@ from gitops_toolkit.alerts.slack import seal_slack_command
 from gitops_toolkit.checks.drill.command import DRILLS, drill_command
 from gitops_toolkit.checks.loadtest.command import loadtest_command
 from gitops_toolkit.checks.smoke.command import smoke_command
+from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.delivery.bump.command import bump_image_command, promote_command
 from gitops_toolkit.delivery.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
@@ -66,6 +67,7 @@ def _number(verb: str, option: str, text: str, kind: type[int] | type[float], le
         "helm": "render charts with this helm binary instead of Helm's engine in-process (helm-python-sdk)",
         "report": "also write a report of the same run as FORMAT=FILE (repeatable), e.g. junit=gate-junit.xml",
         "inventory": "the inventory whose machines the capacity rules place the pods on (default: the site setting)",
+        "kube-version": "validate for this Kubernetes minor, e.g. the one you upgrade to (default: the pinned one)",
     },
 )
 def validate(
@@ -78,6 +80,7 @@ def validate(
     helm: str = "",
     report: list[str] | None = None,
     inventory: str = "",
+    kube_version: str = KUBERNETES_VERSION,
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
     _finish(
@@ -90,6 +93,7 @@ def validate(
             helm_binary=Path(helm) if helm else None,
             reports=tuple(report or []),
             inventory=Path(inventory) if inventory else None,
+            kubernetes_version=kube_version,
         )
     )
 

@@ -35,6 +35,8 @@ RULES: dict[str, Severity] = {
     # schema
     "SCHEMA-INVALID": Severity.ERROR,
     "SCHEMA-UNKNOWN-API": Severity.ERROR,
+    "SCHEMA-REMOVED-API": Severity.ERROR,
+    "SCHEMA-DEPRECATED-API": Severity.WARNING,
     "SCHEMA-NO-SCHEMA": Severity.WARNING,
     "SCHEMA-CRD-CONFLICT": Severity.ERROR,
     # what the API server refuses beyond types

@@ -11,8 +11,10 @@ from pathlib import Path
 from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.progress import progress_for_terminal
+from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
 from gitops_toolkit.gate.report.formats import FORMATTERS, capacity_markdown, summary
+from gitops_toolkit.gate.schema.api_lifecycle import shipped_versions
 from gitops_toolkit.render.kustomize import RenderLimits
 
 EXIT_TOOL_FAILED = 2
@@ -38,8 +40,13 @@ def validate_command(
     helm_binary: Path | None = None,
     reports: tuple[str, ...] = (),
     inventory: Path | None = None,
+    kubernetes_version: str = KUBERNETES_VERSION,
 ) -> int:
     try:
+        if kubernetes_version not in shipped_versions():
+            raise ToolError(
+                f"--kube-version {kubernetes_version}: no schemas for it; choose one of {', '.join(shipped_versions())}"
+            )
         if output_format not in FORMATTERS:
             raise ToolError(f"unknown --format {output_format!r}; choose one of {', '.join(FORMATTERS)}")
         extra = _extra_reports(reports)
@@ -49,7 +56,12 @@ def validate_command(
         if inventory is not None and not inventory.is_file():
             raise ToolError(f"--inventory {inventory}: no such file; give the inventory of your hosts")
         options = GateOptions(
-            root=root, crd_dirs=tuple(crd_dirs), render=limits, helm_binary=helm_binary, inventory=inventory
+            root=root,
+            crd_dirs=tuple(crd_dirs),
+            render=limits,
+            helm_binary=helm_binary,
+            inventory=inventory,
+            kubernetes_version=kubernetes_version,
         )
         result = run_gate(options, progress_for_terminal())
         report = FORMATTERS[output_format](result.findings)

@@ -96,8 +96,16 @@ def test_schema_defects_name_the_line(write_tree: Tree, old: str, new: str, line
 def test_api_removed_from_kubernetes_is_an_error(write_tree: Tree) -> None:
     old_api = DEPLOYMENT.replace("apps/v1", "extensions/v1beta1")
     [(rule, line, message)] = findings(write_tree(one_file_app(old_api)))
+    assert (rule, line) == ("SCHEMA-REMOVED-API", 1)
+    assert "Deployment extensions/v1beta1 was removed in Kubernetes 1.16 (validated against 1.37)" in message
+    assert message.endswith("use apps/v1")
+
+
+def test_an_api_version_kubernetes_never_served_is_unknown(write_tree: Tree) -> None:
+    misspelt = DEPLOYMENT.replace("apps/v1", "apps/v2")
+    [(rule, line, message)] = findings(write_tree(one_file_app(misspelt)))
     assert (rule, line) == ("SCHEMA-UNKNOWN-API", 1)
-    assert "Kubernetes 1.37 serves no Deployment in extensions/v1beta1" in message
+    assert "Kubernetes 1.37 serves no Deployment in apps/v2" in message
 
 
 def test_custom_resource_without_schema_is_a_warning_not_a_silent_pass(write_tree: Tree) -> None:

@@ -15,6 +15,7 @@ from jsonschema.exceptions import relevance
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.object_paths import split_api_version
 from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.gate.schema.api_lifecycle import deprecated, removed
 from gitops_toolkit.gate.schema.api_validation import api_findings
 from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas, without_pruned_nulls
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
@@ -33,7 +34,7 @@ class SchemaCatalog:
         return self.kubernetes.validator(api_version, kind) or self.crds.validator(api_version, kind)
 
 
-_BROKEN = {"SCHEMA-INVALID", "SCHEMA-UNKNOWN-API"}
+_BROKEN = {"SCHEMA-INVALID", "SCHEMA-UNKNOWN-API", "SCHEMA-REMOVED-API"}
 
 
 def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tuple[list[Finding], list[Resource]]:
@@ -67,6 +68,8 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
         elif not resource_findings or all(finding.rule == "SCHEMA-NO-SCHEMA" for finding in resource_findings):
             built_in = catalog.kubernetes.validator(resource.api_version, resource.kind) is not None
             resource_findings += api_findings(resource, built_in)
+            if built_in and (found := _deprecated(resource, catalog)):
+                resource_findings.append(found)
         findings.extend(resource_findings)
     return findings, broken
 
@@ -102,6 +105,14 @@ def _no_schema(resource: Resource, catalog: SchemaCatalog) -> Finding:
             ["kind"],
         )
     if group in catalog.kubernetes.groups:
+        _, api = split_api_version(resource.api_version)
+        if change := removed(group, api, resource.kind, version):
+            return resource.finding(
+                "SCHEMA-REMOVED-API",
+                f"{resource.kind} {resource.api_version} was removed in Kubernetes {change.since} (validated against "
+                f"{version}); use {change.replacement}",
+                ["apiVersion"],
+            )
         return resource.finding(
             "SCHEMA-UNKNOWN-API",
             f"Kubernetes {version} serves no {resource.kind} in {resource.api_version}; "
@@ -113,6 +124,20 @@ def _no_schema(resource: Resource, catalog: SchemaCatalog) -> Finding:
         f"no schema for custom resource {resource.kind} ({resource.api_version}), so it was not "
         "validated; add its CRD to gitops-repo/crds.lock.yaml and run `invoke crds.fetch --repin`, or pass "
         "--crd-dir with a directory holding it",
+    )
+
+
+def _deprecated(resource: Resource, catalog: SchemaCatalog) -> Finding | None:
+    group, api = split_api_version(resource.api_version)
+    version = catalog.kubernetes.kubernetes_version
+    change = deprecated(group, api, resource.kind, version)
+    if change is None:
+        return None
+    return resource.finding(
+        "SCHEMA-DEPRECATED-API",
+        f"{resource.kind} {resource.api_version} is deprecated since Kubernetes {change.since} (validated against "
+        f"{version}) and will be removed; use {change.replacement}",
+        ["apiVersion"],
     )
 
 
