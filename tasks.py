@@ -22,6 +22,7 @@ from gitops_toolkit.delivery.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
 from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
 from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
+from gitops_toolkit.hosts.certs.command import certs_command
 from gitops_toolkit.locks.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.locks.crds.command import fetch_command
 from gitops_toolkit.tools.system_packages import install_missing
@@ -187,6 +188,32 @@ def bootstrap(
     """Bare hosts to a kubeadm cluster handed to Argo CD, over SSH (exit 0 ready/done, 1 blocked/failed, 2 error)."""
     inventory_file = Path(_required("bootstrap", "inventory", inventory))
     _finish(bootstrap_command(REPOSITORY, inventory_file, plan, limit or [], format, kubeconfig))
+
+
+@task(
+    help={
+        "inventory": "the inventory of your hosts",
+        "renew": "renew the kubeadm certificates expiring within --within days, restart the control plane, "
+        "refresh the kubeconfig",
+        "within": "days: --renew renews what expires sooner than this (default 90)",
+        "plan": "with --renew: say every step and change nothing",
+        "format": "report format: text or json",
+        "kubeconfig": "the admin kubeconfig refreshed by --renew (default ~/.kube/gitops-platform.conf)",
+    },
+)
+def certs(
+    c: Context,
+    inventory: str = "",
+    renew: bool = False,
+    within: str = "90",
+    plan: bool = False,
+    format: str = "text",
+    kubeconfig: str = "",
+) -> None:
+    """When each certificate of the cluster expires; --renew renews them (exit 0 fine, 1 expiring/failed, 2 error)."""
+    inventory_file = Path(_required("certs", "inventory", inventory))
+    days = int(_number("certs", "within", within, int, 1))
+    _finish(certs_command(REPOSITORY, inventory_file, renew, days, plan, format, kubeconfig))
 
 
 @task(
@@ -382,6 +409,7 @@ namespace = Collection(
     validate,
     site,
     bootstrap,
+    certs,
     bump_image,
     promote,
     diff,

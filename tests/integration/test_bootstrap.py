@@ -112,7 +112,15 @@ def calls(host: NetnsHost) -> list[str]:
     return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
 
 
-READERS = ("swapon", "dpkg-query", "lsmod", "sysctl -n", "modprobe -n", "systemctl is-")
+READERS = (
+    "swapon",
+    "dpkg-query",
+    "lsmod",
+    "sysctl -n",
+    "modprobe -n",
+    "systemctl is-",
+    "kubeadm certs check-expiration",
+)
 
 
 def mutating(host: NetnsHost, since: int = 0) -> list[str]:

@@ -1,6 +1,7 @@
 """`invoke smoke`: is the platform working? The cluster's checks, the shop through the shared Gateway (a
-shopper's whole journey), the observability stack, and with `--inventory` the platform host (GitLab, its registry
-as the nodes and the pull Secret see it, the runner, what Argo CD synced). Exit 0 all pass, 1 any fails (with a
+shopper's whole journey), the observability stack, and with `--inventory` the hosts over SSH: the cluster's
+certificates, and the platform host (GitLab, its registry as the nodes and the pull Secret see it, the runner,
+what Argo CD synced). Exit 0 all pass, 1 any fails (with a
 diagnostics bundle), 2 the cluster could not be reached or the inventory is wrong."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from gitops_toolkit.checks.smoke.certificate_check import certificate_check
 from gitops_toolkit.checks.smoke.cluster_checks import cluster_checks
 from gitops_toolkit.checks.smoke.entry_journey import entry_checks
 from gitops_toolkit.checks.smoke.observability_checks import observability_checks
@@ -44,14 +46,18 @@ def _entry(cluster: ClusterApi, url: str, shop: str) -> list[CheckResult]:
         return [CheckResult("ENTRY-GATEWAY-ANSWERS", FAIL, 0.0, str(error), "pass --url http://shop.DOMAIN")]
 
 
-def _platform(inventory_file: str, root: Path) -> Inventory | None:
-    """The inventory whose platform host is checked too (None without --inventory)."""
-    if not inventory_file:
-        return None
-    inventory = load_inventory(Path(inventory_file), root, root_repository_url(root))
-    if inventory.platform_host is None:
-        raise ToolError(f"--inventory {inventory_file}: no platform host in it, so nothing more to check")
-    return inventory
+def _inventory(inventory_file: str, root: Path) -> Inventory | None:
+    """The inventory whose hosts are checked too (None without --inventory)."""
+    return load_inventory(Path(inventory_file), root, root_repository_url(root)) if inventory_file else None
+
+
+def _host_checks(cluster: ClusterApi, inventory: Inventory, shop: str) -> list[CheckResult]:
+    """Over SSH: the cluster's certificates, and the platform host when the inventory has one."""
+    with SshSession() as session:
+        results = [certificate_check(inventory, session)]
+        if inventory.platform_host is not None:
+            results += platform_checks(cluster, inventory, session, shop)
+    return results
 
 
 def smoke_command(
@@ -72,12 +78,11 @@ def smoke_command(
         print(f"smoke: --url {url}: give the shop's address as http(s)://HOST", file=sys.stderr)
         return 2
     try:
-        inventory = _platform(inventory_file, root)
+        inventory = _inventory(inventory_file, root)
         with contextlib.closing(connect_to(kubeconfig, context)) as cluster:
             results = cluster_checks(cluster) + _entry(cluster, url, shop) + observability_checks(cluster, shop)
             if inventory is not None:
-                with SshSession() as session:
-                    results += platform_checks(cluster, inventory, session, shop)
+                results += _host_checks(cluster, inventory, shop)
             return conclude(root, "smoke", cluster, results, output_format, output)
     except ToolError as error:  # the cluster unreachable, or a wrong inventory
         print(f"smoke: {error}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""`invoke certs`: the cluster's certificates, read and renewed over SSH."""
