@@ -20,6 +20,7 @@ from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.delivery.bump.command import bump_image_command, promote_command
 from gitops_toolkit.delivery.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
+from gitops_toolkit.hosts.backup.command import backup_command, restore_command
 from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
 from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
 from gitops_toolkit.hosts.certs.command import certs_command
@@ -217,6 +218,40 @@ def certs(
 
 
 @task(
+    help={
+        "inventory": "the inventory of your hosts",
+        "output": "the directory the encrypted archive goes to (outside the repository)",
+        "recipient": "the age public key (age1...) the archive is encrypted to; keep its identity safe, elsewhere",
+        "plan": "say what would be read and written, and change nothing",
+    },
+)
+def backup(c: Context, inventory: str = "", output: str = "", recipient: str = "", plan: bool = False) -> None:
+    """etcd, the PKI, the sealing keys and Argo CD's credentials, encrypted (exit 0 written, 1 failed, 2 error)."""
+    verb = "backup"
+    inventory_file, directory = Path(_required(verb, "inventory", inventory)), Path(_required(verb, "output", output))
+    _finish(backup_command(REPOSITORY, inventory_file, directory, _required(verb, "recipient", recipient), plan))
+
+
+@task(
+    name="restore",
+    help={
+        "inventory": "the inventory of your hosts",
+        "from": "the archive `invoke backup` wrote",
+        "identity": "the age identity file (AGE-SECRET-KEY-1...) that opens it",
+        "plan": "name every step and change nothing",
+        "force": "restore even though the cluster answers healthy",
+    },
+)
+def restore(
+    c: Context, inventory: str = "", from_: str = "", identity: str = "", plan: bool = False, force: bool = False
+) -> None:
+    """kubeadm's etcd restore from an archive, PKI and keys put back (exit 0 done, 1 refused/failed, 2 error)."""
+    verb = "restore"
+    arguments = [_required(verb, o, v) for o, v in (("inventory", inventory), ("from", from_), ("identity", identity))]
+    _finish(restore_command(REPOSITORY, Path(arguments[0]), Path(arguments[1]), Path(arguments[2]), plan, force))
+
+
+@task(
     name="seal",
     help={
         "inventory": "the inventory bootstrap used, with its platform host",
@@ -410,6 +445,8 @@ namespace = Collection(
     site,
     bootstrap,
     certs,
+    backup,
+    restore,
     bump_image,
     promote,
     diff,

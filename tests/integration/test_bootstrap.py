@@ -120,6 +120,7 @@ READERS = (
     "modprobe -n",
     "systemctl is-",
     "kubeadm certs check-expiration",
+    "kubectl --kubeconfig /etc/kubernetes/admin.conf get",
 )
 
 

@@ -1,0 +1,102 @@
+"""What the backup and the restore run on the first control plane. etcd runs in a static pod: its snapshot is taken
+inside that container (`crictl exec`, with its own etcdctl and the health-check client certificate), and restored
+with its image's etcdutl through containerd (`ctr run`), since the container is stopped then. /var/lib/etcd is the
+same path on the host and in the container (kubeadm mounts it)."""
+
+from __future__ import annotations
+
+KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
+SNAPSHOT = "/var/lib/etcd/gitops-backup.db"
+STAGE = "/var/lib/gitops-restore"  # the restore's uploads and its record of finished steps, root only
+MANIFESTS, ASIDE = "/etc/kubernetes/manifests", "/etc/kubernetes/manifests-restoring"
+_ETCD_CLIENT = (
+    "--endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt "
+    "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key"
+)
+_WAIT_SECONDS = 180
+# What goes into the archive besides the snapshot, as (member name, command printing it).
+SEALING_KEYS = "-n kube-system get secret -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml"
+REPOSITORIES = "-n argocd get secret -l argocd.argoproj.io/secret-type=repository -o yaml"
+CLUSTER_OBJECTS = (
+    ("cluster/sealed-secrets-keys.yaml", f"{KUBECTL} {SEALING_KEYS}"),
+    ("cluster/argocd-repositories.yaml", f"{KUBECTL} {REPOSITORIES}"),
+)
+SNAPSHOT_MEMBER, PKI_MEMBER = "etcd/snapshot.db", "kubernetes/pki.tar"
+
+
+def take_snapshot() -> str:
+    """A snapshot of the running etcd, then its status as etcdutl prints it (JSON): the check that it is whole."""
+    return (
+        "set -e; umask 077; "
+        "id=$(crictl ps -q --state running --name '^etcd$'); "
+        '[ -n "$id" ] || { echo "etcd is not running on this host" >&2; exit 1; }; '
+        f'rm -f {SNAPSHOT}; crictl exec "$id" etcdctl {_ETCD_CLIENT} snapshot save {SNAPSHOT} >/dev/null; '
+        f'crictl exec "$id" etcdutl snapshot status {SNAPSHOT} -w json'
+    )
+
+
+def read_state() -> str:
+    """Each member base64-encoded on its own line after `== NAME`; the snapshot removed from the host once read."""
+    parts = [
+        f"echo '== {SNAPSHOT_MEMBER}'; base64 -w0 < {SNAPSHOT}; echo; rm -f {SNAPSHOT}",
+        f"echo '== {PKI_MEMBER}'; tar -C /etc/kubernetes -cf - pki | base64 -w0; echo",
+        *(f"echo '== {name}'; {command} | base64 -w0; echo" for name, command in CLUSTER_OBJECTS),
+    ]
+    return "set -e; " + "; ".join(parts)
+
+
+def split_members(output: str) -> dict[str, str]:
+    """{member: its base64 text} from what read_state printed."""
+    members, name = {}, ""
+    for line in output.splitlines():
+        if line.startswith("== "):
+            name = line[3:].strip()
+        elif name:
+            members[name] = line.strip()
+            name = ""
+    return members
+
+
+def _wait(component: str, running: bool) -> str:
+    done = '[ -n "$out" ]' if running else '[ -z "$out" ]'
+    return (
+        f"i=0; while :; do out=$(crictl ps -q --state running --name '^{component}$'); {done} && break; "
+        f'[ $i -ge {_WAIT_SECONDS} ] && {{ echo "{component} did not {"start" if running else "stop"} within '
+        f'{_WAIT_SECONDS} s" >&2; exit 1; }}; sleep 1; i=$((i+1)); done'
+    )
+
+
+def once(number: int, command: str) -> str:
+    """A restore step run once: a run that stopped after it skips it (its record is under STAGE/done)."""
+    return f"mkdir -p {STAGE}/done; [ -f {STAGE}/done/{number} ] || ( set -e; {command}; touch {STAGE}/done/{number} )"
+
+
+def restore_steps() -> list[tuple[str, str]]:
+    """(what, command) of the kubeadm etcd restore procedure, after the uploads."""
+    flags = f"grep -oE -- '--(name|initial-cluster|initial-advertise-peer-urls)=[^ ]+' {ASIDE}/etcd.yaml | tr '\\n' ' '"
+    image = f"sed -n 's/^ *image: *//p' {ASIDE}/etcd.yaml | head -n 1"
+    applied = " ".join(
+        f"if grep -q '^- ' {STAGE}/{name.split('/')[1]}; then {KUBECTL} apply --server-side --force-conflicts "
+        f"-f {STAGE}/{name.split('/')[1]} >/dev/null; fi;"
+        for name, _ in CLUSTER_OBJECTS
+    )
+    return [
+        ("decode the uploaded snapshot and PKI", f"base64 -d {STAGE}/snapshot.b64 > {STAGE}/snapshot.db; "
+         f"base64 -d {STAGE}/pki.b64 > {STAGE}/pki.tar; rm -f {STAGE}/snapshot.b64 {STAGE}/pki.b64"),
+        ("stop the control plane (its static pod manifests aside) and wait until etcd and kube-apiserver are gone",
+         f"mkdir -p {ASIDE}; for m in {MANIFESTS}/*.yaml; do [ -e \"$m\" ] && mv \"$m\" {ASIDE}/; done; "
+         f"{_wait('etcd', False)}; {_wait('kube-apiserver', False)}"),
+        ("move etcd's data aside to /var/lib/etcd.before-restore-<time> (kept, never deleted)",
+         "[ ! -e /var/lib/etcd ] || mv /var/lib/etcd /var/lib/etcd.before-restore-$(date +%s)"),
+        ("restore the snapshot into /var/lib/etcd with the etcd image's etcdutl (through containerd)",
+         f'ctr -n k8s.io run --rm --mount type=bind,src=/var/lib,dst=/var/lib,options=rbind:rw "$({image})" '
+         f"gitops-restore etcdutl snapshot restore {STAGE}/snapshot.db --data-dir /var/lib/etcd $({flags}) >/dev/null"),
+        ("put the cluster PKI back (/etc/kubernetes/pki)", f"tar -C /etc/kubernetes -xf {STAGE}/pki.tar"),
+        ("start the control plane again and wait until the API server is ready",
+         f"mv {ASIDE}/*.yaml {MANIFESTS}/; {_wait('kube-apiserver', True)}; "
+         f"i=0; until [ \"$({KUBECTL} get --raw /readyz 2>/dev/null)\" = ok ]; do [ $i -ge {_WAIT_SECONDS} ] && "
+         f"{{ echo 'the API server is not ready' >&2; exit 1; }}; sleep 1; i=$((i+1)); done"),
+        ("put back the sealing keys and Argo CD's repository credentials; restart the sealed-secrets controller",
+         f"{applied} {KUBECTL} -n kube-system delete pod -l app.kubernetes.io/name=sealed-secrets >/dev/null"),
+        ("remove the staged files", f"rm -rf {STAGE}"),
+    ]  # fmt: skip
