@@ -24,6 +24,7 @@ from gitops_toolkit.hosts.backup.command import backup_command, restore_command
 from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
 from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
 from gitops_toolkit.hosts.certs.command import certs_command
+from gitops_toolkit.hosts.upgrade.command import upgrade_command
 from gitops_toolkit.locks.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.locks.crds.command import fetch_command
 from gitops_toolkit.tools.system_packages import install_missing
@@ -230,6 +231,25 @@ def backup(c: Context, inventory: str = "", output: str = "", recipient: str = "
     verb = "backup"
     inventory_file, directory = Path(_required(verb, "inventory", inventory)), Path(_required(verb, "output", output))
     _finish(backup_command(REPOSITORY, inventory_file, directory, _required(verb, "recipient", recipient), plan))
+
+
+@task(
+    help={
+        "inventory": "the inventory of your hosts",
+        "to": "the exact Kubernetes version to go to (one minor at most above the inventory's), e.g. 1.37.2",
+        "plan": "name every step per host, in order, and change nothing",
+        "batch": "workers drained and upgraded together (default 1)",
+        "format": "report format: text or json",
+    },
+)
+def upgrade(
+    c: Context, inventory: str = "", to: str = "", plan: bool = False, batch: str = "1", format: str = "text"
+) -> None:
+    """The cluster one minor up: gate, snapshot, control plane, workers in batches (exit 0, 1 blocked, 2 error)."""
+    verb = "upgrade"
+    inventory_file = Path(_required(verb, "inventory", inventory))
+    workers = int(_number(verb, "batch", batch, int, 1))
+    _finish(upgrade_command(REPOSITORY, inventory_file, _required(verb, "to", to), plan, workers, format))
 
 
 @task(
@@ -447,6 +467,7 @@ namespace = Collection(
     certs,
     backup,
     restore,
+    upgrade,
     bump_image,
     promote,
     diff,

@@ -1,0 +1,1 @@
+"""`invoke upgrade`: the cluster one Kubernetes minor version up, node by node, over SSH."""
