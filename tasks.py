@@ -24,6 +24,7 @@ from gitops_toolkit.hosts.backup.command import backup_command, restore_command
 from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
 from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
 from gitops_toolkit.hosts.certs.command import certs_command
+from gitops_toolkit.hosts.nodes.command import node_remove_command, reset_command
 from gitops_toolkit.hosts.upgrade.command import upgrade_command
 from gitops_toolkit.locks.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.locks.crds.command import fetch_command
@@ -253,6 +254,36 @@ def upgrade(
 
 
 @task(
+    name="remove",
+    positional=["name"],
+    help={
+        "inventory": "the inventory of your hosts",
+        "name": "the node to take out of the cluster",
+        "yes": "do it (without it: print the steps and change nothing)",
+        "purge": "also remove the kubelet, kubeadm and kubectl packages from the host",
+    },
+)
+def node_remove(c: Context, name: str = "", inventory: str = "", yes: bool = False, purge: bool = False) -> None:
+    """Drain, delete the Node, kubeadm reset and clean the host (exit 0 done/planned, 1 failed, 2 error)."""
+    verb = "node.remove"
+    inventory_file = Path(_required(verb, "inventory", inventory))
+    _finish(node_remove_command(REPOSITORY, inventory_file, _required(verb, "name", name), yes, purge))
+
+
+@task(
+    iterable=["limit"],
+    help={
+        "inventory": "the inventory of your hosts",
+        "limit": "the one host to reset (one that never joined properly)",
+        "yes": "do it (without it: print the steps and change nothing)",
+    },
+)
+def reset(c: Context, inventory: str = "", limit: list[str] | None = None, yes: bool = False) -> None:
+    """kubeadm reset and the network state cleaned on one host (exit 0 done/planned, 1 failed, 2 error)."""
+    _finish(reset_command(REPOSITORY, Path(_required("reset", "inventory", inventory)), limit or [], yes))
+
+
+@task(
     name="restore",
     help={
         "inventory": "the inventory of your hosts",
@@ -468,6 +499,7 @@ namespace = Collection(
     backup,
     restore,
     upgrade,
+    reset,
     bump_image,
     promote,
     diff,
@@ -479,4 +511,5 @@ namespace = Collection(
     Collection("alerts", test_alerts),
     Collection("slack", seal_slack),
     Collection("platform", seal_platform),
+    Collection("node", node_remove),
 )

@@ -58,7 +58,7 @@ def _packages(names: tuple[str, ...], version: str) -> Command:
     )
 
 
-def _drain(node: str) -> Command:
+def drain_command(node: str) -> Command:
     """kubectl drain evicts through the Eviction API, so PodDisruptionBudgets hold it back; when it gives up, the
     budgets that allow no disruption now are named."""
     blocking = (
@@ -113,7 +113,11 @@ def node_steps(
     if package_version(facts, "kubelet") != target:
         steps += [
             UpgradeStep(
-                host.name, first.name, f"drain {host.name} (PodDisruptionBudgets honoured)", (_drain(host.name),), DRAIN
+                host.name,
+                first.name,
+                f"drain {host.name} (PodDisruptionBudgets honoured)",
+                (drain_command(host.name),),
+                DRAIN,
             ),
             UpgradeStep(
                 host.name,
