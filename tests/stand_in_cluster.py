@@ -57,6 +57,7 @@ class StandInCluster:
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
         self.created_namespaces: list[str] = []
         self.secrets: dict[tuple[str, str], dict[str, Any]] = {}  # (namespace, name): Secret; Grafana's login else
+        self.last_backup = _now()  # the etcd-snapshot CronJob's last success ("" never)
         self.namespaces = {SHOP, "monitoring", "logging", "tracing", "argocd"}
         self.replicas_wanted: dict[tuple[str, str], int] = {}  # what git says about replicas
         self.alerts: dict[str, dict[str, Any]] = {}  # namespace: PodCrashLooping alert
@@ -246,6 +247,13 @@ class StandInCluster:
             "pods": list(self.pods.values()),
             "events": self.events,
             "servicemonitors.monitoring.coreos.com": [kubelet_monitor],
+            "cronjobs": [
+                {
+                    "kind": "CronJob",
+                    "metadata": {"namespace": "etcd-backup", "name": "etcd-snapshot"},
+                    "status": {"lastSuccessfulTime": self.last_backup} if self.last_backup else {},
+                }
+            ],
         }
         return lists.get(kind if kind.endswith(("s", ".com", ".io")) else f"{kind}s", [])
 

@@ -24,6 +24,7 @@ CHECKS = {
     "ARGOCD-APPLICATIONS-SYNCED",
     "WORKLOADS-AVAILABLE",
     "PODS-HEALTHY",
+    "ETCD-BACKUP-RECENT",
     "ENTRY-GATEWAY-ANSWERS",
     "ENTRY-SHOPPER-JOURNEY",
     "PROMETHEUS-TARGETS-UP",
@@ -115,6 +116,8 @@ def crash_loop_pod() -> dict[str, object]:
     [
         (lambda cluster: setattr(cluster, "shop_logs", False), "LOKI-RECENT-LOGS"),
         (lambda cluster: cluster.nodes[1]["status"]["conditions"][0].update(status="False"), "CLUSTER-NODES-READY"),
+        (lambda cluster: setattr(cluster, "last_backup", "2026-01-01T00:00:00Z"), "ETCD-BACKUP-RECENT"),
+        (lambda cluster: setattr(cluster, "last_backup", ""), "ETCD-BACKUP-RECENT"),
     ],
 )
 def test_each_observability_or_node_fault_fails_its_check_in_junit(

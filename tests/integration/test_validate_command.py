@@ -20,7 +20,7 @@ def test_the_repository_validates_clean() -> None:
     completed = invoke_validate(REPOSITORY, "--format", "json")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert reported(json.loads(completed.stdout)) == []
-    assert "0 error(s), 0 warning(s) in 11 entry point(s)" in completed.stderr
+    assert "0 error(s), 0 warning(s) in 12 entry point(s)" in completed.stderr
 
 
 def outside_base(root: Path) -> None:
@@ -77,7 +77,7 @@ PLANTED = {
         f"{APP}/base/paymentservice.yaml",
     ),
     "wrong type in a custom resource": (replace(ROUTE, "port: 80", "port: eighty"), "SCHEMA-INVALID", ROUTE),
-    "removed API version": (replace(BUDGETS, "policy/v1", "policy/v1beta1"), "SCHEMA-UNKNOWN-API", BUDGETS),
+    "removed API version": (replace(BUDGETS, "policy/v1", "policy/v1beta1"), "SCHEMA-REMOVED-API", BUDGETS),
     "a kind its group's CRDs do not define": (
         replace(ROUTE, "kind: HTTPRoute", "kind: HTTPRoutes"),
         "SCHEMA-UNKNOWN-API",

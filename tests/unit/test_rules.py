@@ -394,3 +394,16 @@ def test_addresses_supplied_through_env_from_are_checked() -> None:
     container(objects, "web")["envFrom"] = [{"configMapRef": {"name": "settings"}}]
     found = [f for f in findings_of(resources) if f.rule == "XREF-ADDRESS"]
     assert [(f.resource.name, f.message.split(":")[0]) for f in found] == [("web", "CART_ADDR=cart")]
+
+
+@pytest.mark.parametrize("host_network", [True, False])
+def test_network_policies_govern_pods_on_the_pod_network_only(host_network: bool) -> None:
+    """A pod on its host's network is outside NetworkPolicy (and resolves names through the host)."""
+    resources = shop_resources()
+    web = copy.deepcopy(by_name(resources)[("Deployment", "web")])
+    web["metadata"] = {"name": "node-agent", "namespace": "agents"}
+    web["spec"]["template"]["spec"]["hostNetwork"] = host_network
+    resources.append(Resource(web, "gitops-repo/shop", "gitops-repo/shop/agent.yaml", 1))
+    rules = {f.rule for f in findings_of(resources) if f.rule.startswith("NETPOL-")}
+    expected = set() if host_network else {"NETPOL-NO-DEFAULT-DENY", "NETPOL-POD-UNSELECTED"}
+    assert rules == expected

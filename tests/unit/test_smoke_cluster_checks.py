@@ -46,6 +46,12 @@ def pod(name: str, waiting: str = "", phase: str = "Running", age: int = 60) -> 
     }
 
 
+def snapshot_job(hours_ago: float | None = 1) -> dict[str, Any]:
+    """The etcd-snapshot CronJob, last successful `hours_ago` (None: never)."""
+    last = (datetime.now(UTC) - timedelta(hours=hours_ago)).strftime("%Y-%m-%dT%H:%M:%SZ") if hours_ago else None
+    return {"metadata": {"namespace": "etcd-backup", "name": "etcd-snapshot"}, "status": {"lastSuccessfulTime": last}}
+
+
 class StandInCluster:
     """Answers `get KIND [--all-namespaces]` from lists of objects, as the API server would."""
 
@@ -63,10 +69,13 @@ class StandInCluster:
                 }
             ],
             "pods": [pod("frontend-1"), pod("cartservice-1")],
+            "cronjob": [snapshot_job()],
         }
         self.objects = {**healthy, **objects}
 
     def get(self, kind: str, *arguments: str) -> dict[str, Any]:
+        if kind == "cronjob":  # one object by name, as `kubectl get cronjob NAME -n NS -o json` answers
+            return self.objects[kind][0]
         return {"items": self.objects[kind]}
 
 
@@ -81,6 +90,7 @@ def test_a_healthy_platform_passes_every_check() -> None:
         "ARGOCD-APPLICATIONS-SYNCED": PASS,
         "WORKLOADS-AVAILABLE": PASS,
         "PODS-HEALTHY": PASS,
+        "ETCD-BACKUP-RECENT": PASS,
     }
 
 
@@ -104,6 +114,12 @@ def test_a_healthy_platform_passes_every_check() -> None:
             "cartservice-1 server: CrashLoopBackOff",
         ),
         (lambda: {"pods": [pod("redis-0", phase="Pending", age=900)]}, "PODS-HEALTHY", "redis-0 Pending for 9"),
+        (
+            lambda: {"cronjob": [snapshot_job(13)]},
+            "ETCD-BACKUP-RECENT",
+            "etcd-backup/etcd-snapshot last succeeded 13 h",
+        ),
+        (lambda: {"cronjob": [snapshot_job(None)]}, "ETCD-BACKUP-RECENT", "has never succeeded"),
     ],
 )
 def test_each_trouble_fails_its_own_check_with_the_fix(objects: Any, check: str, words: str) -> None:

@@ -1,6 +1,7 @@
 """The cluster's part of the smoke test, judged from what the API answers: every node Ready; every Argo CD
 Application Synced and Healthy; every Deployment, StatefulSet and DaemonSet fully available; no pod
-crash-looping, unable to pull its image or stuck Pending. Each check names what fails and the fix to try."""
+crash-looping, unable to pull its image or stuck Pending; an etcd snapshot CronJob that succeeded lately.
+Each check names what fails and the fix to try."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from gitops_toolkit.checks.smoke.result import CheckResult, timed
 from gitops_toolkit.tools.cluster_api import ClusterApi
 
 PENDING_GRACE_SECONDS = 300  # a pod may wait this long for its volume or image before it counts as stuck
+BACKUP_NAMESPACE, BACKUP_CRONJOB = "etcd-backup", "etcd-snapshot"
+BACKUP_MAX_AGE_SECONDS = 12 * 3600  # as EtcdBackupTooOld: two missed runs of a 6-hourly snapshot
 STUCK_REASONS = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError")
 
 
@@ -63,6 +66,18 @@ def pod_trouble(pod: dict[str, Any], now: datetime) -> list[str]:
     return troubles
 
 
+def backup_trouble(cluster: ClusterApi, now: datetime) -> list[str]:
+    """Why the last good etcd snapshot is not recent ([] when it is)."""
+    cronjob = cluster.get("cronjob", BACKUP_CRONJOB, "-n", BACKUP_NAMESPACE)
+    last = cronjob.get("status", {}).get("lastSuccessfulTime")
+    if not last:
+        return [f"{BACKUP_NAMESPACE}/{BACKUP_CRONJOB} has never succeeded"]
+    age = (now - datetime.fromisoformat(str(last).replace("Z", "+00:00"))).total_seconds()
+    if age > BACKUP_MAX_AGE_SECONDS:
+        return [f"{BACKUP_NAMESPACE}/{BACKUP_CRONJOB} last succeeded {int(age // 3600)} h ago ({last})"]
+    return []
+
+
 def items(cluster: ClusterApi, kind: str) -> list[dict[str, Any]]:
     return list(cluster.get(kind, "--all-namespaces").get("items", []))
 
@@ -110,5 +125,11 @@ def cluster_checks(cluster: ClusterApi) -> list[CheckResult]:
             lambda: [
                 f"pod {where(pod)} {trouble}" for pod in items(cluster, "pods") for trouble in pod_trouble(pod, now)
             ],
+        ),
+        timed(
+            "ETCD-BACKUP-RECENT",
+            "the last good etcd snapshot is less than 12 hours old",
+            "see docs/runbooks/EtcdBackupTooOld.md; meanwhile `invoke backup --inventory F ...`",
+            lambda: backup_trouble(cluster, now),
         ),
     ]

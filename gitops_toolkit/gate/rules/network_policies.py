@@ -136,9 +136,15 @@ def _namespace_anchor(index: ResourceIndex, namespace: str, pods: list[PodTempla
     return index.get("Namespace", "", namespace) or min((pod.resource for pod in pods), key=lambda r: (r.path, r.line))
 
 
+def _pod_network(index: ResourceIndex) -> list[PodTemplate]:
+    """Pods on the pod network: NetworkPolicies do not govern a pod on its host's network (Kubernetes leaves that
+    to the network plugin, and Calico and Cilium leave such pods alone), and it resolves names through the host."""
+    return [pod for pod in index.pods if pod.spec.get("hostNetwork") is not True]
+
+
 def check_default_deny(index: ResourceIndex) -> Iterator[Finding]:
     policies = _policies(index)
-    for namespace in sorted({pod.namespace for pod in index.pods}):
+    for namespace in sorted({pod.namespace for pod in _pod_network(index)}):
         missing = [
             d for d in ("ingress", "egress") if not any(p.is_default_deny(d) for p in policies.get(namespace, []))
         ]
@@ -152,7 +158,7 @@ def check_default_deny(index: ResourceIndex) -> Iterator[Finding]:
 
 def check_pods_selected(index: ResourceIndex) -> Iterator[Finding]:
     policies = _policies(index)
-    for pod in index.pods:
+    for pod in _pod_network(index):
         peer = peer_of(pod)
         if not any(policy.selects(peer) for policy in policies.get(pod.namespace, [])):
             yield pod.resource.finding(
@@ -202,7 +208,7 @@ def check_calls_allowed(index: ResourceIndex) -> Iterator[Finding]:
 
 def check_dns_allowed(index: ResourceIndex) -> Iterator[Finding]:
     policies = _policies(index)
-    for pod in index.pods:
+    for pod in _pod_network(index):
         peer = peer_of(pod)
         if not _allowed(policies.get(pod.namespace, []), "egress", peer, CLUSTER_DNS, CLUSTER_DNS, 53, "UDP", index):
             yield pod.resource.finding(
