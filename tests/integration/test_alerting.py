@@ -48,6 +48,7 @@ def test_every_alert_has_a_firing_and_a_silent_test(tmp_path: Path) -> None:
         "CollectorDroppingSpans",
         "MetalLBAddressNotAnnounced",
         "EnvoyGatewayProgrammingFailed",
+        "EtcdBackupTooOld",
         "Watchdog",
     }
     assert firing == expected
