@@ -84,7 +84,7 @@ def restore_steps() -> list[tuple[str, str]]:
         ("decode the uploaded snapshot and PKI", f"base64 -d {STAGE}/snapshot.b64 > {STAGE}/snapshot.db; "
          f"base64 -d {STAGE}/pki.b64 > {STAGE}/pki.tar; rm -f {STAGE}/snapshot.b64 {STAGE}/pki.b64"),
         ("stop the control plane (its static pod manifests aside) and wait until etcd and kube-apiserver are gone",
-         f"mkdir -p {ASIDE}; for m in {MANIFESTS}/*.yaml; do [ -e \"$m\" ] && mv \"$m\" {ASIDE}/; done; "
+         f"mkdir -p {ASIDE}; for m in {MANIFESTS}/*.yaml; do if [ -e \"$m\" ]; then mv \"$m\" {ASIDE}/; fi; done; "
          f"{_wait('etcd', False)}; {_wait('kube-apiserver', False)}"),
         ("move etcd's data aside to /var/lib/etcd.before-restore-<time> (kept, never deleted)",
          "[ ! -e /var/lib/etcd ] || mv /var/lib/etcd /var/lib/etcd.before-restore-$(date +%s)"),
