@@ -13,6 +13,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from gitops_toolkit.core.versions import version_key
+
 _SCHEMA_DIRECTORY = re.compile(r"^v(\d+)\.(\d+)\.0-local-strict$")
 _DEPRECATED = re.compile(r"Deprecated: This API is deprecated in v(\d+\.\d+)\+\.?(?: Use ([\w./]*\w))?")
 
@@ -70,10 +72,6 @@ def shipped_versions() -> tuple[str, ...]:
     return tuple(f"{major}.{minor}" for major, minor in sorted((int(a), int(b)) for a, b in found))
 
 
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
 @cache
 def _served(kubernetes_version: str) -> dict[tuple[str, str, str], str]:
     """{(group, version, kind): its description} served by that release."""
@@ -95,13 +93,13 @@ def removed(group: str, version: str, kind: str, target: str) -> ApiChange | Non
     if wanted in _served(target):
         return None
     early = _EARLY_REMOVALS.get(wanted)
-    if early and _key(early[0]) <= _key(target):
+    if early and version_key(early[0]) <= version_key(target):
         return ApiChange(*early)
-    older = [v for v in shipped_versions() if _key(v) < _key(target)]
+    older = [v for v in shipped_versions() if version_key(v) < version_key(target)]
     last_served = next((v for v in reversed(older) if wanted in _served(v)), None)
     if last_served is None:
         return None
-    since = next(v for v in shipped_versions() if _key(v) > _key(last_served))
+    since = next(v for v in shipped_versions() if version_key(v) > version_key(last_served))
     versions = sorted(v for g, v, k in _served(target) if (g, k) == (group, kind))
     stable = [v for v in versions if re.fullmatch(r"v\d+", v)]
     replacement = _api_version(group, (stable or versions)[-1]) if versions else "no replacement in this group"

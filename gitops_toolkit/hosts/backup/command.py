@@ -27,7 +27,6 @@ from gitops_toolkit.hosts.backup.archive import (
     write_archive,
 )
 from gitops_toolkit.hosts.backup.on_host import (
-    KUBECTL,
     PKI_MEMBER,
     SNAPSHOT_MEMBER,
     STAGE,
@@ -38,6 +37,7 @@ from gitops_toolkit.hosts.backup.on_host import (
     take_snapshot,
 )
 from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
 from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
 from gitops_toolkit.hosts.probe import targets
 from gitops_toolkit.tools.ssh import Command, SshSession, Step, Upload

@@ -5,15 +5,16 @@ same path on the host and in the container (kubeadm mounts it)."""
 
 from __future__ import annotations
 
-KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
+from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
+from gitops_toolkit.hosts.bootstrap.static_pods import MANIFESTS, WAIT_SECONDS, wait_for_container
+
 SNAPSHOT = "/var/lib/etcd/gitops-backup.db"
 STAGE = "/var/lib/gitops-restore"  # the restore's uploads and its record of finished steps, root only
-MANIFESTS, ASIDE = "/etc/kubernetes/manifests", "/etc/kubernetes/manifests-restoring"
+ASIDE = "/etc/kubernetes/manifests-restoring"
 _ETCD_CLIENT = (
     "--endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt "
     "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key"
 )
-_WAIT_SECONDS = 180
 # What goes into the archive besides the snapshot, as (member name, command printing it).
 SEALING_KEYS = "-n kube-system get secret -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml"
 REPOSITORIES = "-n argocd get secret -l argocd.argoproj.io/secret-type=repository -o yaml"
@@ -57,15 +58,6 @@ def split_members(output: str) -> dict[str, str]:
     return members
 
 
-def _wait(component: str, running: bool) -> str:
-    done = '[ -n "$out" ]' if running else '[ -z "$out" ]'
-    return (
-        f"i=0; while :; do out=$(crictl ps -q --state running --name '^{component}$'); {done} && break; "
-        f'[ $i -ge {_WAIT_SECONDS} ] && {{ echo "{component} did not {"start" if running else "stop"} within '
-        f'{_WAIT_SECONDS} s" >&2; exit 1; }}; sleep 1; i=$((i+1)); done'
-    )
-
-
 def once(number: int, command: str) -> str:
     """A restore step run once: a run that stopped after it skips it (its record is under STAGE/done)."""
     return f"mkdir -p {STAGE}/done; [ -f {STAGE}/done/{number} ] || ( set -e; {command}; touch {STAGE}/done/{number} )"
@@ -85,7 +77,7 @@ def restore_steps() -> list[tuple[str, str]]:
          f"base64 -d {STAGE}/pki.b64 > {STAGE}/pki.tar; rm -f {STAGE}/snapshot.b64 {STAGE}/pki.b64"),
         ("stop the control plane (its static pod manifests aside) and wait until etcd and kube-apiserver are gone",
          f"mkdir -p {ASIDE}; for m in {MANIFESTS}/*.yaml; do if [ -e \"$m\" ]; then mv \"$m\" {ASIDE}/; fi; done; "
-         f"{_wait('etcd', False)}; {_wait('kube-apiserver', False)}"),
+         f"{wait_for_container('etcd', False)}; {wait_for_container('kube-apiserver', False)}"),
         ("move etcd's data aside to /var/lib/etcd.before-restore-<time> (kept, never deleted)",
          "[ ! -e /var/lib/etcd ] || mv /var/lib/etcd /var/lib/etcd.before-restore-$(date +%s)"),
         ("restore the snapshot into /var/lib/etcd with the etcd image's etcdutl (through containerd)",
@@ -93,8 +85,8 @@ def restore_steps() -> list[tuple[str, str]]:
          f"gitops-restore etcdutl snapshot restore {STAGE}/snapshot.db --data-dir /var/lib/etcd $({flags}) >/dev/null"),
         ("put the cluster PKI back (/etc/kubernetes/pki)", f"tar -C /etc/kubernetes -xf {STAGE}/pki.tar"),
         ("start the control plane again and wait until the API server is ready",
-         f"mv {ASIDE}/*.yaml {MANIFESTS}/; {_wait('kube-apiserver', True)}; "
-         f"i=0; until [ \"$({KUBECTL} get --raw /readyz 2>/dev/null)\" = ok ]; do [ $i -ge {_WAIT_SECONDS} ] && "
+         f"mv {ASIDE}/*.yaml {MANIFESTS}/; {wait_for_container('kube-apiserver', True)}; "
+         f"i=0; until [ \"$({KUBECTL} get --raw /readyz 2>/dev/null)\" = ok ]; do [ $i -ge {WAIT_SECONDS} ] && "
          f"{{ echo 'the API server is not ready' >&2; exit 1; }}; sleep 1; i=$((i+1)); done"),
         ("put back the sealing keys and Argo CD's repository credentials; restart the sealed-secrets controller",
          f"{applied} {KUBECTL} -n kube-system delete pod -l app.kubernetes.io/name=sealed-secrets >/dev/null"),

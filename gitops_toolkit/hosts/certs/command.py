@@ -18,31 +18,17 @@ from typing import TextIO
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
 from gitops_toolkit.hosts.bootstrap.kubeconfig import kubeconfig_path, write_private
+from gitops_toolkit.hosts.bootstrap.static_pods import MANIFESTS, STATIC_PODS, wait_for_container
 from gitops_toolkit.hosts.certs.expiry import FAIL_DAYS, KUBELET_NAME, Expiry, read_expiries
 from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
 from gitops_toolkit.hosts.probe import targets
 from gitops_toolkit.tools.ssh import SshSession, Step
 
 FORMATS = ("text", "json")
-STATIC_PODS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
-MANIFESTS, ASIDE = "/etc/kubernetes/manifests", "/etc/kubernetes/manifests-restarting"
-_WAIT_SECONDS = 120
+ASIDE = "/etc/kubernetes/manifests-restarting"
 
 
 PENDING = f"{ASIDE}/pending"  # the static pods still to restart after a renewal, one name per line
-
-
-def _wait_until(component: str, running: bool) -> str:
-    """Poll crictl (bounded) until the component's container runs, or is gone; a crictl that cannot ask the
-    container runtime stops the step."""
-    done = '[ -n "$out" ]' if running else '[ -z "$out" ]'
-    state = "start again" if running else "stop"
-    return (
-        f"i=0; while :; do out=$(crictl ps -q --state running --name '^{component}$') || "
-        '{ echo "crictl cannot ask the container runtime" >&2; exit 1; }; '
-        f"{done} && break; [ $i -ge {_WAIT_SECONDS} ] && "
-        f'{{ echo "{component} did not {state} within {_WAIT_SECONDS} s" >&2; exit 1; }}; sleep 1; i=$((i+1)); done'
-    )
 
 
 def restart_command(component: str) -> str:
@@ -51,8 +37,8 @@ def restart_command(component: str) -> str:
     manifest, aside = f"{MANIFESTS}/{component}.yaml", f"{ASIDE}/{component}.yaml"
     return (
         f"set -e; if [ -f {aside} ] && [ ! -f {manifest} ]; then mv {aside} {manifest}; fi; "
-        f"mkdir -p {ASIDE} && mv {manifest} {aside} && {_wait_until(component, running=False)}; "
-        f"mv {aside} {manifest} && {_wait_until(component, running=True)}; "
+        f"mkdir -p {ASIDE} && mv {manifest} {aside} && {wait_for_container(component, running=False)}; "
+        f"mv {aside} {manifest} && {wait_for_container(component, running=True)}; "
         f"sed -i '/^{component}$/d' {PENDING}"
     )
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
 from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
 from gitops_toolkit.hosts.probe import targets
-from gitops_toolkit.hosts.upgrade.steps import KUBECTL, drain_command
+from gitops_toolkit.hosts.upgrade.steps import drain_command
 from gitops_toolkit.tools.ssh import Command, SshSession, Step
 
 CLEAN_NETWORK = (

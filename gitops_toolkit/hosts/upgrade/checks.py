@@ -11,21 +11,18 @@ from ruamel.yaml import YAML
 from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.rule_catalog import Severity
+from gitops_toolkit.core.versions import version_key
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
 from gitops_toolkit.gate.schema.api_lifecycle import shipped_versions
+from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
 from gitops_toolkit.hosts.inventory import Host
 from gitops_toolkit.hosts.probe import targets
-from gitops_toolkit.hosts.upgrade.steps import KUBECTL
 from gitops_toolkit.tools.ssh import SshSession
 
 _SHOWN = 3
 # apiserver_requested_deprecated_apis{group="policy",removed_release="1.25",resource="podsecuritypolicies",...} 1
 _DEPRECATED_SERIES = re.compile(r"^apiserver_requested_deprecated_apis\{([^}]*)\}\s+1(?:\.0)?\s*$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
-
-
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 def gate_errors(root: Path, target_minor: str) -> list[str]:
@@ -57,7 +54,7 @@ def deprecated_in_use(session: SshSession, first: Host, target_minor: str, timeo
             continue
         labels = dict(_LABEL.findall(match[1]))
         release = labels.get("removed_release", "")
-        if release and _key(release) <= _key(target_minor):
+        if release and version_key(release) <= version_key(target_minor):
             api = "/".join(part for part in (labels.get("group"), labels.get("version")) if part)
             removed.append(f"{labels.get('resource')} {api} (removed in {release})")
     if not removed:

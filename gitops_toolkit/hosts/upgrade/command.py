@@ -17,6 +17,7 @@ from pathlib import Path
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.hosts.backup.on_host import take_snapshot
 from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
 from gitops_toolkit.hosts.bootstrap.configs import minor
 from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
 from gitops_toolkit.hosts.preflight import CONNECTION_RULES, preflight
@@ -24,7 +25,6 @@ from gitops_toolkit.hosts.probe import HostFacts, probe, targets
 from gitops_toolkit.hosts.upgrade.checks import deprecated_in_use, gate_errors, move_inventory_version
 from gitops_toolkit.hosts.upgrade.steps import (
     APISERVER_MANIFEST,
-    KUBECTL,
     KUBERNETES_LIST,
     UpgradeStep,
     node_steps,

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
 from gitops_toolkit.hosts.bootstrap.configs import minor, node_files
 from gitops_toolkit.hosts.bootstrap.node_steps import APT_INSTALL
 from gitops_toolkit.hosts.inventory import Host, Inventory
@@ -17,7 +18,6 @@ from gitops_toolkit.hosts.pins import KUBERNETES_PACKAGE_REVISION
 from gitops_toolkit.hosts.probe import HostFacts
 from gitops_toolkit.tools.ssh import Command, Upload
 
-KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf"
 APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 KUBERNETES_LIST = "/etc/apt/sources.list.d/kubernetes.list"
 DRAIN_TIMEOUT = "300s"
