@@ -16,7 +16,6 @@ from gitops_toolkit.alerts.slack import seal_slack_command
 from gitops_toolkit.checks.drill.command import DRILLS, drill_command
 from gitops_toolkit.checks.loadtest.command import loadtest_command
 from gitops_toolkit.checks.smoke.command import smoke_command
-from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.delivery.bump.command import bump_image_command, promote_command
 from gitops_toolkit.delivery.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
@@ -71,7 +70,8 @@ def _number(verb: str, option: str, text: str, kind: type[int] | type[float], le
         "helm": "render charts with this helm binary instead of Helm's engine in-process (helm-python-sdk)",
         "report": "also write a report of the same run as FORMAT=FILE (repeatable), e.g. junit=gate-junit.xml",
         "inventory": "the inventory whose machines the capacity rules place the pods on (default: the site setting)",
-        "kube-version": "validate for this Kubernetes minor, e.g. the one you upgrade to (default: the pinned one)",
+        "kube-version": "validate for this Kubernetes minor, e.g. the one you upgrade to (default: the inventory's "
+        "cluster version, else the pinned one)",
     },
 )
 def validate(
@@ -84,7 +84,7 @@ def validate(
     helm: str = "",
     report: list[str] | None = None,
     inventory: str = "",
-    kube_version: str = KUBERNETES_VERSION,
+    kube_version: str = "",
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
     _finish(

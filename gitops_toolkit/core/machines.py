@@ -85,6 +85,18 @@ def platform_registry_of(document: YamlDocument) -> str:
     return f"registry.{settings.get('domain', DEFAULT_DOMAIN)}:{settings.get('registryPort', DEFAULT_REGISTRY_PORT)}"
 
 
+def cluster_minor(path: Path) -> str:
+    """ "X.Y" of the inventory's cluster.kubernetesVersion (the version the cluster runs), "" when it cannot say."""
+    try:
+        documents = load_yaml_file(path)
+    except (YamlRejected, OSError):
+        return ""
+    data = documents[0].data if len(documents) == 1 and isinstance(documents[0].data, dict) else {}
+    version = str(mapping(data.get("cluster")).get("kubernetesVersion", ""))
+    parts = version.removeprefix("v").split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 and all(part.isdigit() for part in parts[:2]) else ""
+
+
 def read_inventory(path: Path) -> tuple[list[Machine], str]:
     """The machines of an inventory file and its platform registry (platform_registry_of)."""
     try:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.gate_settings import read_settings
+from gitops_toolkit.core.machines import cluster_minor
 from gitops_toolkit.core.progress import progress_for_terminal
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
@@ -31,6 +33,15 @@ def _extra_reports(reports: tuple[str, ...]) -> list[tuple[str, Path]]:
     return pairs
 
 
+def _cluster_version(root: Path, inventory: Path | None) -> str:
+    """The version the cluster runs, as its inventory says (given, or the `inventory` site setting); else the
+    pinned one. A version the gate has no schemas for falls back to the pinned one too."""
+    if inventory is None and (configured := read_settings(root).inventory):
+        inventory = root / configured
+    minor = cluster_minor(inventory) if inventory is not None and inventory.is_file() else ""
+    return minor if minor in shipped_versions() else KUBERNETES_VERSION
+
+
 def validate_command(
     root: Path,
     crd_dirs: list[Path],
@@ -40,9 +51,10 @@ def validate_command(
     helm_binary: Path | None = None,
     reports: tuple[str, ...] = (),
     inventory: Path | None = None,
-    kubernetes_version: str = KUBERNETES_VERSION,
+    kubernetes_version: str = "",
 ) -> int:
     try:
+        kubernetes_version = kubernetes_version or _cluster_version(root, inventory)
         if kubernetes_version not in shipped_versions():
             raise ToolError(
                 f"--kube-version {kubernetes_version}: no schemas for it; choose one of {', '.join(shipped_versions())}"

@@ -86,3 +86,18 @@ def test_a_deprecated_api_in_the_repository_is_reported_as_a_warning(repository_
     assert (warning["path"], warning["severity"]) == (str(dev / "endpoints.yaml"), "warning")
     assert "deprecated since Kubernetes 1.33" in str(warning["message"]) and "EndpointSlice" in str(warning["message"])
     assert code == 0, found
+
+
+def test_by_default_the_cluster_version_the_inventory_names_is_the_one_checked(repository_copy: Path) -> None:
+    """The inventory's cluster.kubernetesVersion is where the cluster's version is pinned: the gate follows it."""
+    plant(
+        repository_copy,
+        Path("platform/inventory.example.yaml"),
+        'kubernetesVersion: "1.37.1"',
+        'kubernetesVersion: "1.25.16"',
+    )
+    _, found = findings(repository_copy)
+    # 1.25 has no unhealthyPodEvictionPolicy on PodDisruptionBudgets (added in 1.26): the PDBs are refused there
+    assert any(f["rule"] == "SCHEMA-INVALID" and f["path"] == str(PDB_FILE) for f in found), found
+    code, found = findings(repository_copy, "--kube-version", "1.37")
+    assert (code, [f for f in found if f["severity"] != "info"]) == (0, [])
