@@ -6,7 +6,6 @@ from pathlib import Path
 
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.exceptions import Exit
 from invoke.program import Program
 from invoke.tasks import task
 
@@ -19,43 +18,22 @@ from gitops_toolkit.checks.smoke.command import smoke_command
 from gitops_toolkit.delivery.bump.command import bump_image_command, promote_command
 from gitops_toolkit.delivery.diff.command import diff_command
 from gitops_toolkit.gate.command import validate_command
-from gitops_toolkit.hosts.backup.command import backup_command, restore_command
-from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
-from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
-from gitops_toolkit.hosts.certs.command import certs_command
-from gitops_toolkit.hosts.nodes.command import node_remove_command, reset_command
-from gitops_toolkit.hosts.upgrade.command import upgrade_command
 from gitops_toolkit.locks.charts.command import fetch_command as fetch_charts_command
 from gitops_toolkit.locks.crds.command import fetch_command
 from gitops_toolkit.tools.system_packages import install_missing
+from gitops_toolkit.verbs.hosts import (
+    backup,
+    bootstrap,
+    certs,
+    node_remove,
+    reset,
+    restore,
+    seal_platform,
+    upgrade,
+)
+from gitops_toolkit.verbs.options import CONTEXT_HELP, KUBECONFIG_HELP, finish, number, required
 
 REPOSITORY = Path(__file__).resolve().parent
-CONTEXT_HELP = "the kubeconfig context to use (default: its current context)"
-KUBECONFIG_HELP = "default: $KUBECONFIG, then ~/.kube/gitops-platform.conf (bootstrap's), then ~/.kube/config"
-
-
-def _finish(code: int) -> None:
-    if code:
-        raise Exit(code=code)
-
-
-def _required(verb: str, option: str, value: str) -> str:
-    """A value the verb cannot do without, given as an option (so that `--help` is never taken for it)."""
-    if not value:
-        raise Exit(f"{verb}: give --{option}; `invoke {verb} --help` says what each option means", code=2)
-    return value
-
-
-def _number(verb: str, option: str, text: str, kind: type[int] | type[float], least: float | None = None) -> float:
-    """An option read as a number before any work starts: a wrong one is one line naming it, exit 2."""
-    try:
-        value = kind(text)
-    except ValueError:
-        noun = "a whole number" if kind is int else "a number"
-        raise Exit(f"{verb}: --{option} must be {noun}, not {text!r}", code=2) from None
-    if least is not None and value < least:
-        raise Exit(f"{verb}: --{option} must be at least {least:g}, not {text}", code=2)
-    return value
 
 
 @task(
@@ -87,13 +65,13 @@ def validate(
     kube_version: str = "",
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
-    _finish(
+    finish(
         validate_command(
             root=Path(root) if root else REPOSITORY,
             crd_dirs=[Path(directory) for directory in crd_dir or []],
             output_format=format,
             output=Path(output) if output else None,
-            jobs=int(_number("validate", "jobs", jobs, int, 0)),
+            jobs=int(number("validate", "jobs", jobs, int, 0)),
             helm_binary=Path(helm) if helm else None,
             reports=tuple(report or []),
             inventory=Path(inventory) if inventory else None,
@@ -111,7 +89,7 @@ def validate(
 )
 def fetch_crds(c: Context, root: str = "", repin: bool = False) -> None:
     """Refresh gitops-repo/crds/ from the URLs gitops-repo/crds.lock.yaml pins, checking every sha256."""
-    _finish(fetch_command(Path(root) if root else REPOSITORY, repin=repin))
+    finish(fetch_command(Path(root) if root else REPOSITORY, repin=repin))
 
 
 @task(
@@ -123,14 +101,14 @@ def fetch_crds(c: Context, root: str = "", repin: bool = False) -> None:
 )
 def fetch_charts(c: Context, root: str = "", repin: bool = False) -> None:
     """Vendor and pin every chart version the Applications pin, each checked against its repository and the lock."""
-    _finish(fetch_charts_command(Path(root) if root else REPOSITORY, repin=repin))
+    finish(fetch_charts_command(Path(root) if root else REPOSITORY, repin=repin))
 
 
 @task
 def setup(c: Context) -> None:
     """Install the Debian packages the gate and the tests run (promtool, amtool, Prometheus, Alertmanager)
     when missing; without root it says what to install and the gate warns where it could not check."""
-    _finish(install_missing(required=False))
+    finish(install_missing(required=False))
 
 
 @task(
@@ -142,13 +120,13 @@ def setup(c: Context) -> None:
 )
 def site(c: Context, repository_url: str = "", domain: str = "", lan_range: str = "") -> None:
     """Set your site's repository URL, domain and LAN range everywhere they appear (all files or none)."""
-    _finish(site_command(REPOSITORY, repository_url, domain, lan_range))
+    finish(site_command(REPOSITORY, repository_url, domain, lan_range))
 
 
 @task(name="test")
 def test_alerts(c: Context) -> None:
     """Unit-test the alert rules (promtool) and Alertmanager's routes (amtool)."""
-    _finish(alerts_test_command(REPOSITORY))
+    finish(alerts_test_command(REPOSITORY))
 
 
 @task(
@@ -164,155 +142,10 @@ def seal_slack(c: Context, cert: str = "", webhook_url: str = "", heartbeat_url:
     """Seal Alertmanager's Slack webhooks for this cluster into observability/alertmanager/ (safe to commit)."""
     verb = "slack.seal"
     arguments = [
-        _required(verb, o, v)
+        required(verb, o, v)
         for o, v in (("cert", cert), ("webhook-url", webhook_url), ("heartbeat-url", heartbeat_url))
     ]
-    _finish(seal_slack_command(REPOSITORY, Path(arguments[0]), arguments[1], arguments[2]))
-
-
-@task(
-    iterable=["limit"],
-    help={
-        "inventory": "the inventory of your hosts (copy platform/inventory.example.yaml)",
-        "plan": "print every change the apply would make, and change nothing anywhere",
-        "limit": "work on this host only (repeatable), e.g. a new worker; the others are not touched",
-        "format": "report format: text or json",
-        "kubeconfig": "where the admin kubeconfig is written, mode 0600 (default ~/.kube/gitops-platform.conf)",
-    },
-)
-def bootstrap(
-    c: Context,
-    inventory: str = "",
-    plan: bool = False,
-    limit: list[str] | None = None,
-    format: str = "text",
-    kubeconfig: str = "",
-) -> None:
-    """Bare hosts to a kubeadm cluster handed to Argo CD, over SSH (exit 0 ready/done, 1 blocked/failed, 2 error)."""
-    inventory_file = Path(_required("bootstrap", "inventory", inventory))
-    _finish(bootstrap_command(REPOSITORY, inventory_file, plan, limit or [], format, kubeconfig))
-
-
-@task(
-    help={
-        "inventory": "the inventory of your hosts",
-        "renew": "renew the kubeadm certificates expiring within --within days, restart the control plane, "
-        "refresh the kubeconfig",
-        "within": "days: --renew renews what expires sooner than this (default 90)",
-        "plan": "with --renew: say every step and change nothing",
-        "format": "report format: text or json",
-        "kubeconfig": "the admin kubeconfig refreshed by --renew (default ~/.kube/gitops-platform.conf)",
-    },
-)
-def certs(
-    c: Context,
-    inventory: str = "",
-    renew: bool = False,
-    within: str = "90",
-    plan: bool = False,
-    format: str = "text",
-    kubeconfig: str = "",
-) -> None:
-    """When each certificate of the cluster expires; --renew renews them (exit 0 fine, 1 expiring/failed, 2 error)."""
-    inventory_file = Path(_required("certs", "inventory", inventory))
-    days = int(_number("certs", "within", within, int, 1))
-    _finish(certs_command(REPOSITORY, inventory_file, renew, days, plan, format, kubeconfig))
-
-
-@task(
-    help={
-        "inventory": "the inventory of your hosts",
-        "output": "the directory the encrypted archive goes to (outside the repository)",
-        "recipient": "the age public key (age1...) the archive is encrypted to; keep its identity safe, elsewhere",
-        "plan": "say what would be read and written, and change nothing",
-    },
-)
-def backup(c: Context, inventory: str = "", output: str = "", recipient: str = "", plan: bool = False) -> None:
-    """etcd, the PKI, the sealing keys and Argo CD's credentials, encrypted (exit 0 written, 1 failed, 2 error)."""
-    verb = "backup"
-    inventory_file, directory = Path(_required(verb, "inventory", inventory)), Path(_required(verb, "output", output))
-    _finish(backup_command(REPOSITORY, inventory_file, directory, _required(verb, "recipient", recipient), plan))
-
-
-@task(
-    help={
-        "inventory": "the inventory of your hosts",
-        "to": "the exact Kubernetes version to go to (one minor at most above the inventory's), e.g. 1.37.2",
-        "plan": "name every step per host, in order, and change nothing",
-        "batch": "workers drained and upgraded together (default 1)",
-        "format": "report format: text or json",
-    },
-)
-def upgrade(
-    c: Context, inventory: str = "", to: str = "", plan: bool = False, batch: str = "1", format: str = "text"
-) -> None:
-    """The cluster one minor up: gate, snapshot, control plane, workers in batches (exit 0, 1 blocked, 2 error)."""
-    verb = "upgrade"
-    inventory_file = Path(_required(verb, "inventory", inventory))
-    workers = int(_number(verb, "batch", batch, int, 1))
-    _finish(upgrade_command(REPOSITORY, inventory_file, _required(verb, "to", to), plan, workers, format))
-
-
-@task(
-    name="remove",
-    positional=["name"],
-    help={
-        "inventory": "the inventory of your hosts",
-        "name": "the node to take out of the cluster",
-        "yes": "do it (without it: print the steps and change nothing)",
-        "purge": "also remove the kubelet, kubeadm and kubectl packages from the host",
-    },
-)
-def node_remove(c: Context, name: str = "", inventory: str = "", yes: bool = False, purge: bool = False) -> None:
-    """Drain, delete the Node, kubeadm reset and clean the host (exit 0 done/planned, 1 failed, 2 error)."""
-    verb = "node.remove"
-    inventory_file = Path(_required(verb, "inventory", inventory))
-    _finish(node_remove_command(REPOSITORY, inventory_file, _required(verb, "name", name), yes, purge))
-
-
-@task(
-    iterable=["limit"],
-    help={
-        "inventory": "the inventory of your hosts",
-        "limit": "the one host to reset (one that never joined properly)",
-        "yes": "do it (without it: print the steps and change nothing)",
-    },
-)
-def reset(c: Context, inventory: str = "", limit: list[str] | None = None, yes: bool = False) -> None:
-    """kubeadm reset and the network state cleaned on one host (exit 0 done/planned, 1 failed, 2 error)."""
-    _finish(reset_command(REPOSITORY, Path(_required("reset", "inventory", inventory)), limit or [], yes))
-
-
-@task(
-    name="restore",
-    help={
-        "inventory": "the inventory of your hosts",
-        "from": "the archive `invoke backup` wrote",
-        "identity": "the age identity file (AGE-SECRET-KEY-1...) that opens it",
-        "plan": "name every step and change nothing",
-        "force": "restore even though the cluster answers healthy",
-    },
-)
-def restore(
-    c: Context, inventory: str = "", from_: str = "", identity: str = "", plan: bool = False, force: bool = False
-) -> None:
-    """kubeadm's etcd restore from an archive, PKI and keys put back (exit 0 done, 1 refused/failed, 2 error)."""
-    verb = "restore"
-    arguments = [_required(verb, o, v) for o, v in (("inventory", inventory), ("from", from_), ("identity", identity))]
-    _finish(restore_command(REPOSITORY, Path(arguments[0]), Path(arguments[1]), Path(arguments[2]), plan, force))
-
-
-@task(
-    name="seal",
-    help={
-        "inventory": "the inventory bootstrap used, with its platform host",
-        "cert": "the Sealed Secrets controller's certificate (kubeseal --fetch-cert > cert.pem)",
-    },
-)
-def seal_platform(c: Context, inventory: str = "", cert: str = "") -> None:
-    """Seal Argo CD's repository credential and the image pull Secrets into gitops-repo (safe to commit)."""
-    inventory_file = Path(_required("platform.seal", "inventory", inventory))
-    _finish(seal_platform_command(REPOSITORY, inventory_file, Path(_required("platform.seal", "cert", cert))))
+    finish(seal_slack_command(REPOSITORY, Path(arguments[0]), arguments[1], arguments[2]))
 
 
 @task(
@@ -335,8 +168,8 @@ def bump_image(
     push: bool = False,
 ) -> None:
     """Pin images of an overlay to exact tags (exit 0 done or nothing to do, 1 commit/push failed, 2 refused)."""
-    where = Path(_required("bump-image", "overlay", overlay))
-    _finish(bump_image_command(where, set or [], registry, commit or push, push))
+    where = Path(required("bump-image", "overlay", overlay))
+    finish(bump_image_command(where, set or [], registry, commit or push, push))
 
 
 @task(
@@ -358,7 +191,7 @@ def promote(
     root: str = "",
 ) -> None:
     """Copy the image tags of one overlay to another on a new branch, ready for a merge request."""
-    _finish(promote_command(Path(root) if root else REPOSITORY, from_, to, service or [], push))
+    finish(promote_command(Path(root) if root else REPOSITORY, from_, to, service or [], push))
 
 
 @task(
@@ -385,8 +218,8 @@ def diff(
 ) -> None:
     """What a change does to the cluster: resources added, changed, removed, rendered as the gate renders."""
     where = Path(root) if root else REPOSITORY
-    _required("diff", "base", base)
-    _finish(diff_command(where, base, head, format, exit_code, Path(output) if output else None, note))
+    required("diff", "base", base)
+    finish(diff_command(where, base, head, format, exit_code, Path(output) if output else None, note))
 
 
 @task(
@@ -416,15 +249,15 @@ def loadtest(
 ) -> None:
     """Load the shop with Online Boutique's shopper journey (exit 0 within the thresholds, 1 beyond, 2 error)."""
     verb = "loadtest"
-    _finish(
+    finish(
         loadtest_command(
             REPOSITORY,
-            _required(verb, "url", url),
-            int(_number(verb, "users", users, int, 1)),
-            _number(verb, "spawn-rate", spawn_rate, float, 0.001),
+            required(verb, "url", url),
+            int(number(verb, "users", users, int, 1)),
+            number(verb, "spawn-rate", spawn_rate, float, 0.001),
             duration,
-            _number(verb, "max-p95-ms", max_p95_ms, float, 0),
-            _number(verb, "max-error-rate", max_error_rate, float, 0),
+            number(verb, "max-p95-ms", max_p95_ms, float, 0),
+            number(verb, "max-error-rate", max_error_rate, float, 0),
             output_dir,
             kubeconfig,
             context,
@@ -454,7 +287,7 @@ def smoke(
     inventory: str = "",
 ) -> None:
     """Is the platform working? Cluster, shop and observability checks (exit 0 all pass, 1 any fails, 2 unreachable)."""
-    _finish(smoke_command(REPOSITORY, kubeconfig, context, url, format, output, namespace, inventory_file=inventory))
+    finish(smoke_command(REPOSITORY, kubeconfig, context, url, format, output, namespace, inventory_file=inventory))
 
 
 @task(
@@ -486,8 +319,8 @@ def drill(
     if name in ("--help", "-h"):  # the drill's name is positional, so invoke hands `--help` over as the name
         Program().run(["invoke", "--search-root", str(REPOSITORY), "--help", "drill"], exit=True)
         return
-    seconds = _number("drill", "timeout", timeout, float, 0)
-    _finish(drill_command(REPOSITORY, name, seconds, kubeconfig, context, format, overlay, service, tag, namespace))
+    seconds = number("drill", "timeout", timeout, float, 0)
+    finish(drill_command(REPOSITORY, name, seconds, kubeconfig, context, format, overlay, service, tag, namespace))
 
 
 namespace = Collection(
@@ -513,3 +346,4 @@ namespace = Collection(
     Collection("platform", seal_platform),
     Collection("node", node_remove),
 )
+namespace.configure({"repository": str(REPOSITORY)})  # the verbs of gitops_toolkit.verbs work on this checkout
