@@ -19,8 +19,8 @@ from gitops_toolkit.checks.smoke.outcome import conclude, format_problem
 from gitops_toolkit.checks.smoke.platform_checks import platform_checks
 from gitops_toolkit.checks.smoke.result import FAIL, CheckResult
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
-from gitops_toolkit.hosts.inventory import Inventory, load_inventory
+from gitops_toolkit.hosts.bootstrap.argo_cd import site_inventory
+from gitops_toolkit.hosts.inventory import Inventory
 from gitops_toolkit.tools.cluster_api import ClusterApi, ClusterError
 from gitops_toolkit.tools.kubectl_cluster import connect
 from gitops_toolkit.tools.ssh import SshSession
@@ -48,7 +48,7 @@ def _entry(cluster: ClusterApi, url: str, shop: str) -> list[CheckResult]:
 
 def _inventory(inventory_file: str, root: Path) -> Inventory | None:
     """The inventory whose hosts are checked too (None without --inventory)."""
-    return load_inventory(Path(inventory_file), root, root_repository_url(root)) if inventory_file else None
+    return site_inventory(Path(inventory_file), root) if inventory_file else None
 
 
 def _host_checks(cluster: ClusterApi, inventory: Inventory, shop: str) -> list[CheckResult]:

@@ -34,11 +34,12 @@ from gitops_toolkit.hosts.backup.on_host import (
     read_state,
     restore_steps,
     split_members,
+    staged,
     take_snapshot,
 )
-from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.argo_cd import site_inventory
 from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
-from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
+from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.probe import targets
 from gitops_toolkit.tools.ssh import Command, SshSession, Step, Upload
 
@@ -78,7 +79,7 @@ def backup_command(
     root: Path, inventory_file: Path, output: Path, recipient_key: str, plan_only: bool = False, timeout: float = 30
 ) -> int:
     try:
-        inventory = load_inventory(inventory_file, root, root_repository_url(root))
+        inventory = site_inventory(inventory_file, root)
         to = recipient(recipient_key)
         if output.resolve().is_relative_to(root.resolve()):
             raise ToolError(f"--output {output}: inside the repository; keep backups outside it")
@@ -114,7 +115,7 @@ def _restore_plan(opened_members: dict[str, bytes]) -> list[Step]:
         Upload(f"{STAGE}/snapshot.b64", base64.b64encode(opened_members[SNAPSHOT_MEMBER]).decode(), "0600"),
         Upload(f"{STAGE}/pki.b64", base64.b64encode(opened_members[PKI_MEMBER]).decode(), "0600"),
         *(
-            Upload(f"{STAGE}/{name.split('/')[1]}", data.decode(), "0600")
+            Upload(staged(name), data.decode(), "0600")
             for name, data in opened_members.items()
             if name.startswith("cluster/")
         ),
@@ -139,7 +140,7 @@ def restore_command(
     timeout: float = 30,
 ) -> int:
     try:
-        inventory = load_inventory(inventory_file, root, root_repository_url(root))
+        inventory = site_inventory(inventory_file, root)
         opened = open_archive(archive, identity(identity_file))
     except ToolError as error:
         print(f"restore: {error}", file=sys.stderr)

@@ -25,6 +25,11 @@ CLUSTER_OBJECTS = (
 SNAPSHOT_MEMBER, PKI_MEMBER = "etcd/snapshot.db", "kubernetes/pki.tar"
 
 
+def staged(member: str) -> str:
+    """Where the restore uploads an archive member on the host."""
+    return f"{STAGE}/{member.split('/', 1)[1]}"
+
+
 def take_snapshot() -> str:
     """A snapshot of the running etcd, then its status as etcdutl prints it (JSON): the check that it is whole."""
     return (
@@ -68,8 +73,8 @@ def restore_steps() -> list[tuple[str, str]]:
     flags = f"grep -oE -- '--(name|initial-cluster|initial-advertise-peer-urls)=[^ ]+' {ASIDE}/etcd.yaml | tr '\\n' ' '"
     image = f"sed -n 's/^ *image: *//p' {ASIDE}/etcd.yaml | head -n 1"
     applied = " ".join(
-        f"if grep -q '^- ' {STAGE}/{name.split('/')[1]}; then {KUBECTL} apply --server-side --force-conflicts "
-        f"-f {STAGE}/{name.split('/')[1]} >/dev/null; fi;"
+        f"if grep -q '^- ' {staged(name)}; then {KUBECTL} apply --server-side --force-conflicts "
+        f"-f {staged(name)} >/dev/null; fi;"
         for name, _ in CLUSTER_OBJECTS
     )
     return [

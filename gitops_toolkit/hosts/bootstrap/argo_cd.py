@@ -13,6 +13,7 @@ import yaml
 from gitops_toolkit.core.bounded_yaml import YamlRejected, load_trusted_yaml, load_yaml_file
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.hosts.inventory import Inventory, load_inventory
 from gitops_toolkit.render.crds.lock import VENDORED_DIRECTORY
 from gitops_toolkit.render.read.manifest_text import DOCUMENT_START, top_level
 from gitops_toolkit.render.single_source import RenderError, render_application_chart
@@ -56,6 +57,11 @@ def root_repository_url(root: Path) -> str:
     except ToolError:
         return ""
     return str((spec.get("source") or {}).get("repoURL") or "")
+
+
+def site_inventory(inventory_file: Path, root: Path) -> Inventory:
+    """The inventory every host verb reads; its repository URL defaults to the one the root Application reads."""
+    return load_inventory(inventory_file, root, root_repository_url(root))
 
 
 def argo_cd_crds(root: Path) -> Manifest:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.hosts.bootstrap.apply import KUBECONFIG_KIND, Apply
-from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.argo_cd import site_inventory
 from gitops_toolkit.hosts.bootstrap.cluster_steps import (
     ClusterInputs,
     cluster_inputs,
@@ -25,7 +25,7 @@ from gitops_toolkit.hosts.bootstrap.platform_plan import plan_platform, with_pla
 from gitops_toolkit.hosts.bootstrap.platform_steps import watched_platform_files
 from gitops_toolkit.hosts.bootstrap.report import Report, write_json, write_text
 from gitops_toolkit.hosts.bootstrap.site_names import HOSTS_FILE, names_change
-from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
+from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.preflight import CONNECTION_RULES, preflight
 from gitops_toolkit.hosts.probe import HostFacts, probe
 from gitops_toolkit.tools.ssh import SshSession
@@ -88,7 +88,7 @@ def bootstrap_command(
         print(f"--format {output_format}: choose one of {', '.join(FORMATS)}", file=sys.stderr)
         return 2
     try:
-        inventory = load_inventory(inventory_file, root, root_repository_url(root))
+        inventory = site_inventory(inventory_file, root)
         chosen = _limited(inventory, limit)
         kubeconfig_file = kubeconfig_path(kubeconfig, root)
     except ToolError as error:

@@ -13,11 +13,10 @@ import yaml
 from gitops_toolkit.core.atomic_files import write_atomic
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.sealing import listed_in, public_key, sealed_secret
-from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.argo_cd import site_inventory
 from gitops_toolkit.hosts.bootstrap.cluster_steps import ClusterInputs
 from gitops_toolkit.hosts.bootstrap.credentials import REPOSITORY_NAMESPACE, Credential, shop_destinations
 from gitops_toolkit.hosts.bootstrap.platform_plan import with_platform_credentials
-from gitops_toolkit.hosts.inventory import load_inventory
 from gitops_toolkit.tools.ssh import SshSession
 
 CREDENTIALS_DIRECTORY = Path("gitops-repo") / "platform" / "credentials" / "sealed"
@@ -29,20 +28,15 @@ HEADER = (
 )
 
 
-def _directory(root: Path, credential: Credential) -> Path:
-    """Where its SealedSecret goes: Argo CD's beside the platform's credentials, a pull Secret in its overlay."""
-    if credential.namespace == REPOSITORY_NAMESPACE:
-        return root / CREDENTIALS_DIRECTORY
-    overlays = dict(shop_destinations(root))
-    return root / overlays[credential.namespace]
-
-
 def _sealed_files(root: Path, certificate: Path, credentials: tuple[Credential, ...]) -> dict[Path, str]:
     """Every file to write (SealedSecrets and the kustomizations that list them), computed before any is written."""
     key = public_key(certificate.read_bytes())
+    overlays = dict(shop_destinations(root))
     files: dict[Path, str] = {}
     for credential in credentials:
-        directory = _directory(root, credential)
+        # Argo CD's beside the platform's credentials, a pull Secret in the overlay of its namespace
+        in_argocd = credential.namespace == REPOSITORY_NAMESPACE
+        directory = root / (CREDENTIALS_DIRECTORY if in_argocd else overlays[credential.namespace])
         name = f"{credential.name}.sealedsecret.yaml"
         document = sealed_secret(
             key, credential.namespace, credential.name, credential.values, credential.secret_type, credential.labels
@@ -56,7 +50,7 @@ def _sealed_files(root: Path, certificate: Path, credentials: tuple[Credential, 
 
 def seal_platform_command(root: Path, inventory_file: Path, certificate: Path, connect_timeout: float = 5.0) -> int:
     try:
-        inventory = load_inventory(inventory_file, root, root_repository_url(root))
+        inventory = site_inventory(inventory_file, root)
         if inventory.platform is None or inventory.platform_host is None:
             raise ToolError(f"{inventory_file}: no platform host; its credentials are the ones to seal")
         if not certificate.is_file():

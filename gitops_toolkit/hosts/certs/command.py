@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TextIO
 
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.argo_cd import site_inventory
 from gitops_toolkit.hosts.bootstrap.kubeconfig import kubeconfig_path, write_private
 from gitops_toolkit.hosts.bootstrap.static_pods import MANIFESTS, STATIC_PODS, wait_for_container
 from gitops_toolkit.hosts.certs.expiry import FAIL_DAYS, KUBELET_NAME, Expiry, read_expiries
-from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
+from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.probe import targets
 from gitops_toolkit.tools.ssh import SshSession, Step
 
@@ -180,7 +180,7 @@ def certs_command(
             raise ToolError(f"--format {output_format}: choose one of {', '.join(FORMATS)}")
         if plan_only and not renew:
             raise ToolError("--plan goes with --renew: the check alone changes nothing")
-        inventory = load_inventory(inventory_file, root, root_repository_url(root))
+        inventory = site_inventory(inventory_file, root)
         kubeconfig_file = kubeconfig_path(kubeconfig, root)
     except ToolError as error:
         print(f"certs: {error}", file=sys.stderr)

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
-from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.argo_cd import site_inventory
 from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
-from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
+from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.probe import targets
 from gitops_toolkit.hosts.upgrade.steps import drain_command
 from gitops_toolkit.tools.ssh import Command, SshSession, Step
@@ -110,7 +110,7 @@ def node_remove_command(
     root: Path, inventory_file: Path, name: str, yes: bool, purge: bool = False, timeout: float = 30
 ) -> int:
     try:
-        inventory = load_inventory(inventory_file, root, root_repository_url(root))
+        inventory = site_inventory(inventory_file, root)
         host = _host(inventory, name)
         staying = [cp for cp in inventory.control_planes if cp != host]
         if not staying:
@@ -123,7 +123,7 @@ def node_remove_command(
 
 def reset_command(root: Path, inventory_file: Path, limit: list[str], yes: bool, timeout: float = 30) -> int:
     try:
-        inventory = load_inventory(inventory_file, root, root_repository_url(root))
+        inventory = site_inventory(inventory_file, root)
         if len(limit) != 1:
             raise ToolError("--limit NAME: name the one host to reset")
         host = _host(inventory, limit[0])

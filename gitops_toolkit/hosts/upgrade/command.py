@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_toolkit.core.errors import ToolError
+from gitops_toolkit.core.versions import version_key
 from gitops_toolkit.hosts.backup.on_host import take_snapshot
-from gitops_toolkit.hosts.bootstrap.argo_cd import root_repository_url
+from gitops_toolkit.hosts.bootstrap.argo_cd import site_inventory
 from gitops_toolkit.hosts.bootstrap.cluster_steps import KUBECTL
 from gitops_toolkit.hosts.bootstrap.configs import minor
-from gitops_toolkit.hosts.inventory import Host, Inventory, load_inventory
+from gitops_toolkit.hosts.inventory import Host, Inventory
 from gitops_toolkit.hosts.preflight import CONNECTION_RULES, preflight
 from gitops_toolkit.hosts.probe import HostFacts, probe, targets
 from gitops_toolkit.hosts.upgrade.checks import deprecated_in_use, gate_errors, move_inventory_version
@@ -27,6 +28,7 @@ from gitops_toolkit.hosts.upgrade.steps import (
     APISERVER_MANIFEST,
     KUBERNETES_LIST,
     UpgradeStep,
+    cluster_version,
     node_steps,
 )
 from gitops_toolkit.tools.ssh import SshSession, Step
@@ -37,13 +39,12 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 def refusal(current: str, target: str) -> str:
     """Why kubeadm would refuse this move ("" when it would not): one minor at a time, never back."""
-    have, want = _VERSION.match(current), _VERSION.match(target)
-    if want is None:
+    if not _VERSION.match(target):
         return f"--to {target}: give an exact version, such as 1.37.2"
-    if have is None:
+    if not _VERSION.match(current):
         return f"the inventory's kubernetesVersion {current} is not an exact version"
-    (major, low, patch), (to_major, to_minor, to_patch) = map(int, have.groups()), map(int, want.groups())
-    if (to_major, to_minor, to_patch) < (major, low, patch):
+    (major, low, _), (to_major, to_minor, _) = version_key(current), version_key(target)
+    if version_key(target) < version_key(current):
         return f"--to {target}: the cluster runs {current}; kubeadm does not downgrade"
     if to_major != major or to_minor > low + 1:
         steps = ", then ".join(f"{major}.{m}.x" for m in range(low + 1, to_minor + 1))
@@ -107,7 +108,7 @@ def plan(
         return node_steps(root, inventory, host, facts[host.name], target, first, host.name in cordoned)
 
     planned = [(f"control plane {host.name}", step) for host in inventory.control_planes for step in steps_of(host)]
-    if any("upgrade apply" in step.label for _, step in planned):
+    if cluster_version(facts[first.name]) != target:  # kubeadm upgrade apply is ahead: etcd's state saved first
         snapshot = UpgradeStep(first.name, first.name, "etcd snapshot, checked with etcdutl", ((take_snapshot(),),))
         planned.insert(0, ("before", snapshot))
     workers = [host for host in inventory.cluster_hosts if host not in inventory.control_planes]
@@ -147,7 +148,7 @@ def upgrade_command(
     try:
         if output_format not in FORMATS:
             raise ToolError(f"--format {output_format}: choose one of {', '.join(FORMATS)}")
-        inventory = load_inventory(inventory_file, root, root_repository_url(root))
+        inventory = site_inventory(inventory_file, root)
         if problem := refusal(inventory.kubernetes_version, target):
             raise ToolError(problem)
         errors = gate_errors(root, minor(target))
