@@ -16,6 +16,7 @@ import yaml
 
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.secret_patterns import secrets_in
+from gitops_toolkit.delivery.diff.crd_versions import dropped_stored_version
 from gitops_toolkit.delivery.diff.sides import Side
 from gitops_toolkit.render.applications import CHART_ENTRY_PREFIX
 
@@ -149,6 +150,8 @@ def compare(base: Side, head: Side) -> list[ResourceChange]:
         old_suffix, new_suffix = _identity(old)[1], _identity(new)[1]
         if old_suffix != new_suffix:
             notes.append(f"kustomize's content hash in its name: {key.name}{old_suffix} -> {key.name}{new_suffix}")
+        if refused := dropped_stored_version(old, new):
+            notes.append(refused)
         if old_text != new_text or notes:
             notes += _chart_cause(base, head, new, old)
             changes.append(ResourceChange(CHANGED, key, _source(new, head), _unified(key, old_text, new_text), notes))
