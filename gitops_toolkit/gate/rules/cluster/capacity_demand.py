@@ -65,18 +65,31 @@ def tolerates_control_plane(spec: Mapping[str, Any]) -> bool:
     return False
 
 
+def _run_by_rollouts(index: ResourceIndex) -> dict[tuple[str, str], tuple[str, str]]:
+    """(namespace, Rollout) -> (kind, name) of the workload whose pod template it runs (`workloadRef`): Argo
+    Rollouts runs that template at the Rollout's replicas and scales the workload itself to zero."""
+    runs = {}
+    for rollout in index.of_kind("Rollout"):
+        reference = mapping(mapping(rollout.obj.get("spec")).get("workloadRef"))
+        if reference.get("kind") and reference.get("name"):
+            namespace = str(rollout.metadata.get("namespace", ""))
+            runs[(namespace, rollout.ref.name)] = (str(reference["kind"]), str(reference["name"]))
+    return runs
+
+
 def _autoscaled(index: ResourceIndex) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """(namespace, kind, name) of every HPA's target -> (minReplicas, maxReplicas)."""
-    bounds = {}
+    """(namespace, kind, name) of every HPA's target -> (minReplicas, maxReplicas); a Rollout's bounds are
+    those of the workload it runs."""
+    bounds, rollouts = {}, _run_by_rollouts(index)
     for hpa in index.of_kind("HorizontalPodAutoscaler"):
         spec = hpa.obj.get("spec") or {}
         target = spec.get("scaleTargetRef") or {}
+        namespace, kind, name = str(hpa.metadata.get("namespace", "")), str(target.get("kind")), str(target.get("name"))
+        if kind == "Rollout" and (namespace, name) in rollouts:
+            kind, name = rollouts[(namespace, name)]
         low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
         if isinstance(low, int) and isinstance(high, int):
-            bounds[(str(hpa.metadata.get("namespace", "")), str(target.get("kind")), str(target.get("name")))] = (
-                low,
-                high,
-            )
+            bounds[(namespace, kind, name)] = (low, high)
     return bounds
 
 
