@@ -147,6 +147,7 @@ RESOURCE_RULES: dict[str, Severity] = {
     "GITOPS-PRUNE-PROTECTION": Severity.ERROR,
     "GITOPS-SYNC-POLICY": Severity.ERROR,
     "GITOPS-IGNORE-DIFFERENCES": Severity.ERROR,
+    "GITOPS-ROLLOUT-ROUTE-OWNERSHIP": Severity.ERROR,
     "GITOPS-RETIRED-COMPONENT": Severity.ERROR,
     # observability
     "OBS-ALERT-CONVENTIONS": Severity.ERROR,

@@ -202,21 +202,23 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
     ),
     "HPA target pins replicas": (
         replace(
-            f"{APP}/overlays/prod/kustomization.yaml", "replicas:\n", "replicas:\n  - name: frontend\n    count: 3\n"
+            f"{APP}/overlays/prod/kustomization.yaml",
+            "replicas:\n",
+            "replicas:\n  - name: checkoutservice\n    count: 3\n",
         ),
         "XREF-HPA-REPLICAS",
-        f"{BASE}/frontend.yaml",
-        "frontend",
+        f"{BASE}/checkoutservice.yaml",
+        "checkoutservice",
     ),
     "HPA target missing": (
         replace(
             f"{APP}/components/autoscaling/horizontal-pod-autoscalers.yaml",
-            "    name: frontend\n",
-            "    name: frontnd\n",
+            "    name: checkoutservice\n",
+            "    name: checkoutservce\n",
         ),
         "XREF-HPA-TARGET",
         f"{APP}/components/autoscaling/horizontal-pod-autoscalers.yaml",
-        "frontend",
+        "checkoutservice",
     ),
     "PDB blocks drains": (
         replace(f"{APP}/components/autoscaling/pod-disruption-budgets.yaml", "maxUnavailable: 1", "maxUnavailable: 0"),
@@ -454,6 +456,16 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
             f"{APPLICATIONS}/prod.yaml", "      - RespectIgnoreDifferences=true\n", "      - CreateNamespace=false\n"
         ),
         "GITOPS-IGNORE-DIFFERENCES",
+        f"{APPLICATIONS}/prod.yaml",
+        "online-boutique-prod",
+    ),
+    "canary route weights not ignored": (
+        replace(
+            f"{APPLICATIONS}/prod.yaml",
+            "        - /spec/rules/0/backendRefs/0/weight\n        - /spec/rules/0/backendRefs/1/weight\n",
+            "        - /spec/hostnames\n",
+        ),
+        "GITOPS-ROLLOUT-ROUTE-OWNERSHIP",
         f"{APPLICATIONS}/prod.yaml",
         "online-boutique-prod",
     ),

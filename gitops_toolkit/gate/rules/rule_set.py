@@ -18,7 +18,7 @@ from gitops_toolkit.gate.rules import (
     workload_security,
 )
 from gitops_toolkit.gate.rules.cluster import capacity
-from gitops_toolkit.gate.rules.gitops import applications, projects, sync
+from gitops_toolkit.gate.rules.gitops import applications, projects, rollouts, sync
 from gitops_toolkit.gate.rules.index import ResourceIndex, namespace_of
 from gitops_toolkit.gate.rules.observability import collectors, conventions, monitor_selection, unwatched
 from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
@@ -92,6 +92,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     sync.check_prune_protection,
     applications.check_sync_policies,
     applications.check_ignored_replicas,
+    rollouts.check_rollout_route_ownership,
     applications.check_retired_components,
     conventions.check_alert_conventions,
     conventions.check_dashboards,
