@@ -49,6 +49,8 @@ def test_every_alert_has_a_firing_and_a_silent_test(tmp_path: Path) -> None:
         "MetalLBAddressNotAnnounced",
         "EnvoyGatewayProgrammingFailed",
         "EtcdBackupTooOld",
+        "RolloutAborted",
+        "RolloutPausedTooLong",
         "Watchdog",
     }
     assert firing == expected

@@ -43,6 +43,9 @@ EXPORTERS: dict[str, tuple[str, ...]] = {
     "loki": ("loki",),
     "tempo": ("tempo",),
     "alloy": ("alloy",),
+    # Argo Rollouts' controller: its Rollouts' and its analysis runs' state.
+    "rollout": ("argo-rollouts",),
+    "analysis": ("argo-rollouts",),
     # Envoy Gateway's controller names its metrics after its parts, not itself.
     "resource": ("envoy-gateway",),
     "xds": ("envoy-gateway",),
