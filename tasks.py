@@ -293,14 +293,16 @@ def smoke(
 @task(
     help={
         "name": f"the drill: {', '.join(DRILLS)}",
-        "timeout": "seconds each wait may take (default: selfheal/drift 300, rollout 600, alert 1200)",
+        "timeout": "seconds each wait may take (default: selfheal/drift 300, rollout 600, alert 1200, canary 1800)",
         "kubeconfig": KUBECONFIG_HELP,
         "context": CONTEXT_HELP,
         "format": "text, json or junit",
         "namespace": "where Online Boutique runs (selfheal, drift)",
-        "overlay": "rollout: the overlay bumped and pushed (default: the dev overlay); its namespace is read from it",
+        "overlay": "rollout, canary: the overlay bumped and pushed (default: dev; canary: prod); its namespace is read",
         "service": "rollout: the Deployment rolled",
-        "tag": "rollout: the tag or sha256: digest to roll to (default: the digest its pods already run)",
+        "tag": "rollout, canary: the (good) tag or sha256: digest to release (default: the digest its pods run)",
+        "bad_tag": "canary: a tag whose pods answer errors, to see the canary abort first (default: none)",
+        "good_tag": "canary: the same as --tag",
     }
 )
 def drill(
@@ -314,13 +316,29 @@ def drill(
     overlay: str = "",
     service: str = "frontend",
     tag: str = "",
+    bad_tag: str = "",
+    good_tag: str = "",
 ) -> None:
     """An operational drill on the running cluster, cleaned up after (exit 0 pass, 1 fail, 2 could not run)."""
     if name in ("--help", "-h"):  # the drill's name is positional, so invoke hands `--help` over as the name
         Program().run(["invoke", "--search-root", str(REPOSITORY), "--help", "drill"], exit=True)
         return
     seconds = number("drill", "timeout", timeout, float, 0)
-    finish(drill_command(REPOSITORY, name, seconds, kubeconfig, context, format, overlay, service, tag, namespace))
+    finish(
+        drill_command(
+            REPOSITORY,
+            name,
+            seconds,
+            kubeconfig,
+            context,
+            format,
+            overlay,
+            service,
+            tag or good_tag,
+            namespace,
+            bad_tag,
+        )
+    )
 
 
 namespace = Collection(

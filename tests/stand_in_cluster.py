@@ -67,6 +67,7 @@ class StandInCluster:
         self.events: list[dict[str, Any]] = []
         self.shop_logs = True
         self.frontend_traces = True
+        self.rollouts: Any = None  # a stand-in for Argo Rollouts' controller (tests/stand_in_rollouts.py), if any
         for name in shop_deployments:
             self.add_deployment(SHOP, name, f"registry.example/{name}:v0.10.6")
         self.settle()
@@ -146,6 +147,8 @@ class StandInCluster:
     def _advance(self) -> None:
         self.step += 1
         self._argo_cd()
+        if self.rollouts is not None:
+            self.rollouts.advance()
         self._deployment_controller()
         self._alert_pipeline()
 
@@ -247,6 +250,8 @@ class StandInCluster:
             "pods": list(self.pods.values()),
             "events": self.events,
             "servicemonitors.monitoring.coreos.com": [kubelet_monitor],
+            "rollouts.argoproj.io": [self.rollouts.rollout] if self.rollouts else [],
+            "httproutes.gateway.networking.k8s.io": [self.rollouts.route] if self.rollouts else [],
             "cronjobs": [
                 {
                     "kind": "CronJob",

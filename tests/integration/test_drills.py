@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,6 +18,7 @@ from gitops_toolkit.tools.kustomize import kustomize_build
 from tests.conftest import REPOSITORY
 from tests.git_repos import git
 from tests.stand_in_cluster import SHOP, StandInCluster
+from tests.stand_in_rollouts import StandInRollouts
 
 DEV_OVERLAY = Path("gitops-repo") / "apps" / "online-boutique" / "overlays" / "dev"
 POLL = 0.01  # the stand-in moves one step per request: no need to wait between looks
@@ -173,20 +175,23 @@ def platform_checkout(tmp_path: Path) -> tuple[Path, Path]:
     return remote, tmp_path / "checkout"
 
 
-def argo_cd_renders(remote: Path, workspace: Path) -> dict[tuple[str, str], str]:
-    """The dev overlay's Deployment images as the remote's main branch renders them (what Argo CD applies);
-    rendered again only when main moved."""
+def rendered_overlay(remote: Path, workspace: Path, overlay: Path) -> list[dict[str, Any]]:
+    """The overlay as the remote's main branch renders it (what Argo CD applies)."""
     head = git(remote, "rev-parse", "main").strip()
     tree = workspace / f"argo-{head[:12]}"
     if not tree.exists():
         git(workspace, "clone", "--quiet", "--depth", "1", f"file://{remote}", str(tree))
-    rendered = kustomize_build(tree / DEV_OVERLAY, 60, 2 * 1024**3)
+    return [document for document in yaml.safe_load_all(kustomize_build(tree / overlay, 60, 2 * 1024**3)) if document]
+
+
+def argo_cd_renders(remote: Path, workspace: Path, overlay: Path = DEV_OVERLAY) -> dict[tuple[str, str], str]:
+    """The overlay's Deployment images as the remote's main branch renders them."""
     return {
         (document["metadata"]["namespace"], document["metadata"]["name"]): document["spec"]["template"]["spec"][
             "containers"
         ][0]["image"]
-        for document in yaml.safe_load_all(rendered)
-        if document and document["kind"] == "Deployment"
+        for document in rendered_overlay(remote, workspace, overlay)
+        if document["kind"] == "Deployment"
     }
 
 
@@ -221,3 +226,89 @@ def test_rollout_pushes_a_new_image_watches_it_roll_and_reverts(
         cluster.deployments[("online-boutique-dev", "frontend")]["spec"]["template"]["spec"]["containers"][0]["image"]
         == original
     )
+
+
+PROD_OVERLAY = Path("gitops-repo") / "apps" / "online-boutique" / "overlays" / "prod"
+BAD_TAG = "v0.10.6-broken"
+
+
+def canary_cluster(remote: Path, workspace: Path) -> tuple[StandInCluster, StandInRollouts]:
+    """Production as rendered from the remote: its frontend Deployment scaled down by the Rollout that runs its
+    template, behind the stand-in for Argo Rollouts acting on the rendered Rollout, route and analysis."""
+    rendered: dict[str, dict[tuple[str, str], str]] = {}
+
+    def desired() -> dict[tuple[str, str], str]:
+        head = git(remote, "rev-parse", "main").strip()
+        if head not in rendered:
+            rendered[head] = argo_cd_renders(remote, workspace, PROD_OVERLAY)
+        return rendered[head]
+
+    documents = {(d["kind"], d["metadata"]["name"]): d for d in rendered_overlay(remote, workspace, PROD_OVERLAY)}
+    cluster = StandInCluster(shop_deployments=())
+    cluster.add_deployment(SHOP, "frontend", desired()[(SHOP, "frontend")], replicas=0)
+    cluster.desired_images = desired
+    controller = StandInRollouts(
+        cluster,
+        documents[("Rollout", "frontend")],
+        documents[("HTTPRoute", "frontend")],
+        documents[("AnalysisTemplate", "frontend-canary")],
+    )
+    cluster.rollouts = controller
+    controller.failing_images.add(f"{desired()[(SHOP, 'frontend')].split(':')[0]}:{BAD_TAG}")
+    cluster.settle()
+    return cluster, controller
+
+
+def test_canary_aborts_a_bad_tag_promotes_a_good_one_and_reverts_both(
+    platform_checkout: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remote, checkout = platform_checkout
+    cluster, controller = canary_cluster(remote, tmp_path)
+    start = controller.stable_image
+    overlay_before = (checkout / PROD_OVERLAY / "kustomization.yaml").read_text(encoding="utf-8")
+    result = drill_command(
+        checkout,
+        "canary",
+        30,
+        output_format="json",
+        bad_tag=BAD_TAG,
+        poll_seconds=POLL,
+        connect_to=lambda kubeconfig, context: cluster,
+    )
+    document = report(capsys)
+    assert result == 0, document
+    assert statuses(document) == {"DRILL-CANARY-ABORT": "pass", "DRILL-CANARY-PROMOTE": "pass"}
+    # The bad tag was judged once, at the first weight, and failed; the good one passed both analyses.
+    bad, good = [j for j in controller.judged if BAD_TAG in j[0]], [j for j in controller.judged if "@sha256:" in j[0]]
+    assert [(weight, success < 0.95) for _, weight, success in bad] == [(10, True)]
+    assert [(weight, success < 0.95) for _, weight, success in good] == [(10, False), (50, False)]
+    log = git(remote, "log", "--format=%s", "main").splitlines()
+    assert [line.split(" ")[0] for line in log[:4]] == ["Revert", "Bump", "Revert", "Bump"]
+    assert git(remote, "show", f"main:{PROD_OVERLAY}/kustomization.yaml") == overlay_before
+    assert controller.stable_image == start and controller.rollout["status"]["phase"] == "Healthy"
+    weights = [b["weight"] for b in controller.route["spec"]["rules"][0]["backendRefs"]]
+    assert weights == [100, 0]
+
+
+def test_canary_fails_with_a_bundle_when_the_bad_tag_is_promoted(
+    platform_checkout: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An analysis that lets errors through (here: the bad tag's pods answer fine) is a failed drill."""
+    remote, checkout = platform_checkout
+    cluster, controller = canary_cluster(remote, tmp_path)
+    controller.failing_images.clear()
+    result = drill_command(
+        checkout,
+        "canary",
+        3,
+        output_format="json",
+        bad_tag=BAD_TAG,
+        poll_seconds=POLL,
+        connect_to=lambda kubeconfig, context: cluster,
+    )
+    document = report(capsys)
+    assert result == 1
+    [check] = document["checks"]  # type: ignore[misc]
+    assert check["id"] == "DRILL-CANARY" and "the canary aborted" in check["detail"]
+    assert git(remote, "log", "--format=%s", "-1", "main").startswith("Revert")
+    assert controller.rollout["status"]["phase"] == "Healthy" and controller.stable_image.endswith(":v0.10.6")

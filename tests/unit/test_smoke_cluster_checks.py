@@ -52,6 +52,14 @@ def snapshot_job(hours_ago: float | None = 1) -> dict[str, Any]:
     return {"metadata": {"namespace": "etcd-backup", "name": "etcd-snapshot"}, "status": {"lastSuccessfulTime": last}}
 
 
+def rollout(phase: str = "Healthy", abort: bool = False, paused_minutes: int = 0) -> dict[str, Any]:
+    started = (datetime.now(UTC) - timedelta(minutes=paused_minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pauses = [{"reason": "CanaryPauseStep", "startTime": started}] if phase == "Paused" else []
+    message = 'RolloutAborted: Metric "success-rate" assessed Failed' if abort else ""
+    status = {"phase": phase, "abort": abort, "message": message, "pauseConditions": pauses}
+    return {"metadata": {"namespace": "online-boutique", "name": "frontend"}, "status": status}
+
+
 class StandInCluster:
     """Answers `get KIND [--all-namespaces]` from lists of objects, as the API server would."""
 
@@ -70,6 +78,7 @@ class StandInCluster:
             ],
             "pods": [pod("frontend-1"), pod("cartservice-1")],
             "cronjob": [snapshot_job()],
+            "rollouts.argoproj.io": [rollout(), rollout("Paused", paused_minutes=1), rollout("Progressing")],
         }
         self.objects = {**healthy, **objects}
 
@@ -89,6 +98,7 @@ def test_a_healthy_platform_passes_every_check() -> None:
         "CLUSTER-NODES-READY": PASS,
         "ARGOCD-APPLICATIONS-SYNCED": PASS,
         "WORKLOADS-AVAILABLE": PASS,
+        "ROLLOUTS-HEALTHY": PASS,
         "PODS-HEALTHY": PASS,
         "ETCD-BACKUP-RECENT": PASS,
     }
@@ -120,6 +130,16 @@ def test_a_healthy_platform_passes_every_check() -> None:
             "etcd-backup/etcd-snapshot last succeeded 13 h",
         ),
         (lambda: {"cronjob": [snapshot_job(None)]}, "ETCD-BACKUP-RECENT", "has never succeeded"),
+        (
+            lambda: {"rollouts.argoproj.io": [rollout("Degraded", abort=True)]},
+            "ROLLOUTS-HEALTHY",
+            'online-boutique/frontend aborted or Degraded: RolloutAborted: Metric "success-rate"',
+        ),
+        (
+            lambda: {"rollouts.argoproj.io": [rollout("Paused", paused_minutes=45)]},
+            "ROLLOUTS-HEALTHY",
+            "online-boutique/frontend paused for 45 min",
+        ),
     ],
 )
 def test_each_trouble_fails_its_own_check_with_the_fix(objects: Any, check: str, words: str) -> None:

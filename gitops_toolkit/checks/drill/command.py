@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gitops_toolkit.checks.drill.alert import alert
+from gitops_toolkit.checks.drill.canary import PROD_OVERLAY, canary
 from gitops_toolkit.checks.drill.drift import drift
 from gitops_toolkit.checks.drill.rollout import rollout
 from gitops_toolkit.checks.drill.selfheal import selfheal
@@ -29,9 +30,11 @@ DRILLS: dict[str, Callable[[DrillSettings], Iterator[CheckResult]]] = {
     "drift": drift,
     "rollout": rollout,
     "alert": alert,
+    "canary": canary,
 }
 # Seconds each wait may take by default: PodCrashLooping needs 5 minutes of back-off, then its 5 minutes `for`.
-DEFAULT_TIMEOUTS = {"selfheal": 300, "drift": 300, "rollout": 600, "alert": 1200}
+# A canary takes two 2-minute pauses and two 3-minute analyses, then the same again for the revert.
+DEFAULT_TIMEOUTS = {"selfheal": 300, "drift": 300, "rollout": 600, "alert": 1200, "canary": 1800}
 INTERRUPTED = 130
 DEV_OVERLAY = Path("gitops-repo") / "apps" / "online-boutique" / "overlays" / "dev"
 
@@ -61,6 +64,7 @@ def drill_command(
     service: str = "frontend",
     tag: str = "",
     namespace: str = "online-boutique",
+    bad_tag: str = "",
     poll_seconds: float = 2.0,
     connect_to: Callable[[str, str], ClusterApi] = connect,
 ) -> int:
@@ -77,9 +81,10 @@ def drill_command(
                 cluster=cluster,
                 clock=Clock(timeout or DEFAULT_TIMEOUTS[name], poll_seconds),
                 namespace=namespace,
-                overlay=Path(overlay) if overlay else root / DEV_OVERLAY,
+                overlay=Path(overlay) if overlay else root / (PROD_OVERLAY if name == "canary" else DEV_OVERLAY),
                 service=service,
                 tag=tag,
+                bad_tag=bad_tag,
             )
             results: list[CheckResult] = []
             started = time.monotonic()

@@ -34,12 +34,14 @@ def running_digest(cluster: ClusterApi, item: dict[str, Any]) -> str:
     raise ClusterError(f"no pod of Deployment {item['metadata']['name']} reports the digest it runs")
 
 
-def _new_image(image: str, tag: str) -> str:
+def new_image_of(image: str, tag: str) -> str:
     """The image reference kustomize writes for `tag` (a digest or a tag)."""
     return f"{image_name(image)}{'@' if is_digest(tag) else ':'}{tag}"
 
 
-def _revert(root: Path, commit: str) -> None:
+def revert(root: Path, commit: str) -> None:
+    """Undo `commit` as the delivery flow would: a revert commit, pushed."""
+
     def again() -> bool:
         git(root, "revert", "--no-edit", commit, options=committer(root))
         return True
@@ -48,11 +50,24 @@ def _revert(root: Path, commit: str) -> None:
     push(root, again)
 
 
-def rollout(settings: DrillSettings) -> Iterator[CheckResult]:
-    cluster, overlay, service = settings.cluster, settings.overlay, settings.service
+def push_tag(overlay: Path, root: Path, service: str, tag: str) -> str:
+    """`bump-image SERVICE=TAG` on the overlay, committed and pushed to the branch Argo CD follows; the commit."""
+    pins = parse_sets([f"{service}={tag}"])
+    apply_pins(overlay, pins)
+    publish_pins(overlay, pins, root, push_it=True)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def overlay_namespace(overlay: Path) -> str:
     namespace = str(Kustomization(overlay).data.get("namespace") or "")
     if not namespace:
         raise ToolError(f"{overlay}/kustomization.yaml sets no namespace; the drill cannot tell where it deploys")
+    return namespace
+
+
+def rollout(settings: DrillSettings) -> Iterator[CheckResult]:
+    cluster, overlay, service = settings.cluster, settings.overlay, settings.service
+    namespace = overlay_namespace(overlay)
     root = work_tree(overlay)
     require_clean(root)
     before = deployment(cluster, namespace, service)
@@ -60,13 +75,10 @@ def rollout(settings: DrillSettings) -> Iterator[CheckResult]:
         raise ClusterError(f"Deployment {namespace}/{service} is not settled ({state}); run `invoke smoke`")
     old_image = container_image(before)
     tag = settings.tag or running_digest(cluster, before)
-    new_image = _new_image(old_image, tag)
+    new_image = new_image_of(old_image, tag)
     if new_image == old_image:
         raise ToolError(f"Deployment {namespace}/{service} already runs {old_image}; pass --tag with another tag")
-    pins = parse_sets([f"{service}={tag}"])
-    apply_pins(overlay, pins)
-    publish_pins(overlay, pins, root, push_it=True)
-    commit = git(root, "rev-parse", "HEAD").strip()
+    commit = push_tag(overlay, root, service, tag)
 
     def runs(wanted: str) -> Callable[[], str]:
         def state() -> str:
@@ -83,7 +95,7 @@ def rollout(settings: DrillSettings) -> Iterator[CheckResult]:
         )
     finally:
         print(f"drill: reverting {commit[:12]} and pushing", file=sys.stderr)
-        _revert(root, commit)
+        revert(root, commit)
         settings.clock.wait_for(f"Deployment {namespace}/{service} back on {old_image}", runs(old_image))
     detail = (
         f"pushed {service}={tag} to {overlay}; Argo CD applied it after {synced:g} s, "

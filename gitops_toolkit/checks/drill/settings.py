@@ -14,6 +14,7 @@ class DrillSettings:
     cluster: ClusterApi
     clock: Clock
     namespace: str  # where Online Boutique runs (selfheal, drift)
-    overlay: Path  # the overlay the rollout drill bumps (its namespace is read from it)
-    service: str  # the Deployment the rollout drill rolls
+    overlay: Path  # the overlay the rollout and canary drills bump (its namespace is read from it)
+    service: str  # the Deployment the rollout drill rolls; the Rollout the canary drill releases
     tag: str = ""  # the tag or digest it rolls to (default: the digest its pods run now)
+    bad_tag: str = ""  # canary: a tag whose pods answer errors, to see the canary abort

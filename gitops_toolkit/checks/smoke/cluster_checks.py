@@ -13,6 +13,7 @@ from gitops_toolkit.tools.cluster_api import ClusterApi
 
 PENDING_GRACE_SECONDS = 300  # a pod may wait this long for its volume or image before it counts as stuck
 BACKUP_NAMESPACE, BACKUP_CRONJOB = "etcd-backup", "etcd-snapshot"
+ROLLOUT_PAUSE_MINUTES = 30  # as RolloutPausedTooLong: the canary's own pauses last 2 minutes
 BACKUP_MAX_AGE_SECONDS = 12 * 3600  # as EtcdBackupTooOld: two missed runs of a 6-hourly snapshot
 STUCK_REASONS = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError")
 
@@ -78,6 +79,20 @@ def backup_trouble(cluster: ClusterApi, now: datetime) -> list[str]:
     return []
 
 
+def rollout_trouble(rollout: dict[str, Any], now: datetime) -> str:
+    """Why an Argo Rollouts Rollout is not at rest: aborted (Degraded), or paused longer than its canary's own
+    pauses ("" when it is fine, a canary in progress included)."""
+    status = rollout.get("status", {})
+    if status.get("abort") or status.get("phase") == "Degraded":
+        return f"aborted or Degraded: {status.get('message') or 'see its AnalysisRuns'}"
+    if status.get("phase") != "Paused":
+        return ""
+    started = [str(c["startTime"]) for c in status.get("pauseConditions") or [] if c.get("startTime")]
+    since = min((datetime.fromisoformat(s.replace("Z", "+00:00")) for s in started), default=now)
+    minutes = int((now - since).total_seconds() // 60)
+    return f"paused for {minutes} min" if minutes >= ROLLOUT_PAUSE_MINUTES else ""
+
+
 def items(cluster: ClusterApi, kind: str) -> list[dict[str, Any]]:
     return list(cluster.get(kind, "--all-namespaces").get("items", []))
 
@@ -116,6 +131,16 @@ def cluster_checks(cluster: ClusterApi) -> list[CheckResult]:
                 for item in items(cluster, kind)
                 for ready, wanted in [available(item)]
                 if ready < wanted
+            ],
+        ),
+        timed(
+            "ROLLOUTS-HEALTHY",
+            "no Rollout aborted or paused for 30 minutes",
+            "see docs/runbooks/RolloutAborted.md and RolloutPausedTooLong.md",
+            lambda: [
+                f"Rollout {where(rollout)} {trouble}"
+                for rollout in items(cluster, "rollouts.argoproj.io")
+                if (trouble := rollout_trouble(rollout, now))
             ],
         ),
         timed(
