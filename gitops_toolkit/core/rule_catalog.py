@@ -148,6 +148,7 @@ RESOURCE_RULES: dict[str, Severity] = {
     "GITOPS-SYNC-POLICY": Severity.ERROR,
     "GITOPS-IGNORE-DIFFERENCES": Severity.ERROR,
     "GITOPS-ROLLOUT-ROUTE-OWNERSHIP": Severity.ERROR,
+    "GITOPS-ROLLOUT-PLUGIN": Severity.ERROR,
     "GITOPS-RETIRED-COMPONENT": Severity.ERROR,
     # observability
     "OBS-ALERT-CONVENTIONS": Severity.ERROR,

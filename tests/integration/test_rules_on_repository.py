@@ -469,6 +469,12 @@ PLANTED: dict[str, tuple[Plant, str, str, str]] = {
         f"{APPLICATIONS}/prod.yaml",
         "online-boutique-prod",
     ),
+    "canary plugin not loaded by the controller": (
+        replace(f"{PLATFORM}/argo-rollouts/values.yaml", "- name: argoproj-labs/gatewayAPI", "- name: gatewayAPI"),
+        "GITOPS-ROLLOUT-PLUGIN",
+        f"{APP}/components/canary/rollout.yaml",
+        "frontend",
+    ),
     # observability
     "alert expression that does not parse": (
         replace(

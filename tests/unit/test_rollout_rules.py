@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gitops_toolkit.gate.rules.gitops.rollouts import RULE
+from gitops_toolkit.gate.rules.gitops.rollouts import PLUGIN_RULE, RULE
 from tests.unit.test_gitops_rules import SHOP, Scene, rendered, scene
 
 ROUTE_WEIGHTS = {
@@ -115,3 +115,30 @@ def test_a_rollout_without_the_plugin_is_not_judged() -> None:
     rollout = next(r.obj for r in s.resources if r.kind == "Rollout")
     rollout["spec"]["strategy"]["canary"].pop("trafficRouting")
     assert ownership(s) == []
+
+
+def with_controller_config(s: Scene, plugins: str) -> Scene:
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argo-rollouts-config", "namespace": "argo-rollouts"},
+        "data": {"trafficRouterPlugins": plugins},
+    }
+    s.resources.append(rendered(config, SHOP))
+    return s
+
+
+def plugin_findings(s: Scene) -> list[str]:
+    return [f"{f.resource.kind} {f.resource.name}: {f.message}" for f in s.findings() if f.rule == PLUGIN_RULE]
+
+
+def test_a_plugin_the_controller_loads_passes_and_one_it_does_not_is_reported() -> None:
+    loaded = "- name: argoproj-labs/gatewayAPI\n  location: https://example.org/p\n  sha256: " + "0" * 64 + "\n"
+    assert plugin_findings(with_controller_config(canary_scene(), loaded)) == []
+    assert plugin_findings(canary_scene()) == []  # no controller configuration rendered: nothing to compare with
+    found = plugin_findings(with_controller_config(canary_scene(), loaded.replace("gatewayAPI", "gatewayapi")))
+    assert found == [
+        "Rollout web: traffic-router plugin argoproj-labs/gatewayAPI is not among those argo-rollouts-config loads "
+        "(argoproj-labs/gatewayapi): add it to the chart's controller.trafficRouterPlugins, with its location and "
+        "sha256"
+    ]

@@ -93,6 +93,7 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
     applications.check_sync_policies,
     applications.check_ignored_replicas,
     rollouts.check_rollout_route_ownership,
+    rollouts.check_rollout_plugins_loaded,
     applications.check_retired_components,
     conventions.check_alert_conventions,
     conventions.check_dashboards,

@@ -2,13 +2,16 @@
 has the controller write the HTTPRoute's backend weights (and, with `workloadRef` and a scale-down policy, the
 replicas of the Deployment it runs). The Application deploying them must ignore exactly those fields and sync
 with RespectIgnoreDifferences: without it auto-sync resets the weights mid-canary (and shows OutOfSync for
-ever); ignoring more (the rules, the backendRefs list, a field manager) freezes the route against git."""
+ever); ignoring more (the rules, the backendRefs list, a field manager) freezes the route against git. And the
+plugin a Rollout names must be one the controller loads."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from typing import Any
+
+import yaml
 
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.object_paths import get_path, mapping
@@ -120,3 +123,41 @@ def check_rollout_route_ownership(index: ResourceIndex) -> Iterator[Finding]:
                     f"controller over what it writes: {'; '.join(problems)}",
                     ("spec", where) if where else ("spec",),
                 )
+
+
+PLUGIN_RULE = "GITOPS-ROLLOUT-PLUGIN"
+_CONFIG_MAP = "argo-rollouts-config"  # the controller's configuration, where it learns which plugins to load
+
+
+def _loaded_plugins(index: ResourceIndex) -> set[str] | None:
+    """Names of the traffic-router plugins the controller's ConfigMap loads; None when no such ConfigMap is
+    rendered (the controller is deployed from elsewhere: nothing to compare with)."""
+    configs = [resource for resource in index.of_kind("ConfigMap") if resource.ref.name == _CONFIG_MAP]
+    if not configs:
+        return None
+    names: set[str] = set()
+    for config in configs:
+        try:
+            entries = yaml.safe_load(str(mapping(config.obj.get("data")).get("trafficRouterPlugins") or "[]"))
+        except yaml.YAMLError:
+            continue  # a ConfigMap the controller cannot read either; the schema of its data is not ours to judge
+        names |= {str(entry.get("name")) for entry in entries or [] if isinstance(entry, dict)}
+    return names
+
+
+def check_rollout_plugins_loaded(index: ResourceIndex) -> Iterator[Finding]:
+    """Argo Rollouts resolves a Rollout's traffic-router plugin by name among those its ConfigMap loads; one it
+    does not load leaves the Rollout in error, and no traffic moves."""
+    loaded = _loaded_plugins(index)
+    if loaded is None:
+        return
+    for rollout in index.of_kind("Rollout"):
+        plugins = mapping(get_path(rollout.obj, ("spec", "strategy", "canary", "trafficRouting", "plugins")))
+        for name in sorted(set(plugins) - loaded):
+            yield rollout.finding(
+                PLUGIN_RULE,
+                f"traffic-router plugin {name} is not among those {_CONFIG_MAP} loads "
+                f"({', '.join(sorted(loaded)) or 'none'}): add it to the chart's controller.trafficRouterPlugins, "
+                "with its location and sha256",
+                ("spec", "strategy", "canary", "trafficRouting", "plugins"),
+            )
