@@ -58,6 +58,7 @@ def build_tree(destination: Path, copies: int) -> list[Path]:
     collector their tracing points at; returns every entry point."""
     for part in ("base", "components"):
         shutil.copytree(REPOSITORY / APP / part, destination / APP / part)
+    shutil.rmtree(destination / APP / "components" / "canary")  # see below
     shutil.copytree(REPOSITORY / COLLECTOR, destination / COLLECTOR)
     prod = REPOSITORY / APP / "overlays" / "prod"
     overlays = []
@@ -65,8 +66,11 @@ def build_tree(destination: Path, copies: int) -> list[Path]:
         overlay = destination / APP / "overlays" / f"prod-{number:02d}"
         shutil.copytree(prod, overlay)
         path = overlay / "kustomization.yaml"
-        text = path.read_text(encoding="utf-8").replace(
-            "namespace: online-boutique\n", f"namespace: shop-{number:02d}\n"
+        # The copies run plain Deployments: the Rollout's CRDs come with the Argo Rollouts chart, not in this tree.
+        text = (
+            path.read_text(encoding="utf-8")
+            .replace("namespace: online-boutique\n", f"namespace: shop-{number:02d}\n")
+            .replace("  - ../../components/canary\n", "")
         )
         path.write_text(text, encoding="utf-8")
         overlays.append(overlay)

@@ -161,7 +161,13 @@ def test_prod_frontend_is_reached_only_through_the_http_route(prod: Objects) -> 
     assert all(service["spec"].get("type", "ClusterIP") == "ClusterIP" for service in of_kind(prod, "Service").values())
     [route] = of_kind(prod, "HTTPRoute").values()
     assert route["spec"]["parentRefs"][0]["name"] == "platform-gateway"
-    assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "frontend", "port": 80}]
+    # The stable and the canary Service, at rest all on the stable one; both select the frontend's pods.
+    assert route["spec"]["rules"][0]["backendRefs"] == [
+        {"name": "frontend", "port": 80, "weight": 100},
+        {"name": "frontend-canary", "port": 80, "weight": 0},
+    ]
+    services = of_kind(prod, "Service")
+    assert services["frontend-canary"]["spec"]["selector"] == services["frontend"]["spec"]["selector"]
     assert route["spec"]["hostnames"] == ["shop.platform.internal"]
 
 

@@ -133,12 +133,32 @@ def plugin_findings(s: Scene) -> list[str]:
 
 
 def test_a_plugin_the_controller_loads_passes_and_one_it_does_not_is_reported() -> None:
-    loaded = "- name: argoproj-labs/gatewayAPI\n  location: https://example.org/p\n  sha256: " + "0" * 64 + "\n"
-    assert plugin_findings(with_controller_config(canary_scene(), loaded)) == []
+    assert plugin_findings(with_controller_config(canary_scene(), LOADED)) == []
     assert plugin_findings(canary_scene()) == []  # no controller configuration rendered: nothing to compare with
-    found = plugin_findings(with_controller_config(canary_scene(), loaded.replace("gatewayAPI", "gatewayapi")))
+    found = plugin_findings(with_controller_config(canary_scene(), LOADED.replace("gatewayAPI", "gatewayapi")))
     assert found == [
         "Rollout web: traffic-router plugin argoproj-labs/gatewayAPI is not among those argo-rollouts-config loads "
         "(argoproj-labs/gatewayapi): add it to the chart's controller.trafficRouterPlugins, with its location and "
         "sha256"
     ]
+
+
+LOADED = "- name: argoproj-labs/gatewayAPI\n  location: https://example.org/p\n  sha256: " + "0" * 64 + "\n"
+# rule -> (what plants the defect on a passing canary, kind and name of the resource reported)
+ROLLOUT_PLANTED: dict[str, tuple[Any, str, str]] = {
+    RULE: (without_route_entry, "Application", "shop"),
+    PLUGIN_RULE: (
+        lambda s: s.obj("ConfigMap", "argo-rollouts-config")["data"].update(trafficRouterPlugins="[]"),
+        "Rollout",
+        "web",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(ROLLOUT_PLANTED))
+def test_a_planted_rollout_defect_is_reported_on_its_resource(rule: str) -> None:
+    plant, kind, name = ROLLOUT_PLANTED[rule]
+    s = with_controller_config(canary_scene(), LOADED)
+    assert not [f for f in s.findings() if f.rule in ROLLOUT_PLANTED]
+    plant(s)
+    assert {(f.resource.kind, f.resource.name) for f in s.findings() if f.rule == rule} == {(kind, name)}

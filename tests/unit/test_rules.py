@@ -23,6 +23,7 @@ from tests.unit.test_gitops_rules import GITOPS_PLANTED
 from tests.unit.test_observability_rules import OBS_PLANTED
 from tests.unit.test_pull_secret_rule import PULL_PLANTED
 from tests.unit.test_rbac_rules import RBAC_PLANTED
+from tests.unit.test_rollout_rules import ROLLOUT_PLANTED
 from tests.unit.test_unwatched_rule import UNWATCHED_PLANTED
 
 SHOP = (REPOSITORY / "tests" / "fixtures" / "shop.yaml").read_text(encoding="utf-8")
@@ -239,6 +240,7 @@ def test_every_resource_rule_has_a_planted_defect() -> None:
         CAPACITY_PLANTED,
         UNWATCHED_PLANTED,
         PULL_PLANTED,
+        ROLLOUT_PLANTED,
     ]
     assert set().union(*planted) >= set(RESOURCE_RULES)
 
