@@ -153,7 +153,8 @@ def check_sync_policies(index: ResourceIndex) -> Iterator[Finding]:
             )
 
 
-def _ignores_replicas(application: Resource, kind: str, name: str) -> bool:
+def ignores_replicas(application: Resource, kind: str, name: str) -> bool:
+    """Whether the Application's ignoreDifferences cover /spec/replicas of that object."""
     for rule in get_path(application.obj, ("spec", "ignoreDifferences")) or []:
         if not isinstance(rule, dict) or rule.get("kind") != kind or rule.get("name", name) != name:
             continue
@@ -174,7 +175,7 @@ def check_ignored_replicas(index: ResourceIndex) -> Iterator[Finding]:
                 continue
             target = get_path(hpa.obj, ("spec", "scaleTargetRef")) or {}
             kind, name = str(target.get("kind")), str(target.get("name"))
-            if not _ignores_replicas(application, kind, name) or "RespectIgnoreDifferences=true" not in options:
+            if not ignores_replicas(application, kind, name) or "RespectIgnoreDifferences=true" not in options:
                 yield application.finding(
                     "GITOPS-IGNORE-DIFFERENCES",
                     f"HorizontalPodAutoscaler {hpa.ref.name} scales {kind} {name}: add ignoreDifferences for its "

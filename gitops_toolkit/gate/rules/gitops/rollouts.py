@@ -16,7 +16,7 @@ import yaml
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.object_paths import get_path, mapping
 from gitops_toolkit.core.resource import Resource
-from gitops_toolkit.gate.rules.gitops.applications import argo_applications
+from gitops_toolkit.gate.rules.gitops.applications import argo_applications, ignores_replicas
 from gitops_toolkit.gate.rules.index import ResourceIndex
 
 RULE = "GITOPS-ROLLOUT-ROUTE-OWNERSHIP"
@@ -89,11 +89,8 @@ def _workload_problems(application: Resource, rollout: Resource) -> list[str]:
     if reference.get("scaleDown") not in _SCALES_DOWN:
         return []
     kind, name = str(reference.get("kind")), str(reference.get("name"))
-    for entry in _entries_for(application, kind, name):
-        if "/spec/replicas" in (entry.get("jsonPointers") or []) or ".spec.replicas" in (
-            entry.get("jqPathExpressions") or []
-        ):
-            return []
+    if ignores_replicas(application, kind, name):
+        return []
     return [f"ignore /spec/replicas of {kind} {name}, which the Rollout scales down ({reference['scaleDown']})"]
 
 
