@@ -50,6 +50,7 @@ REPOSITORY = Path(__file__).resolve().parent
         "inventory": "the inventory whose machines the capacity rules place the pods on (default: the site setting)",
         "kube-version": "validate for this Kubernetes minor, e.g. the one you upgrade to (default: the inventory's "
         "cluster version, else the pinned one)",
+        "changed-since": "a git ref (a merge request's base): say which entry points the change since then touches",
     },
 )
 def validate(
@@ -63,6 +64,7 @@ def validate(
     report: list[str] | None = None,
     inventory: str = "",
     kube_version: str = "",
+    changed_since: str = "",
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
     finish(
@@ -76,6 +78,7 @@ def validate(
             reports=tuple(report or []),
             inventory=Path(inventory) if inventory else None,
             kubernetes_version=kube_version,
+            changed_since=changed_since,
         )
     )
 

@@ -14,8 +14,9 @@ from gitops_toolkit.core.gate_settings import read_settings
 from gitops_toolkit.core.machines import cluster_minor
 from gitops_toolkit.core.progress import progress_for_terminal
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
+from gitops_toolkit.gate.changed import changed_note
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
-from gitops_toolkit.gate.report.formats import FORMATTERS, capacity_markdown, summary
+from gitops_toolkit.gate.report.formats import FORMATTERS, capacity_markdown, rendering_note, summary
 from gitops_toolkit.gate.schema.api_lifecycle import shipped_versions
 from gitops_toolkit.render.kustomize import RenderLimits
 
@@ -52,6 +53,7 @@ def validate_command(
     reports: tuple[str, ...] = (),
     inventory: Path | None = None,
     kubernetes_version: str = "",
+    changed_since: str = "",
 ) -> int:
     try:
         kubernetes_version = kubernetes_version or _cluster_version(root, inventory)
@@ -74,6 +76,7 @@ def validate_command(
             helm_binary=helm_binary,
             inventory=inventory,
             kubernetes_version=kubernetes_version,
+            changed_since=changed_since,
         )
         result = run_gate(options, progress_for_terminal())
         report = FORMATTERS[output_format](result.findings)
@@ -86,6 +89,9 @@ def validate_command(
         for report_format, path in extra:
             write_atomic(path, FORMATTERS[report_format](result.findings))
         print(summary(result.findings, len(result.entries), len(result.resources)), file=sys.stderr)
+        print(rendering_note(len(result.entries), result.rerendered), file=sys.stderr)
+        if result.changed is not None:
+            print(changed_note(result.changed), file=sys.stderr)
         return result.exit_code
     except ToolError as error:
         print(f"validate: {error}", file=sys.stderr)

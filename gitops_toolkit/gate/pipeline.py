@@ -16,6 +16,7 @@ from gitops_toolkit.core.progress import Progress, SilentProgress, timed
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.rule_catalog import Severity
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
+from gitops_toolkit.gate.changed import ChangedScope, changed_scope
 from gitops_toolkit.gate.facts import gather_facts
 from gitops_toolkit.gate.report.coverage import flux_objects, nothing_found
 from gitops_toolkit.gate.rules.ci_files import check_ci_files
@@ -50,6 +51,7 @@ class GateOptions:
     kubernetes_version: str = KUBERNETES_VERSION
     helm_binary: Path | None = None  # None: Helm's engine in-process (helm-python-sdk)
     inventory: Path | None = None  # None: the `inventory` site setting, if any
+    changed_since: str = ""  # a git ref: say what the change since then touches
 
 
 @dataclass
@@ -59,6 +61,8 @@ class GateResult:
     resources: list[Resource]
     seconds: dict[str, float]
     capacity: list[CapacityRow] = field(default_factory=list)  # empty without an inventory
+    rerendered: dict[str, str] = field(default_factory=dict)  # entry points kustomize ran for, and why
+    changed: ChangedScope | None = None  # with --changed-since
 
     @property
     def exit_code(self) -> int:
@@ -112,7 +116,13 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
     findings = repository.findings + rendered.findings + checked
     findings += secret_scan.result() + ci_check.result()
     entries = [repository.tree.relative(entry) for entry in rendered.entries]
-    return GateResult(unique_sorted(findings), entries, rendered.resources, seconds, capacity)
+    rerendered = {repository.tree.relative(entry): why for entry, why in rendered.rerendered.items()}
+    changed = (
+        changed_scope(repository.root, options.changed_since, repository.tree, rendered.read_files)
+        if options.changed_since
+        else None
+    )
+    return GateResult(unique_sorted(findings), entries, rendered.resources, seconds, capacity, rerendered, changed)
 
 
 def _check(

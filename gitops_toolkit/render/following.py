@@ -23,10 +23,11 @@ from gitops_toolkit.render.applications import (
     sources,
 )
 from gitops_toolkit.render.charts.releases import chart_releases
-from gitops_toolkit.render.kustomize import render_all
+from gitops_toolkit.render.kustomize import Rendering, render_all
+from gitops_toolkit.render.kustomize_cache import cached_rendering, read_closure, store_rendering, why_rendered
 from gitops_toolkit.render.kustomize_overrides import render_with_overrides
 from gitops_toolkit.render.read.guard import guard
-from gitops_toolkit.render.read.kustomization import kustomization_file
+from gitops_toolkit.render.read.kustomization import Kustomization, kustomization_file
 from gitops_toolkit.render.read.parse import load_plain_directory, parse_rendering
 from gitops_toolkit.render.rendered import (
     COMPONENT,
@@ -77,9 +78,8 @@ class DeployedPaths:
             rendered.findings.append(Finding(self.entry_file(entry), 1, "RENDER-SKIPPED", message))
             rendered.path_status[tree.relative(entry)] = REMOTE
         renderable = [entry for entry in entries if entry not in guarded.blocked.keys() | guarded.remote]
-        self.progress.stage("rendering", total=len(renderable))
         with timed(seconds, "render"):
-            renderings = render_all(renderable, self.options.limits, self.progress.advance)
+            renderings = self._render_or_reuse(renderable, guarded.closures)
         with timed(seconds, "parse"):
             for rendering in renderings:
                 relative = tree.relative(rendering.entry)
@@ -96,6 +96,25 @@ class DeployedPaths:
                 rendered.resources += parsed
                 rendered.findings += parse_findings
                 rendered.path_status[relative] = RENDERED
+
+    def _render_or_reuse(self, entries: list[Path], closures: dict[Path, list[Kustomization]]) -> list[Rendering]:
+        """Each entry's rendering: from the cache when nothing its closure reads changed, else from kustomize
+        (and then stored, if it rendered)."""
+        read = {
+            entry: read_closure(self.repository.root, entry, closures[entry], self.options.limits) for entry in entries
+        }
+        self.rendered.read_files.update((entry, frozenset(closure.files)) for entry, closure in read.items())
+        reused = {entry: text for entry in entries if (text := cached_rendering(read[entry])) is not None}
+        missing = [entry for entry in entries if entry not in reused]
+        self.rendered.rerendered.update((entry, why_rendered(read[entry])) for entry in missing)
+        self.progress.stage("rendering", total=len(missing))
+        fresh = {
+            rendering.entry: rendering for rendering in render_all(missing, self.options.limits, self.progress.advance)
+        }
+        for rendering in fresh.values():
+            if not rendering.failure_rule:
+                store_rendering(read[rendering.entry], rendering.text)
+        return [fresh[entry] if entry in fresh else Rendering(entry, text=reused[entry]) for entry in entries]
 
     def follow_applications(self) -> None:
         """Render every repository path an Application deploys that discovery did not, and read the manifests

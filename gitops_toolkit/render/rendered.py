@@ -79,6 +79,9 @@ class Rendered:
     object_files: set[Path] = field(default_factory=set)  # the files kustomize loads as objects
     unreferenced: set[str] = field(default_factory=set)  # entries of manifests nothing names (unreferenced.py)
     seconds: dict[str, float] = field(default_factory=dict)
+    # entry points kustomize ran for, and why (the rest came from the cache); what each entry's closure reads
+    rerendered: dict[Path, str] = field(default_factory=dict)
+    read_files: dict[Path, frozenset[str]] = field(default_factory=dict)
 
     def left_out(self, repository: Repository) -> list[Finding]:
         """The findings that mean something Argo CD would deploy is missing from `resources`."""

@@ -107,3 +107,18 @@ def push_with_token(root: Path, url: str, token: str, ca_file: Path, refspec: st
     if completed.returncode != 0:
         lines = [line.replace(token, "***") for line in completed.stderr.splitlines() if line.strip()]
         raise GitError(f"git push to {url}: {(lines or [f'exit {completed.returncode}'])[-1].strip()}")
+
+
+def changed_since(root: Path, ref: str) -> set[str]:
+    """The files (relative to `root`, as git writes them) that differ between `ref` and the work tree as it is:
+    committed since, changed and not committed, or new and not ignored."""
+    try:
+        git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GitError:
+        raise GitError(
+            f"--changed-since {ref}: not a branch, tag or commit of {root}; name one `git log` shows"
+        ) from None
+    prefix = git(root, "rev-parse", "--show-prefix").strip()  # when `root` is a folder inside the repository
+    names = git(root, "diff", "--name-only", "--no-renames", "--relative", ref).splitlines()
+    names += git(root, "ls-files", "--others", "--exclude-standard").splitlines()
+    return {name.removeprefix(prefix) for name in names if name}

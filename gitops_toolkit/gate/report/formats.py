@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.rule_catalog import Severity
 from gitops_toolkit.gate.rules.cluster.capacity import CapacityRow, cpu_text, memory_text
+from gitops_toolkit.render.kustomize_cache import NOT_RENDERED_BEFORE
 
 
 def summary(findings: Sequence[Finding], entries: int, resources: int) -> str:
@@ -20,6 +21,17 @@ def summary(findings: Sequence[Finding], entries: int, resources: int) -> str:
         f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s) "
         f"in {entries} entry point(s), {resources} resource(s)"
     )
+
+
+def rendering_note(entries: int, rerendered: dict[str, str]) -> str:
+    """How many entry points kustomize rendered this time, and why; the rest came from the render cache."""
+    if not rerendered:
+        return f"kustomize rendered none of the {entries} entry point(s): nothing they read changed"
+    if set(rerendered.values()) == {NOT_RENDERED_BEFORE}:
+        return f"kustomize rendered {len(rerendered)} of {entries} entry point(s): the render cache held none of them"
+    shown = "; ".join(f"{entry}: {why}" for entry, why in sorted(rerendered.items())[:5])
+    more = f"; and {len(rerendered) - 5} more" if len(rerendered) > 5 else ""
+    return f"kustomize rendered {len(rerendered)} of {entries} entry point(s) ({shown}{more})"
 
 
 def as_text(findings: Sequence[Finding]) -> str:

