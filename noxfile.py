@@ -58,9 +58,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Render-only against the full gate, our schema stage against the kubernetes-validate CLI, the bootstrap's
-    plan on 3 hosts against 1, and invoke diff against kubectl kustomize of both refs."""
+    """Render-only against the full gate, our schema stage against the kubernetes-validate CLI, what one changed
+    overlay costs against a full run (fails when a figure misses its target), the bootstrap's plan on 3 hosts
+    against 1, and invoke diff against kubectl kustomize of both refs."""
     session.install("-e", ".")
     session.run("python", "-m", "tests.bench_gate", *session.posargs)
+    session.run("python", "-m", "tests.bench_incremental", "--enforce")
     session.run("python", "-m", "tests.bench_bootstrap")
     session.run("python", "-m", "tests.bench_diff")

@@ -9,18 +9,7 @@ from invoke.context import Context
 from invoke.program import Program
 from invoke.tasks import task
 
-from gitops_toolkit.alerts.command import alerts_test_command
-from gitops_toolkit.alerts.site import site_command
-from gitops_toolkit.alerts.slack import seal_slack_command
-from gitops_toolkit.checks.drill.command import DRILLS, drill_command
-from gitops_toolkit.checks.loadtest.command import loadtest_command
-from gitops_toolkit.checks.smoke.command import smoke_command
-from gitops_toolkit.delivery.bump.command import bump_image_command, promote_command
-from gitops_toolkit.delivery.diff.command import diff_command
-from gitops_toolkit.gate.command import validate_command
-from gitops_toolkit.locks.charts.command import fetch_command as fetch_charts_command
-from gitops_toolkit.locks.crds.command import fetch_command
-from gitops_toolkit.tools.system_packages import install_missing
+from gitops_toolkit.checks.drill.settings import DEFAULT_TIMEOUTS as DRILLS
 from gitops_toolkit.verbs.hosts import (
     backup,
     bootstrap,
@@ -67,6 +56,8 @@ def validate(
     changed_since: str = "",
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
+    from gitops_toolkit.gate.command import validate_command
+
     finish(
         validate_command(
             root=Path(root) if root else REPOSITORY,
@@ -92,6 +83,8 @@ def validate(
 )
 def fetch_crds(c: Context, root: str = "", repin: bool = False) -> None:
     """Refresh gitops-repo/crds/ from the URLs gitops-repo/crds.lock.yaml pins, checking every sha256."""
+    from gitops_toolkit.locks.crds.command import fetch_command
+
     finish(fetch_command(Path(root) if root else REPOSITORY, repin=repin))
 
 
@@ -104,6 +97,8 @@ def fetch_crds(c: Context, root: str = "", repin: bool = False) -> None:
 )
 def fetch_charts(c: Context, root: str = "", repin: bool = False) -> None:
     """Vendor and pin every chart version the Applications pin, each checked against its repository and the lock."""
+    from gitops_toolkit.locks.charts.command import fetch_command as fetch_charts_command
+
     finish(fetch_charts_command(Path(root) if root else REPOSITORY, repin=repin))
 
 
@@ -111,6 +106,8 @@ def fetch_charts(c: Context, root: str = "", repin: bool = False) -> None:
 def setup(c: Context) -> None:
     """Install the Debian packages the gate and the tests run (promtool, amtool, Prometheus, Alertmanager)
     when missing; without root it says what to install and the gate warns where it could not check."""
+    from gitops_toolkit.tools.system_packages import install_missing
+
     finish(install_missing(required=False))
 
 
@@ -123,12 +120,16 @@ def setup(c: Context) -> None:
 )
 def site(c: Context, repository_url: str = "", domain: str = "", lan_range: str = "") -> None:
     """Set your site's repository URL, domain and LAN range everywhere they appear (all files or none)."""
+    from gitops_toolkit.alerts.site import site_command
+
     finish(site_command(REPOSITORY, repository_url, domain, lan_range))
 
 
 @task(name="test")
 def test_alerts(c: Context) -> None:
     """Unit-test the alert rules (promtool) and Alertmanager's routes (amtool)."""
+    from gitops_toolkit.alerts.command import alerts_test_command
+
     finish(alerts_test_command(REPOSITORY))
 
 
@@ -148,6 +149,8 @@ def seal_slack(c: Context, cert: str = "", webhook_url: str = "", heartbeat_url:
         required(verb, o, v)
         for o, v in (("cert", cert), ("webhook-url", webhook_url), ("heartbeat-url", heartbeat_url))
     ]
+    from gitops_toolkit.alerts.slack import seal_slack_command
+
     finish(seal_slack_command(REPOSITORY, Path(arguments[0]), arguments[1], arguments[2]))
 
 
@@ -172,6 +175,8 @@ def bump_image(
 ) -> None:
     """Pin images of an overlay to exact tags (exit 0 done or nothing to do, 1 commit/push failed, 2 refused)."""
     where = Path(required("bump-image", "overlay", overlay))
+    from gitops_toolkit.delivery.bump.command import bump_image_command
+
     finish(bump_image_command(where, set or [], registry, commit or push, push))
 
 
@@ -194,6 +199,8 @@ def promote(
     root: str = "",
 ) -> None:
     """Copy the image tags of one overlay to another on a new branch, ready for a merge request."""
+    from gitops_toolkit.delivery.bump.command import promote_command
+
     finish(promote_command(Path(root) if root else REPOSITORY, from_, to, service or [], push))
 
 
@@ -222,6 +229,8 @@ def diff(
     """What a change does to the cluster: resources added, changed, removed, rendered as the gate renders."""
     where = Path(root) if root else REPOSITORY
     required("diff", "base", base)
+    from gitops_toolkit.delivery.diff.command import diff_command
+
     finish(diff_command(where, base, head, format, exit_code, Path(output) if output else None, note))
 
 
@@ -252,6 +261,8 @@ def loadtest(
 ) -> None:
     """Load the shop with Online Boutique's shopper journey (exit 0 within the thresholds, 1 beyond, 2 error)."""
     verb = "loadtest"
+    from gitops_toolkit.checks.loadtest.command import loadtest_command
+
     finish(
         loadtest_command(
             REPOSITORY,
@@ -290,6 +301,8 @@ def smoke(
     inventory: str = "",
 ) -> None:
     """Is the platform working? Cluster, shop and observability checks (exit 0 all pass, 1 any fails, 2 unreachable)."""
+    from gitops_toolkit.checks.smoke.command import smoke_command
+
     finish(smoke_command(REPOSITORY, kubeconfig, context, url, format, output, namespace, inventory_file=inventory))
 
 
@@ -327,6 +340,8 @@ def drill(
         Program().run(["invoke", "--search-root", str(REPOSITORY), "--help", "drill"], exit=True)
         return
     seconds = number("drill", "timeout", timeout, float, 0)
+    from gitops_toolkit.checks.drill.command import drill_command
+
     finish(
         drill_command(
             REPOSITORY,

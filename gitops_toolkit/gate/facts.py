@@ -41,7 +41,7 @@ def _providers(
 def _unrendered_projects(repository: Repository, rendered: Rendered) -> frozenset[str]:
     """Names of AppProjects declared in YAML files of the repository that nothing rendered (an entry point skipped
     for a remote resource or a guard finding), so that an Application naming one is not called orphaned."""
-    rendered_files = {(repository.root / resource.path).resolve() for resource in rendered.resources}
+    rendered_files = {(repository.root / path).resolve() for path in {resource.path for resource in rendered.resources}}
     names: set[str] = set()
     for directory, _, files in walk_tree(repository.roots, repository.tree.excluded):
         for name in files:

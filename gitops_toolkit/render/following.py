@@ -5,9 +5,13 @@ repeated while new Applications appear."""
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import replace
 from pathlib import Path
 
-from gitops_toolkit.core.bounded_yaml import read_text
+import yaml
+
+from gitops_toolkit.core.bounded_yaml import load_trusted_yaml, read_text
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.core.progress import Progress, timed
@@ -91,7 +95,7 @@ class DeployedPaths:
                     rendered.path_status[relative] = FAILED
                     continue
                 parsed, parse_findings = parse_rendering(
-                    rendering.entry, rendering.text, tree, guarded.closures[rendering.entry]
+                    rendering.entry, rendering.text, tree, guarded.closures[rendering.entry], objects=rendering.objects
                 )
                 rendered.resources += parsed
                 rendered.findings += parse_findings
@@ -99,22 +103,25 @@ class DeployedPaths:
 
     def _render_or_reuse(self, entries: list[Path], closures: dict[Path, list[Kustomization]]) -> list[Rendering]:
         """Each entry's rendering: from the cache when nothing its closure reads changed, else from kustomize
-        (and then stored, if it rendered)."""
-        read = {
-            entry: read_closure(self.repository.root, entry, closures[entry], self.options.limits) for entry in entries
-        }
+        (then parsed, and stored if it rendered)."""
+        root, limits = self.repository.root, self.options.limits
+        read = {entry: read_closure(root, entry, closures[entry], limits) for entry in entries}
         self.rendered.read_files.update((entry, frozenset(closure.files)) for entry, closure in read.items())
-        reused = {entry: text for entry in entries if (text := cached_rendering(read[entry])) is not None}
+        reused = {entry: found for entry in entries if (found := cached_rendering(read[entry])) is not None}
         missing = [entry for entry in entries if entry not in reused]
         self.rendered.rerendered.update((entry, why_rendered(read[entry])) for entry in missing)
         self.progress.stage("rendering", total=len(missing))
-        fresh = {
-            rendering.entry: rendering for rendering in render_all(missing, self.options.limits, self.progress.advance)
-        }
-        for rendering in fresh.values():
+        fresh = {}
+        for rendering in render_all(missing, limits, self.progress.advance):
             if not rendering.failure_rule:
-                store_rendering(read[rendering.entry], rendering.text)
-        return [fresh[entry] if entry in fresh else Rendering(entry, text=reused[entry]) for entry in entries]
+                with contextlib.suppress(yaml.YAMLError):  # parse_rendering reports it
+                    rendering = replace(rendering, objects=load_trusted_yaml(rendering.text))
+                store_rendering(read[rendering.entry], rendering.text, rendering.objects)
+            fresh[rendering.entry] = rendering
+        return [
+            fresh[entry] if entry in fresh else Rendering(entry, text=reused[entry][0], objects=reused[entry][1])
+            for entry in entries
+        ]
 
     def follow_applications(self) -> None:
         """Render every repository path an Application deploys that discovery did not, and read the manifests

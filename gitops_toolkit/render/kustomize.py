@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gitops_toolkit.tools.kustomize import KustomizeError, kustomize_build
 
@@ -26,6 +27,7 @@ class Rendering:
     text: str = ""
     failure_rule: str = ""
     failure: str = ""
+    objects: list[Any] | None = None  # `text` already parsed (a cached rendering), else None
 
 
 def render_one(entry: Path, limits: RenderLimits) -> Rendering:

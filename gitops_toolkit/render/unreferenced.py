@@ -55,7 +55,7 @@ def unreferenced_manifests(repository: Repository, rendered: Rendered) -> dict[P
     """Folders (without a kustomization) of manifest files nothing has read yet, with those files."""
     tree = repository.tree
     read = files_kustomize_reads(repository.kustomizations, repository.roots, tree.excluded)
-    read |= {(repository.root / r.path).resolve() for r in rendered.resources}
+    read |= {(repository.root / path).resolve() for path in {r.path for r in rendered.resources}}
     found: dict[Path, list[Path]] = {}
     for directory, _, files in walk_tree(repository.roots, tree.excluded):
         if any(name in KUSTOMIZATION_FILENAMES for name in files) or in_a_chart(directory, repository.root):

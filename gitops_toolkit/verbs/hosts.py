@@ -8,12 +8,6 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.tasks import task
 
-from gitops_toolkit.hosts.backup.command import backup_command, restore_command
-from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
-from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
-from gitops_toolkit.hosts.certs.command import certs_command
-from gitops_toolkit.hosts.nodes.command import node_remove_command, reset_command
-from gitops_toolkit.hosts.upgrade.command import upgrade_command
 from gitops_toolkit.verbs.options import finish, number, repository, required
 
 
@@ -37,6 +31,8 @@ def bootstrap(
 ) -> None:
     """Bare hosts to a kubeadm cluster handed to Argo CD, over SSH (exit 0 ready/done, 1 blocked/failed, 2 error)."""
     inventory_file = Path(required("bootstrap", "inventory", inventory))
+    from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
+
     finish(bootstrap_command(repository(c), inventory_file, plan, limit or [], format, kubeconfig))
 
 
@@ -63,6 +59,8 @@ def certs(
     """When each certificate of the cluster expires; --renew renews them (exit 0 fine, 1 expiring/failed, 2 error)."""
     inventory_file = Path(required("certs", "inventory", inventory))
     days = int(number("certs", "within", within, int, 1))
+    from gitops_toolkit.hosts.certs.command import certs_command
+
     finish(certs_command(repository(c), inventory_file, renew, days, plan, format, kubeconfig))
 
 
@@ -78,6 +76,8 @@ def backup(c: Context, inventory: str = "", output: str = "", recipient: str = "
     """etcd, the PKI, the sealing keys and Argo CD's credentials, encrypted (exit 0 written, 1 failed, 2 error)."""
     verb = "backup"
     inventory_file, directory = Path(required(verb, "inventory", inventory)), Path(required(verb, "output", output))
+    from gitops_toolkit.hosts.backup.command import backup_command
+
     finish(backup_command(repository(c), inventory_file, directory, required(verb, "recipient", recipient), plan))
 
 
@@ -97,6 +97,8 @@ def upgrade(
     verb = "upgrade"
     inventory_file = Path(required(verb, "inventory", inventory))
     workers = int(number(verb, "batch", batch, int, 1))
+    from gitops_toolkit.hosts.upgrade.command import upgrade_command
+
     finish(upgrade_command(repository(c), inventory_file, required(verb, "to", to), plan, workers, format))
 
 
@@ -114,6 +116,8 @@ def node_remove(c: Context, name: str = "", inventory: str = "", yes: bool = Fal
     """Drain, delete the Node, kubeadm reset and clean the host (exit 0 done/planned, 1 failed, 2 error)."""
     verb = "node.remove"
     inventory_file = Path(required(verb, "inventory", inventory))
+    from gitops_toolkit.hosts.nodes.command import node_remove_command
+
     finish(node_remove_command(repository(c), inventory_file, required(verb, "name", name), yes, purge))
 
 
@@ -127,6 +131,8 @@ def node_remove(c: Context, name: str = "", inventory: str = "", yes: bool = Fal
 )
 def reset(c: Context, inventory: str = "", limit: list[str] | None = None, yes: bool = False) -> None:
     """kubeadm reset and the network state cleaned on one host (exit 0 done/planned, 1 failed, 2 error)."""
+    from gitops_toolkit.hosts.nodes.command import reset_command
+
     finish(reset_command(repository(c), Path(required("reset", "inventory", inventory)), limit or [], yes))
 
 
@@ -146,6 +152,8 @@ def restore(
     """kubeadm's etcd restore from an archive, PKI and keys put back (exit 0 done, 1 refused/failed, 2 error)."""
     verb = "restore"
     arguments = [required(verb, o, v) for o, v in (("inventory", inventory), ("from", from_), ("identity", identity))]
+    from gitops_toolkit.hosts.backup.command import restore_command
+
     finish(restore_command(repository(c), Path(arguments[0]), Path(arguments[1]), Path(arguments[2]), plan, force))
 
 
@@ -159,4 +167,6 @@ def restore(
 def seal_platform(c: Context, inventory: str = "", cert: str = "") -> None:
     """Seal Argo CD's repository credential and the image pull Secrets into gitops-repo (safe to commit)."""
     inventory_file = Path(required("platform.seal", "inventory", inventory))
+    from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
+
     finish(seal_platform_command(repository(c), inventory_file, Path(required("platform.seal", "cert", cert))))

@@ -16,7 +16,7 @@ from gitops_toolkit.checks.drill.canary import PROD_OVERLAY, canary
 from gitops_toolkit.checks.drill.drift import drift
 from gitops_toolkit.checks.drill.rollout import rollout
 from gitops_toolkit.checks.drill.selfheal import selfheal
-from gitops_toolkit.checks.drill.settings import DrillSettings
+from gitops_toolkit.checks.drill.settings import DEFAULT_TIMEOUTS, DrillSettings
 from gitops_toolkit.checks.drill.waiting import Clock, DrillTimeout
 from gitops_toolkit.checks.smoke.outcome import conclude, format_problem
 from gitops_toolkit.checks.smoke.result import FAIL, CheckResult
@@ -32,9 +32,6 @@ DRILLS: dict[str, Callable[[DrillSettings], Iterator[CheckResult]]] = {
     "alert": alert,
     "canary": canary,
 }
-# Seconds each wait may take by default: PodCrashLooping needs 5 minutes of back-off, then its 5 minutes `for`.
-# A canary takes two 2-minute pauses and two 3-minute analyses, then the same again for the revert.
-DEFAULT_TIMEOUTS = {"selfheal": 300, "drift": 300, "rollout": 600, "alert": 1200, "canary": 1800}
 INTERRUPTED = 130
 DEV_OVERLAY = Path("gitops-repo") / "apps" / "online-boutique" / "overlays" / "dev"
 

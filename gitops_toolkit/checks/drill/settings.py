@@ -8,6 +8,11 @@ from pathlib import Path
 from gitops_toolkit.checks.drill.waiting import Clock
 from gitops_toolkit.tools.cluster_api import ClusterApi
 
+# Every drill, with the seconds each of its waits may take by default: PodCrashLooping needs 5 minutes of
+# back-off, then its 5 minutes `for`; a canary takes two 2-minute pauses and two 3-minute analyses, then the
+# same again for the revert. (Here, not beside the drills themselves, so that naming them imports nothing.)
+DEFAULT_TIMEOUTS = {"selfheal": 300, "drift": 300, "rollout": 600, "alert": 1200, "canary": 1800}
+
 
 @dataclass(frozen=True)
 class DrillSettings:

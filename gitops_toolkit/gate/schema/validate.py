@@ -19,6 +19,7 @@ from gitops_toolkit.gate.schema.api_lifecycle import deprecated, removed
 from gitops_toolkit.gate.schema.api_validation import api_findings
 from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas, without_pruned_nulls
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
+from gitops_toolkit.gate.schema.result_cache import SchemaResults
 
 _MAX_ERRORS_PER_RESOURCE = 5
 
@@ -59,10 +60,11 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
         else:
             catalog.crds.add_crd(resource.obj)
     broken: list[Resource] = []
+    results = SchemaResults(catalog.kubernetes.kubernetes_version)
     for resource in resources:
         if resource.crd_text:
             continue  # a chart's CRD, kept as text: upstream's, pinned with its archive
-        resource_findings = _check_resource(resource, catalog)
+        resource_findings = _check_resource(resource, catalog, results)
         if any(finding.rule in _BROKEN for finding in resource_findings):
             broken.append(resource)
         elif not resource_findings or all(finding.rule == "SCHEMA-NO-SCHEMA" for finding in resource_findings):
@@ -71,6 +73,7 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
             if built_in and (found := _deprecated(resource, catalog)):
                 resource_findings.append(found)
         findings.extend(resource_findings)
+    results.save()
     return findings, broken
 
 
@@ -79,18 +82,28 @@ def _definition(crd: Resource) -> Any:
     return crd.crd_text.strip() if crd.crd_text else crd.obj.get("spec")
 
 
-def _check_resource(resource: Resource, catalog: SchemaCatalog) -> list[Finding]:
+def _check_resource(resource: Resource, catalog: SchemaCatalog, results: SchemaResults) -> list[Finding]:
     if not resource.api_version or not resource.kind:
         return [resource.finding("SCHEMA-INVALID", "apiVersion and kind are required on every resource")]
     validator = catalog.kubernetes.validator(resource.api_version, resource.kind)
-    obj = resource.obj
+    if validator is not None:  # a built-in kind: its schema is fixed by the version, so results can be kept
+        digest = results.digest(resource)
+        errors = results.get(digest)
+        if errors is None:
+            errors = [describe(error) for error in _worst(validator, resource.obj)]
+            results.put(digest, errors)
+        return [resource.finding("SCHEMA-INVALID", message, path) for path, message in errors]
+    validator = catalog.crds.validator(resource.api_version, resource.kind)
     if validator is None:
-        validator = catalog.crds.validator(resource.api_version, resource.kind)
-        if validator is None:
-            return [_no_schema(resource, catalog)]
-        obj = without_pruned_nulls(obj, validator.schema)
-    errors = sorted(validator.iter_errors(obj), key=relevance)[:_MAX_ERRORS_PER_RESOURCE]
-    return [resource.finding("SCHEMA-INVALID", message, path) for path, message in map(describe, errors)]
+        return [_no_schema(resource, catalog)]
+    obj = without_pruned_nulls(resource.obj, validator.schema)
+    return [
+        resource.finding("SCHEMA-INVALID", message, path) for path, message in map(describe, _worst(validator, obj))
+    ]
+
+
+def _worst(validator: Draft202012Validator, obj: Any) -> list[ValidationError]:
+    return sorted(validator.iter_errors(obj), key=relevance)[:_MAX_ERRORS_PER_RESOURCE]
 
 
 def _no_schema(resource: Resource, catalog: SchemaCatalog) -> Finding:

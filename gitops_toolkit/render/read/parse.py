@@ -120,13 +120,19 @@ class SourceLocator:
 
 
 def parse_rendering(
-    entry_point: Path, text: str, tree: SourceFiles, closure: list[Kustomization], entry: str = ""
+    entry_point: Path,
+    text: str,
+    tree: SourceFiles,
+    closure: list[Kustomization],
+    entry: str = "",
+    objects: list[Any] | None = None,
 ) -> tuple[list[Resource], list[Finding]]:
-    """The objects kustomize rendered for an entry point, each at the file and line that declares it; `entry`
-    names what they are filed under (default: the entry point's path)."""
+    """The objects kustomize rendered for an entry point (`objects`, when the text was parsed already), each at
+    the file and line that declares it; `entry` names what they are filed under (default: the entry point's
+    path)."""
     locator = SourceLocator(tree, closure)
     try:
-        objects = load_trusted_yaml(text)
+        objects = load_trusted_yaml(text) if objects is None else objects
     except yaml.YAMLError as error:
         return [], [Finding(locator.entry_file, 1, "RENDER-FAILED", f"kustomize output is not YAML: {error}")]
     if not all(isinstance(obj, dict) for obj in objects):
