@@ -48,10 +48,12 @@ def read_closure(root: Path, entry: Path, kustomizations: list[Kustomization], l
 
     def add(path: Path) -> None:
         relative = os.path.relpath(path, root)
-        if relative not in files:
-            # a folder is built from its own kustomization, which is in the closure; a missing path fails
-            is_file = path.is_file()
-            files[relative] = hashlib.sha256(path.read_bytes()).hexdigest() if is_file else str(path.is_dir())
+        if relative in files:
+            return
+        # a folder is built from its own kustomization, which is in the closure; a missing path fails
+        files[relative] = "dir" if path.is_dir() else "missing"
+        with contextlib.suppress(OSError):  # unreadable: kustomize fails on it as well
+            files[relative] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else files[relative]
 
     for kustomization in kustomizations:
         add(kustomization.file)
