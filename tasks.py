@@ -20,7 +20,7 @@ from gitops_toolkit.verbs.hosts import (
     seal_platform,
     upgrade,
 )
-from gitops_toolkit.verbs.options import CONTEXT_HELP, KUBECONFIG_HELP, finish, number, required
+from gitops_toolkit.verbs.options import CONTEXT_HELP, KUBECONFIG_HELP, finish, number, required, required_path
 
 REPOSITORY = Path(__file__).resolve().parent
 
@@ -174,7 +174,7 @@ def bump_image(
     push: bool = False,
 ) -> None:
     """Pin images of an overlay to exact tags (exit 0 done or nothing to do, 1 commit/push failed, 2 refused)."""
-    where = Path(required("bump-image", "overlay", overlay))
+    where = required_path("bump-image", "overlay", overlay)
     from gitops_toolkit.delivery.bump.command import bump_image_command
 
     finish(bump_image_command(where, set or [], registry, commit or push, push))

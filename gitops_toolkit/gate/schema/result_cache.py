@@ -6,12 +6,12 @@ errors are described changes."""
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 from typing import Any
 
 from gitops_toolkit.core.cache_directory import read_json, write_json
 from gitops_toolkit.core.resource import Resource
+from gitops_toolkit.core.versions import installed_version
 
 _KIND = "schema-results"
 _FORMAT = 1
@@ -20,7 +20,7 @@ Errors = list[tuple[list[str | int], str]]  # (path of the field, message) per s
 
 class SchemaResults:
     def __init__(self, kubernetes_version: str) -> None:
-        schemas = importlib.metadata.version("kubernetes-validate")
+        schemas = installed_version("kubernetes-validate")
         self._key = f"{kubernetes_version}-{schemas}-v{_FORMAT}"
         stored = read_json(_KIND, self._key)
         self._previous: dict[str, Any] = stored if isinstance(stored, dict) else {}

@@ -9,7 +9,6 @@ import contextlib
 import dataclasses
 import difflib
 import hashlib
-import importlib.metadata
 import io
 import json
 import re
@@ -23,6 +22,7 @@ import yaml
 
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.cache_directory import read_json, write_json
+from gitops_toolkit.core.versions import installed_version
 from gitops_toolkit.render.crds.crd_text import crd_stub, served_api_versions
 from gitops_toolkit.render.read.manifest_text import DOCUMENT_START
 from gitops_toolkit.tools.helm import RenderRequest, chart_facts, render, schema_violation
@@ -31,13 +31,6 @@ from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError
 _CACHE_FORMAT = 6
 _MAX_CACHE_ENTRIES = 64
 _MAX_CHANGED_LINES = 3
-
-
-def _engine_version() -> str:
-    try:
-        return importlib.metadata.version("helm-python-sdk")
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
 
 
 @dataclass(frozen=True)
@@ -224,7 +217,7 @@ def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, fa
         "kube_version": request.kube_version,
         "api_versions": list(request.api_versions),
         "include_crds": request.include_crds,
-        "engine": str(helm_binary) if helm_binary else f"helm-python-sdk {_engine_version()}",
+        "engine": str(helm_binary) if helm_binary else f"helm-python-sdk {installed_version('helm-python-sdk')}",
         "schema": facts.schema is not None,
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()

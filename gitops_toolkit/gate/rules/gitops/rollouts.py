@@ -27,10 +27,13 @@ _WEIGHT_JQ = re.compile(r"\.spec\.rules\[(\d*)\]\.backendRefs\[(\d*)\]\.weight")
 _SCALES_DOWN = ("onsuccess", "progressively")  # workloadRef.scaleDown; "never" (the default) leaves it alone
 
 
+_CANARY = ("spec", "strategy", "canary")
+_PLUGINS = (*_CANARY, "trafficRouting", "plugins")
+
+
 def _routes(rollout: Resource) -> list[tuple[str, str]]:
     """(namespace, name) of each HTTPRoute the plugin drives for this Rollout."""
-    canary = mapping(get_path(rollout.obj, ("spec", "strategy", "canary")))
-    config = mapping(mapping(mapping(canary.get("trafficRouting")).get("plugins")).get(PLUGIN))
+    config = mapping(mapping(get_path(rollout.obj, _PLUGINS)).get(PLUGIN))
     namespace = str(config.get("namespace") or rollout.metadata.get("namespace", ""))
     names = [config["httpRoute"]] if isinstance(config.get("httpRoute"), str) else []
     names += [str(route.get("name")) for route in config.get("httpRoutes") or [] if isinstance(route, dict)]
@@ -98,7 +101,7 @@ def check_rollout_route_ownership(index: ResourceIndex) -> Iterator[Finding]:
     applications = {application.ref.name: application for application in argo_applications(index)}
     routes = {(str(route.metadata.get("namespace", "")), route.ref.name): route for route in index.of_kind("HTTPRoute")}
     for rollout in index.of_kind("Rollout"):
-        canary = mapping(get_path(rollout.obj, ("spec", "strategy", "canary")))
+        canary = mapping(get_path(rollout.obj, _CANARY))
         services = {str(canary.get(key)) for key in ("stableService", "canaryService") if canary.get(key)}
         for key in _routes(rollout):
             route = routes.get(key)
@@ -149,12 +152,11 @@ def check_rollout_plugins_loaded(index: ResourceIndex) -> Iterator[Finding]:
     if loaded is None:
         return
     for rollout in index.of_kind("Rollout"):
-        plugins = mapping(get_path(rollout.obj, ("spec", "strategy", "canary", "trafficRouting", "plugins")))
-        for name in sorted(set(plugins) - loaded):
+        for name in sorted(set(mapping(get_path(rollout.obj, _PLUGINS))) - loaded):
             yield rollout.finding(
                 PLUGIN_RULE,
                 f"traffic-router plugin {name} is not among those {_CONFIG_MAP} loads "
                 f"({', '.join(sorted(loaded)) or 'none'}): add it to the chart's controller.trafficRouterPlugins, "
                 "with its location and sha256",
-                ("spec", "strategy", "canary", "trafficRouting", "plugins"),
+                _PLUGINS,
             )
