@@ -40,6 +40,9 @@ REPOSITORY = Path(__file__).resolve().parent
         "kube-version": "validate for this Kubernetes minor, e.g. the one you upgrade to (default: the inventory's "
         "cluster version, else the pinned one)",
         "changed-since": "a git ref (a merge request's base): say which entry points the change since then touches",
+        "shard": "I/N: check only this stable share of the entry points, for --merge-reports (e.g. 2/4)",
+        "shard-dir": "where --shard leaves its record for the merge (default: gate-shards)",
+        "merge-reports": "the folder the shards wrote: one report of the whole repository, every render reused",
     },
 )
 def validate(
@@ -54,6 +57,9 @@ def validate(
     inventory: str = "",
     kube_version: str = "",
     changed_since: str = "",
+    shard: str = "",
+    shard_dir: str = "gate-shards",
+    merge_reports: str = "",
 ) -> None:
     """Render everything Argo CD would deploy and check it offline (exit 0 clean, 1 findings, 2 could not run)."""
     from gitops_toolkit.gate.command import validate_command
@@ -70,6 +76,9 @@ def validate(
             inventory=Path(inventory) if inventory else None,
             kubernetes_version=kube_version,
             changed_since=changed_since,
+            shard=shard,
+            shard_dir=Path(shard_dir),
+            merge_reports=Path(merge_reports) if merge_reports else None,
         )
     )
 

@@ -6,8 +6,11 @@ points), each figure a real `invoke validate` subprocess, as a person runs it:
 - full, warm: every entry point rendered and checked (the render cache emptied; charts and schemas warm);
 - full, cold: every cache empty, as on a fresh CI machine;
 - one overlay changed: the render cache warm, one copy's kustomization edited;
-- `--changed-since HEAD` after a one-file change to that overlay.
-Each run's findings must equal the full run's. With --enforce it exits 1 when a figure misses its target.
+- `--changed-since HEAD` after a one-file change to that overlay;
+- on the 101-entry-point tree, four shards (`--shard I/4`) run one after another from the same state as the full
+  warm run, each and in total, then `--merge-reports` in a job whose cache holds only what the shards left.
+Each run's findings must equal the full run's (a shard's: be among them). With --enforce it exits 1 when a
+figure misses its target.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from tests.bench_gate import APP, build_tree
 from tests.git_repos import git
 
 ONE_OVERLAY_TARGETS = {26: 0.25, 101: 0.10}  # one overlay changed, against a full warm run
+SHARDS, SHARD_TARGET, SHARDS_TOTAL_TARGET = 4, 0.35, 1.2  # on the 101-entry-point tree
+Figure = tuple[str, float, float | None]
 
 
 def _validate(root: Path, cache: Path, *extra: str) -> tuple[float, list[dict[str, object]]]:
@@ -46,7 +51,30 @@ def _forget_renders(cache: Path) -> None:
         shutil.rmtree(cache / "gitops-toolkit" / kind, ignore_errors=True)
 
 
-def tree_figures(copies: int, workspace: Path) -> list[tuple[str, float, float | None]]:
+def _keyed(findings: list[dict[str, object]]) -> set[str]:
+    return {json.dumps(finding, sort_keys=True) for finding in findings}
+
+
+def shard_figures(root: Path, cache: Path, workspace: Path, expected: list[dict[str, object]]) -> list[Figure]:
+    """Four shards after the render cache is emptied (as before the full warm run), then their merge."""
+    _forget_renders(cache)
+    records = workspace / "shards"
+    figures: list[Figure] = []
+    for index in range(1, SHARDS + 1):
+        seconds, found = _validate(root, cache, "--shard", f"{index}/{SHARDS}", "--shard-dir", str(records))
+        if not _keyed(found) <= _keyed(expected):
+            raise SystemExit(f"shard {index}/{SHARDS} reported what the full run does not")
+        figures.append((f"shard {index}/{SHARDS}", seconds, SHARD_TARGET))
+    total = sum(seconds for _, seconds, _ in figures)
+    figures.append((f"{SHARDS} shards, one after another", total, SHARDS_TOTAL_TARGET))
+    seconds, merged = _validate(root, workspace / "merge-cache", "--merge-reports", str(records))
+    if _keyed(merged) != _keyed(expected):
+        raise SystemExit("the merged report found otherwise than the full run")
+    figures.append(("--merge-reports (cache: the shards' only)", seconds, None))
+    return figures
+
+
+def tree_figures(copies: int, workspace: Path) -> list[Figure]:
     """(figure, seconds, target ratio) for one tree; the ratios are printed against the full warm run."""
     root = workspace / f"tree-{copies}"
     overlays = build_tree(root, copies)
@@ -73,13 +101,14 @@ def tree_figures(copies: int, workspace: Path) -> list[tuple[str, float, float |
     ):
         if findings != expected:
             raise SystemExit(f"{copies + 1} entry points: the {name} run found otherwise than the cold one")
-    return [
+    figures: list[Figure] = [
         ("render only (kustomize, parallel)", render_only, None),
         ("full, warm (every entry point rendered)", full_warm, None),
         ("full, cold (every cache empty)", cold, None),
         ("one overlay changed, warm cache", one_changed, ONE_OVERLAY_TARGETS.get(copies + 1)),
         ("--changed-since HEAD, one file changed", since, ONE_OVERLAY_TARGETS.get(copies + 1)),
     ]
+    return figures + (shard_figures(root, cache, workspace, expected) if copies + 1 == 101 else [])
 
 
 def main() -> None:

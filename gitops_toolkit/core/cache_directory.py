@@ -7,10 +7,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from gitops_toolkit.core.atomic_files import write_atomic
+
+# What this process read from or wrote to the cache, by (kind, key): a shard exports only those.
+_touched: set[tuple[str, str]] = set()
 
 
 def cache_root() -> Path:
@@ -21,7 +25,9 @@ def cache_root() -> Path:
 def read_json(kind: str, key: str) -> Any:
     """The entry stored under `key`, or None when there is none (or it cannot be read)."""
     with contextlib.suppress(OSError, ValueError):
-        return json.loads((cache_root() / kind / f"{key}.json").read_text(encoding="utf-8"))
+        found = json.loads((cache_root() / kind / f"{key}.json").read_text(encoding="utf-8"))
+        _touched.add((kind, key))
+        return found
     return None
 
 
@@ -30,7 +36,34 @@ def write_json(kind: str, key: str, content: Any, keep: int | None = None) -> No
     directory = cache_root() / kind
     with contextlib.suppress(OSError):
         write_atomic(directory / f"{key}.json", json.dumps(content))
+        _touched.add((kind, key))
         if keep is not None:
             entries = sorted(directory.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
             for stale in entries[keep:]:
                 stale.unlink(missing_ok=True)
+
+
+def export_kinds(destination: Path, kinds: tuple[str, ...]) -> None:
+    """Copy the entries of the named kinds this process used to `destination` (a shard's, for the merge)."""
+    for kind, key in sorted(_touched):
+        if kind in kinds:
+            (destination / kind).mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):
+                shutil.copyfile(cache_root() / kind / f"{key}.json", destination / kind / f"{key}.json")
+
+
+def import_directory(source: Path) -> None:
+    """Add what an exported cache holds to this one; an entry both hold as a map is merged (one file per run,
+    such as the schema results, is filled by every shard)."""
+    for kind in sorted(path for path in source.iterdir() if path.is_dir()):
+        for file in sorted(kind.glob("*.json")):
+            ours = cache_root() / kind.name / file.name
+            existing = read_json(kind.name, file.stem) if ours.is_file() else None
+            with contextlib.suppress(OSError, ValueError):
+                if isinstance(existing, dict):
+                    incoming = json.loads(file.read_text(encoding="utf-8"))
+                    if isinstance(incoming, dict):
+                        write_json(kind.name, file.stem, {**incoming, **existing})
+                elif not ours.is_file():
+                    ours.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(file, ours)

@@ -18,7 +18,9 @@ from gitops_toolkit.gate.changed import changed_note
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
 from gitops_toolkit.gate.report.formats import FORMATTERS, capacity_markdown, rendering_note, summary
 from gitops_toolkit.gate.schema.api_lifecycle import shipped_versions
+from gitops_toolkit.gate.shards import import_caches, parse_shard, read_records, shard_note, stale_note, write_record
 from gitops_toolkit.render.kustomize import RenderLimits
+from gitops_toolkit.tools.git import GitError, git
 
 EXIT_TOOL_FAILED = 2
 
@@ -43,6 +45,13 @@ def _cluster_version(root: Path, inventory: Path | None) -> str:
     return minor if minor in shipped_versions() else KUBERNETES_VERSION
 
 
+def _head(root: Path) -> str:
+    try:
+        return git(root, "rev-parse", "HEAD").strip()
+    except GitError:
+        return ""
+
+
 def validate_command(
     root: Path,
     crd_dirs: list[Path],
@@ -54,6 +63,9 @@ def validate_command(
     inventory: Path | None = None,
     kubernetes_version: str = "",
     changed_since: str = "",
+    shard: str = "",
+    shard_dir: Path = Path("gate-shards"),
+    merge_reports: Path | None = None,
 ) -> int:
     try:
         kubernetes_version = kubernetes_version or _cluster_version(root, inventory)
@@ -69,6 +81,10 @@ def validate_command(
         limits = RenderLimits(jobs=jobs) if jobs > 0 else RenderLimits()
         if inventory is not None and not inventory.is_file():
             raise ToolError(f"--inventory {inventory}: no such file; give the inventory of your hosts")
+        if shard and merge_reports is not None:
+            raise ToolError("--shard and --merge-reports: a run is one shard or the merge of them all, not both")
+        records = read_records(merge_reports) if merge_reports is not None else []
+        import_caches(records)
         options = GateOptions(
             root=root,
             crd_dirs=tuple(crd_dirs),
@@ -77,8 +93,11 @@ def validate_command(
             inventory=inventory,
             kubernetes_version=kubernetes_version,
             changed_since=changed_since,
+            shard=parse_shard(shard) if shard else None,
         )
         result = run_gate(options, progress_for_terminal())
+        if options.shard is not None:
+            write_record(shard_dir, options.shard, result.entries, result.findings, _head(root))
         report = FORMATTERS[output_format](result.findings)
         if output_format == "markdown" and result.capacity:
             report += capacity_markdown(result.capacity)
@@ -90,8 +109,12 @@ def validate_command(
             write_atomic(path, FORMATTERS[report_format](result.findings))
         print(summary(result.findings, len(result.entries), len(result.resources)), file=sys.stderr)
         print(rendering_note(len(result.entries), result.rerendered), file=sys.stderr)
+        if options.shard is not None:
+            print(f"shard {options.shard}: {shard_note(len(result.entries))} -> {shard_dir}", file=sys.stderr)
         if result.changed is not None:
             print(changed_note(result.changed), file=sys.stderr)
+        if records and (stale := stale_note(records, result.findings, _head(root))):
+            print(stale, file=sys.stderr)
         return result.exit_code
     except ToolError as error:
         print(f"validate: {error}", file=sys.stderr)

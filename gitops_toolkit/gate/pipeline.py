@@ -33,6 +33,7 @@ from gitops_toolkit.gate.rules.source_duplicates import source_duplicates
 from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.schema.validate import SchemaCatalog, check_schemas
+from gitops_toolkit.gate.shards import Shard, share
 from gitops_toolkit.render.deployment import deployed_sets
 from gitops_toolkit.render.kustomize import RenderLimits
 from gitops_toolkit.render.rendered import Rendered, RenderOptions, Repository
@@ -52,6 +53,7 @@ class GateOptions:
     helm_binary: Path | None = None  # None: Helm's engine in-process (helm-python-sdk)
     inventory: Path | None = None  # None: the `inventory` site setting, if any
     changed_since: str = ""  # a git ref: say what the change since then touches
+    shard: Shard | None = None  # check only this share of the entry points (gate/shards.py)
 
 
 @dataclass
@@ -101,6 +103,8 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
     # While kubectl and Helm render: the secret scan reads every committable file, and the schemas load
     # (converting the CRDs costs about a second when the cache is empty).
     render_options = RenderOptions(options.render, options.kubernetes_version, options.helm_binary)
+    if options.shard is not None:
+        return _run_shard(options.shard, repository, render_options, progress, seconds)
     with ThreadPoolExecutor(max_workers=3) as background:
         secret_scan = background.submit(_timed_call, seconds, "secrets", scan_repository, repository.tree)
         ci_check = background.submit(_timed_call, seconds, "ci files", check_ci_files, repository.tree)
@@ -123,6 +127,29 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
         else None
     )
     return GateResult(unique_sorted(findings), entries, rendered.resources, seconds, capacity, rerendered, changed)
+
+
+def _run_shard(
+    shard: Shard, repository: Repository, options: RenderOptions, progress: Progress, seconds: dict[str, float]
+) -> GateResult:
+    """A shard's share: what its entry points show on their own (see gate/shards.py)."""
+    tree = repository.tree
+    chosen = share([tree.relative(entry) for entry in repository.entries], shard)
+    entries = [entry for entry in repository.entries if tree.relative(entry) in chosen]
+    with ThreadPoolExecutor(max_workers=1) as background:
+        scan = background.submit(_timed_call, seconds, "secrets", lambda t: scan_repository(t, shard.takes), tree)
+        rendered = render_repository(repository, options, progress, only=entries)
+    seconds.update(rendered.seconds)
+    progress.stage("checking")
+    kubernetes = KubernetesSchemas(options.kubernetes_version)
+    built_in = [r for r in rendered.resources if kubernetes.validator(r.api_version, r.kind) is not None]
+    with timed(seconds, "schema"):
+        schema_findings, _ = check_schemas(built_in, SchemaCatalog(kubernetes, CrdSchemas(kubernetes)))
+    findings = rendered.findings + scan.result() + (repository.findings if shard.index == 1 else [])
+    findings += [finding for finding in schema_findings if finding.rule != "SCHEMA-CRD-CONFLICT"]
+    rerendered = {tree.relative(entry): why for entry, why in rendered.rerendered.items()}
+    relative = [tree.relative(entry) for entry in entries]
+    return GateResult(unique_sorted(findings), relative, rendered.resources, seconds, rerendered=rerendered)
 
 
 def _check(

@@ -58,15 +58,22 @@ def open_repository(root: Path, yaml_limits: YamlLimits = DEFAULT_LIMITS) -> Rep
 
 
 def render_repository(
-    repository: Repository, options: RenderOptions | None = None, progress: Progress | None = None
+    repository: Repository,
+    options: RenderOptions | None = None,
+    progress: Progress | None = None,
+    only: list[Path] | None = None,
 ) -> Rendered:
     """Every entry point, then every repository path the Applications deploy (repeated while new Applications
     appear), then the manifests nothing names, then every chart the Applications pin, on a cluster serving every
-    CRD the repository installs."""
+    CRD the repository installs. With `only` (a shard's share of the entry points), just those entry points:
+    what their Applications deploy is another shard's, or the merge's."""
     options = options or RenderOptions()
     progress = progress or SilentProgress()
     rendered = Rendered()
     paths = DeployedPaths(repository, options, progress, rendered)
+    if only is not None:
+        paths.render_entries(only, scan_roots=[])
+        return rendered
     paths.render_entries(repository.entries, scan_roots=repository.roots)
     paths.follow_applications()
     read_unreferenced(repository, rendered)

@@ -366,9 +366,10 @@ def _one_per_line(hits: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return sorted(chosen.items())
 
 
-def scan_repository(tree: SourceFiles) -> list[Finding]:
+def scan_repository(tree: SourceFiles, takes: Callable[[int], bool] = lambda _: True) -> list[Finding]:
+    """Every committable file; with `takes`, those at the positions it takes (a shard's share)."""
     findings: list[Finding] = []
-    for path in files_to_scan(tree.root):
-        if path.resolve() not in tree.trusted:
+    for position, path in enumerate(files_to_scan(tree.root)):
+        if takes(position) and path.resolve() not in tree.trusted:
             findings += contained(tree.relative(path), "the secret scan", scan_file, tree, path)
     return findings

@@ -1,7 +1,7 @@
 """What the built-in schemas said of each resource last time, by its content: a resource that did not change
-is not validated again. One file per Kubernetes version, holding the results of the last run only (so it never
-grows past one repository's resources). Keyed by the schemas' package too; bump _FORMAT when the way schema
-errors are described changes."""
+is not validated again. One file per Kubernetes version, holding the results of the last runs: shards of one
+repository each add theirs, and once it holds four times a run's resources, only the last run's are kept.
+Keyed by the schemas' package too; bump _FORMAT when the way schema errors are described changes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from gitops_toolkit.core.versions import installed_version
 
 _KIND = "schema-results"
 _FORMAT = 1
+_AT_LEAST = 20_000  # results kept whatever the size of the last run
 Errors = list[tuple[list[str | int], str]]  # (path of the field, message) per schema error
 
 
@@ -42,5 +43,8 @@ class SchemaResults:
         self._current[digest] = errors
 
     def save(self) -> None:
-        if self._current != self._previous:
-            write_json(_KIND, self._key, self._current)
+        kept = {**self._previous, **self._current}
+        if len(kept) > max(_AT_LEAST, 4 * len(self._current)):
+            kept = dict(self._current)
+        if kept != self._previous:
+            write_json(_KIND, self._key, kept)
