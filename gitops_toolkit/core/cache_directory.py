@@ -33,14 +33,19 @@ def read_json(kind: str, key: str) -> Any:
 
 def write_json(kind: str, key: str, content: Any, keep: int | None = None) -> None:
     """Store `content` under `key`; with `keep`, only that many of the kind's newest entries stay."""
-    directory = cache_root() / kind
     with contextlib.suppress(OSError):
-        write_atomic(directory / f"{key}.json", json.dumps(content))
+        write_atomic(cache_root() / kind / f"{key}.json", json.dumps(content))
         _touched.add((kind, key))
-        if keep is not None:
-            entries = sorted(directory.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
-            for stale in entries[keep:]:
-                stale.unlink(missing_ok=True)
+    if keep is not None:
+        prune(kind, keep)
+
+
+def prune(kind: str, keep: int) -> None:
+    """Only the kind's `keep` newest entries stay."""
+    with contextlib.suppress(OSError):
+        entries = sorted((cache_root() / kind).glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for stale in entries[keep:]:
+            stale.unlink(missing_ok=True)
 
 
 def export_kinds(destination: Path, kinds: tuple[str, ...]) -> None:

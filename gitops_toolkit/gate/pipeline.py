@@ -17,6 +17,7 @@ from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.rule_catalog import Severity
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.changed import ChangedScope, changed_scope
+from gitops_toolkit.gate.entry_results import EntryResults, run_context, single_rendering
 from gitops_toolkit.gate.facts import gather_facts
 from gitops_toolkit.gate.report.coverage import flux_objects, nothing_found
 from gitops_toolkit.gate.rules.ci_files import check_ci_files
@@ -27,12 +28,14 @@ from gitops_toolkit.gate.rules.gitops.values_files import unused_values_files
 from gitops_toolkit.gate.rules.index import ResourceIndex
 from gitops_toolkit.gate.rules.observability.alertmanager import check_alertmanagers, check_config_secrets
 from gitops_toolkit.gate.rules.observability.promql import check_promql
+from gitops_toolkit.gate.rules.repository_facts import RepositoryFacts
 from gitops_toolkit.gate.rules.rule_set import run_rules
 from gitops_toolkit.gate.rules.secret_scan import scan_repository
 from gitops_toolkit.gate.rules.source_duplicates import source_duplicates
 from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
-from gitops_toolkit.gate.schema.validate import SchemaCatalog, check_schemas
+from gitops_toolkit.gate.schema.result_cache import SchemaResults
+from gitops_toolkit.gate.schema.validate import SchemaCatalog, add_rendered_crds, check_resources, check_schemas
 from gitops_toolkit.gate.shards import Shard, share
 from gitops_toolkit.render.deployment import deployed_sets
 from gitops_toolkit.render.kustomize import RenderLimits
@@ -152,6 +155,56 @@ def _run_shard(
     return GateResult(unique_sorted(findings), relative, rendered.resources, seconds, rerendered=rerendered)
 
 
+def _schemas_and_rules(
+    repository: Repository,
+    rendered: Rendered,
+    catalog: SchemaCatalog,
+    facts: RepositoryFacts,
+    seconds: dict[str, float],
+) -> tuple[list[Finding], list[Resource]]:
+    """Every resource against its schema, and the rules over each deployed set; a set that is one unchanged
+    entry point's rendering, in an unchanged context, comes from the last run (gate/entry_results.py). The
+    findings, and the resources that broke their schema."""
+    config, resources = repository.config, rendered.resources
+    kept = EntryResults(run_context(config, facts, catalog.crds.identity(), catalog.kubernetes.kubernetes_version))
+    originals = {id(resource) for resource in resources}
+    findings: list[Finding] = []
+    broken: list[Resource] = []
+    fresh: list[tuple[list[Resource], str]] = []  # the sets to check, with their closure key ("" for none)
+    own: dict[int, tuple[list[Finding], list[Resource]]] = {}  # schema results of each keyed fresh set
+    for deployed in deployed_sets(resources, config.repository_url, repository.root, repository.tree):
+        key = single_rendering(deployed, originals, rendered.closure_keys)
+        hit = kept.get(key) if key else None
+        if hit is not None:
+            findings += hit[0]
+            broken += [deployed[position] for position in hit[1]]
+            originals -= set(map(id, deployed))
+        else:
+            fresh.append((deployed, key))
+    with timed(seconds, "schema"):
+        results = SchemaResults(catalog.kubernetes.kubernetes_version)
+        for deployed, key in fresh:
+            if key:
+                own[id(deployed)] = check_resources(deployed, catalog, results)
+                originals -= set(map(id, deployed))
+        rest, rest_broken = check_resources([r for r in resources if id(r) in originals], catalog, results)
+        results.save()
+    findings += rest
+    broken += rest_broken + [resource for _, set_broken in own.values() for resource in set_broken]
+    with timed(seconds, "rules"):
+        for deployed, key in fresh:
+            found = run_rules(deployed, config, broken, facts)
+            findings += found
+            if key:
+                schema_found, set_broken = own[id(deployed)]
+                findings += schema_found
+                broken_ids = set(map(id, set_broken))
+                positions = [position for position, resource in enumerate(deployed) if id(resource) in broken_ids]
+                kept.put(key, schema_found + found, positions)
+    kept.close()
+    return findings, broken
+
+
 def _check(
     repository: Repository,
     rendered: Rendered,
@@ -172,13 +225,10 @@ def _check(
     findings += flux_objects(resources)
     if not rendered.entries and not resources:
         findings.append(nothing_found(tree.relative(repository.roots[0])))
-    with timed(seconds, "schema"):
-        schema_findings, broken = check_schemas(resources, catalog)
+    findings += add_rendered_crds(resources, catalog)
     facts = gather_facts(repository, rendered, catalog.crds.kinds_by_digest, inventory)
-    with timed(seconds, "rules"):
-        findings += schema_findings
-        for deployed in deployed_sets(resources, repository.config.repository_url, root, tree):
-            findings += run_rules(deployed, repository.config, broken, facts)
+    checked, broken = _schemas_and_rules(repository, rendered, catalog, facts, seconds)
+    findings += checked
     findings += check_data_planes(tree, root)
     findings += unused_values_files(repository.roots, tree, repository.kustomizations, set(facts.existing_files))
     findings += contained("observability", "the Alertmanager check", check_alertmanagers, resources, tree, root)

@@ -108,6 +108,7 @@ class DeployedPaths:
         known: dict[str, str] = {}
         read = {entry: read_closure(root, entry, closures[entry], limits, known) for entry in entries}
         self.rendered.read_files.update((entry, frozenset(closure.files)) for entry, closure in read.items())
+        self.rendered.closure_keys.update((closure.entry, closure.key) for closure in read.values())
         reused = {entry: found for entry in entries if (found := cached_rendering(read[entry])) is not None}
         missing = [entry for entry in entries if entry not in reused]
         self.rendered.rerendered.update((entry, why_rendered(read[entry])) for entry in missing)

@@ -82,6 +82,7 @@ class Rendered:
     # entry points kustomize ran for, and why (the rest came from the cache); what each entry's closure reads
     rerendered: dict[Path, str] = field(default_factory=dict)
     read_files: dict[Path, frozenset[str]] = field(default_factory=dict)
+    closure_keys: dict[str, str] = field(default_factory=dict)  # entry (relative) -> digest of all it reads
 
     def left_out(self, repository: Repository) -> list[Finding]:
         """The findings that mean something Argo CD would deploy is missing from `resources`."""

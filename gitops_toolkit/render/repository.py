@@ -47,7 +47,7 @@ def open_repository(root: Path, yaml_limits: YamlLimits = DEFAULT_LIMITS) -> Rep
     roots = _search_roots(resolved, root)
     config = load_config(resolved)
     tree = SourceFiles(resolved, yaml_limits, excluded=(resolved / VENDORED_DIRECTORY,))
-    kustomizations = KustomizationIndex(tree.documents)
+    kustomizations = KustomizationIndex(tree.documents, tree.real_path)
     crds = verify_vendored_crds(resolved)
     charts = verify_vendored_charts(resolved)
     tree.trusted = frozenset(crds.verified) | {(resolved / entry.path).resolve() for entry in charts.verified}

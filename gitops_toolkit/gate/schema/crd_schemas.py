@@ -5,6 +5,7 @@ parsing large CRD YAML costs more than rendering a whole overlay."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,7 @@ class CrdSchemas:
         self._pending_objects: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (group, kind) -> rendered CRDs
         # The kinds each CRD file (by sha256) defines: how the gate knows which Application installs a kind.
         self.kinds_by_digest: dict[str, set[tuple[str, str]]] = {}
+        self._rendered_digests: list[str] = []  # of the rendered CRD objects, for identity()
 
     def add_directories(self, directories: Iterable[Path]) -> None:
         for directory in directories:
@@ -188,6 +190,13 @@ class CrdSchemas:
         spec = mapping(crd.get("spec"))
         key = (str(spec.get("group", "")), str(mapping(spec.get("names")).get("kind", "")))
         self._pending_objects.setdefault(key, []).append(crd)
+        self._rendered_digests.append(hashlib.sha256(json.dumps(crd, sort_keys=True, default=str).encode()).hexdigest())
+
+    def identity(self) -> str:
+        """A digest of every CRD the catalog holds (files, chart texts, rendered objects): equal digests, equal
+        schemas for every custom resource."""
+        known = sorted(self.kinds_by_digest) + sorted(self._rendered_digests)
+        return hashlib.sha256("\0".join(known).encode()).hexdigest()
 
     def kinds(self) -> set[CrdKey]:
         self._load_pending([*self._pending, *self._pending_objects])

@@ -41,6 +41,15 @@ _BROKEN = {"SCHEMA-INVALID", "SCHEMA-UNKNOWN-API", "SCHEMA-REMOVED-API"}
 def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tuple[list[Finding], list[Resource]]:
     """Findings, and the resources that broke their schema."""
     resources = list(resources)
+    conflicts = add_rendered_crds(resources, catalog)
+    results = SchemaResults(catalog.kubernetes.kubernetes_version)
+    findings, broken = check_resources(resources, catalog, results)
+    results.save()
+    return conflicts + findings, broken
+
+
+def add_rendered_crds(resources: list[Resource], catalog: SchemaCatalog) -> list[Finding]:
+    """Teach the catalog the CRDs among the resources; a CRD defined twice, differently, is a finding."""
     findings: list[Finding] = []
     crds: dict[str, Resource] = {}
     for resource in resources:
@@ -59,8 +68,16 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
             catalog.crds.add_text(Path(resource.path), resource.crd_text.encode("utf-8"))
         else:
             catalog.crds.add_crd(resource.obj)
+    return findings
+
+
+def check_resources(
+    resources: list[Resource], catalog: SchemaCatalog, results: SchemaResults
+) -> tuple[list[Finding], list[Resource]]:
+    """Each resource against its schema, then what the API server validates beyond it (once the catalog knows
+    the rendered CRDs); the findings, and the resources that broke their schema."""
+    findings: list[Finding] = []
     broken: list[Resource] = []
-    results = SchemaResults(catalog.kubernetes.kubernetes_version)
     for resource in resources:
         if resource.crd_text:
             continue  # a chart's CRD, kept as text: upstream's, pinned with its archive
@@ -73,7 +90,6 @@ def check_schemas(resources: Iterable[Resource], catalog: SchemaCatalog) -> tupl
             if built_in and (found := _deprecated(resource, catalog)):
                 resource_findings.append(found)
         findings.extend(resource_findings)
-    results.save()
     return findings, broken
 
 

@@ -61,7 +61,7 @@ class _Guard:
     kustomization_results: dict[Path, tuple[list[Finding], list[Path]]] = field(default_factory=dict)
 
     def inside_repository(self, path: Path) -> bool:
-        return Path(os.path.realpath(path)).is_relative_to(self.tree.root)
+        return self.tree.real_path(path).is_relative_to(self.tree.root)
 
     def check_file(self, path: Path, role: FileRole = FileRole.ANY) -> Finding | None:
         """Encoding, size and YAML safety of one file (memoised per role)."""
@@ -179,7 +179,7 @@ class _Guard:
             problems += findings
             if kustomization_problem is not None:
                 problems.append(kustomization_problem)
-            stack.extend(target.resolve() for target in reversed(directories))
+            stack.extend(self.tree.real_path(target) for target in reversed(directories))
         return closure, problems
 
 
@@ -200,7 +200,7 @@ def guard(
     result = GuardResult()
     for entry in entries:
         result.closures[entry], problems = checker.closure(entry)
-        on_cycle = [k for k in result.closures[entry] if k.directory.resolve() in cyclic]
+        on_cycle = [k for k in result.closures[entry] if tree.real_path(k.directory) in cyclic]
         if on_cycle:
             where = tree.relative(on_cycle[0].file)
             problems.append(Finding(where, 1, "GUARD-KUSTOMIZATION-CYCLE", "uses itself through its resources"))

@@ -141,12 +141,15 @@ def _describe(path: tuple[str | int, ...]) -> str:
 class KustomizationIndex:
     """Kustomizations by resolved directory, read once through the shared source files."""
 
-    def __init__(self, load_documents: Callable[[Path], list[YamlDocument]]) -> None:
+    def __init__(
+        self, load_documents: Callable[[Path], list[YamlDocument]], real_path: Callable[[Path], Path] = Path.resolve
+    ) -> None:
         self._load_documents = load_documents
+        self._real_path = real_path  # the source files' memoised realpath, when given
         self._by_directory: dict[Path, Kustomization | None] = {}
 
     def get(self, directory: Path) -> Kustomization | None:
-        key = directory.resolve()
+        key = self._real_path(directory)
         if key not in self._by_directory:
             file = kustomization_file(key)
             self._by_directory[key] = None if file is None else read_kustomization(file, self._load_documents(file))

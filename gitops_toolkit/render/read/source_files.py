@@ -33,7 +33,8 @@ class SourceFiles:
         self._documents: dict[Path, list[YamlDocument] | YamlRejected] = {}
         self._real: dict[Path, Path] = {}  # os.path.realpath, once per path asked (a run reads a fixed tree)
 
-    def _realpath(self, path: Path) -> Path:
+    def real_path(self, path: Path) -> Path:
+        """os.path.realpath, once per path a run asks about."""
         if path not in self._real:
             self._real[path] = Path(os.path.realpath(path))
         return self._real[path]
@@ -41,14 +42,14 @@ class SourceFiles:
     def relative(self, path: Path) -> str:
         """The path as a person sees it from the repository root (or as given, when outside).
         A symlink keeps its own name: only its parent directories are resolved."""
-        located = self._realpath(path.parent) / path.name
+        located = self.real_path(path.parent) / path.name
         try:
             return str(located.relative_to(self.root))
         except ValueError:
             return str(path)
 
     def load(self, path: Path) -> list[YamlDocument] | YamlRejected:
-        key = self._realpath(path)
+        key = self.real_path(path)
         if key not in self._documents:
             try:
                 self._documents[key] = load_yaml_file(key, self.limits)
