@@ -16,6 +16,7 @@ from gitops_toolkit.core.progress import Progress, SilentProgress, timed
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.rule_catalog import Severity
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
+from gitops_toolkit.gate.beside import Beside
 from gitops_toolkit.gate.changed import ChangedScope, changed_scope
 from gitops_toolkit.gate.entry_results import EntryResults, run_context, single_rendering
 from gitops_toolkit.gate.facts import gather_facts
@@ -108,12 +109,16 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
     render_options = RenderOptions(options.render, options.kubernetes_version, options.helm_binary)
     if options.shard is not None:
         return _run_shard(options.shard, repository, render_options, progress, seconds)
-    with ThreadPoolExecutor(max_workers=3) as background:
-        secret_scan = background.submit(_timed_call, seconds, "secrets", scan_repository, repository.tree)
-        ci_check = background.submit(_timed_call, seconds, "ci files", check_ci_files, repository.tree)
-        crd_files = sorted(repository.crds.verified)
-        schemas = background.submit(_timed_call, seconds, "schemas", load_schemas, crd_files)
-        rendered = render_repository(repository, render_options, progress)
+    secret_scan = Beside(lambda: scan_repository(repository.tree), seconds, "secrets")  # before any thread
+    try:
+        with ThreadPoolExecutor(max_workers=2) as background:
+            ci_check = background.submit(_timed_call, seconds, "ci files", check_ci_files, repository.tree)
+            crd_files = sorted(repository.crds.verified)
+            schemas = background.submit(_timed_call, seconds, "schemas", load_schemas, crd_files)
+            rendered = render_repository(repository, render_options, progress)
+        scanned = secret_scan.result()
+    finally:
+        secret_scan.stop()
     seconds.update(rendered.seconds)
     progress.stage("checking")
     inventory = options.inventory or (
@@ -121,7 +126,7 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
     )
     checked, capacity = _check(repository, rendered, schemas.result(), seconds, inventory)
     findings = repository.findings + rendered.findings + checked
-    findings += secret_scan.result() + ci_check.result()
+    findings += scanned + ci_check.result()
     entries = [repository.tree.relative(entry) for entry in rendered.entries]
     rerendered = {repository.tree.relative(entry): why for entry, why in rendered.rerendered.items()}
     changed = (

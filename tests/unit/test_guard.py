@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_toolkit.render.read.source_files import SourceFiles
 from tests.conftest import gate, rules_at
 
 Tree = Callable[[dict[str, str | bytes]], Path]
@@ -181,3 +182,21 @@ def test_a_bad_file_no_entry_uses_is_still_reported(write_tree: Tree) -> None:
     result = gate(root)
     assert rules_at(result) == {("GUARD-YAML-DUPLICATE-KEY", f"{APP}/notes.yaml")}
     assert len(result.resources) == 1  # the entry itself does not use the file, so it still renders
+
+
+def test_resolved_paths_agree_with_realpath_through_symlinks_and_parents(tmp_path: Path) -> None:
+    root = tmp_path.resolve()
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "real" / "x").mkdir(parents=True)
+    (root / "a" / "link").symlink_to(root / "real" / "x")
+    (root / "a" / "relative").symlink_to(Path("..") / "real")
+    (root / "loop").symlink_to(root / "loop")
+    tree = SourceFiles(root)
+    for path in (
+        root / "a" / "link" / ".." / "b",
+        root / "a" / "b" / ".." / "link" / "f.yaml",
+        root / "a" / "relative" / "x" / ".." / "x" / "y",
+        root / "missing" / ".." / "a",
+        root / "loop" / "f",
+    ):
+        assert tree.real_path(path) == Path(os.path.realpath(path)), path

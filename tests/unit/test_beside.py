@@ -1,0 +1,35 @@
+"""Work beside rendering (gate/beside.py): it runs in a forked child and its result comes back; a child that
+dies has the work done in the parent instead; a failure is raised in the parent, naming the stage."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from gitops_toolkit.gate.beside import Beside
+
+
+def test_the_result_comes_back_from_another_process_with_its_seconds() -> None:
+    seconds: dict[str, float] = {}
+    assert Beside(os.getpid, seconds, "scan").result() != os.getpid()
+    assert seconds["scan"] >= 0
+
+
+def test_a_child_that_dies_leaves_the_work_to_the_parent() -> None:
+    parent = os.getpid()
+
+    def work() -> str:
+        if os.getpid() != parent:
+            os._exit(3)  # killed, out of memory: no result on the pipe
+        return "done here"
+
+    assert Beside(work, {}, "scan").result() == "done here"
+
+
+def test_a_failure_in_the_child_is_raised_in_the_parent() -> None:
+    def work() -> None:
+        raise ValueError("bad input")
+
+    with pytest.raises(RuntimeError, match="scan failed in its process: ValueError: bad input"):
+        Beside(work, {}, "scan").result()
