@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -181,3 +182,43 @@ def test_secrets_however_written_and_names_that_only_point_at_one(
     write_tree: Tree, files: dict[str, str | bytes], expected: set[tuple[str, str, int]]
 ) -> None:
     assert scan(write_tree(files)) == expected
+
+
+# One line each detect-secrets' detectors report (built in pieces, so this file holds none of them whole).
+DETECTOR_LINES = [
+    "aws_access_key_id = " + "AKIA" + "IOSFODNN7EXAMPLF",
+    "token: " + "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+    "jwt: " + "eyJhbGciOiJIUzI1NiJ9" + ".eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "stripe = '" + "sk_" + "live_" + "4eC39HqLyjWDarjtT1zdp7dc'",
+    "twilio: " + "AC" + "a" * 32,
+    "telegram: " + "1234567890" + ":" + "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1",
+    "sendgrid: " + "SG." + "x" * 22 + "." + "y" * 43,
+    "//registry.npmjs.org/:_authToken=" + "npm_" + "a" * 36,
+    "conn: DefaultEndpointsProtocol=https;" + "AccountKey=" + "A" * 86 + "==",
+    "artifactory: " + "AKC" + "p8jRuhbh5fFM3xF",
+    "mailchimp: " + "a" * 32 + "-us" + "12",
+    "square: " + "sq0csp-" + "B" * 43,
+    "url: https://admin:" + "s3cr3tPassw0rd" + "@db.example.com/",
+    "password: " + "'correct-horse-battery-staple'",
+    "db_pass = " + '"Tr0ub4dor&3xyz"',
+    "slack: " + "xoxb-" + "1234-5678-abcdefghijkl",
+    "-----" + "BEGIN RSA " + "PRIVATE KEY-----",
+    "image: registry.example/web:1.2.3",
+    "apiVersion: apps/v1",
+]
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".py"])
+def test_lines_skipped_before_the_detectors_are_lines_they_would_pass(
+    write_tree: Tree, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """The prefilter (secret_scan._could_hit) changes nothing the detectors report, and does skip lines."""
+    from gitops_toolkit.gate.rules import secret_scan
+
+    root = write_tree({f"notes{suffix}": "\n".join(DETECTOR_LINES) + "\n"})
+    filtered = secret_scan._detector_hits(root / f"notes{suffix}")
+    assert len({line for line, _ in filtered}) >= 10
+    assert not secret_scan._could_hit().search("apiVersion: apps/v1")
+    secret_scan._CLEAN_LINES.clear()
+    monkeypatch.setattr(secret_scan, "_could_hit", lambda: re.compile(""))
+    assert secret_scan._detector_hits(root / f"notes{suffix}") == filtered
