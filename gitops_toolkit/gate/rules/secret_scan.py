@@ -137,7 +137,7 @@ def _could_hit() -> re.Pattern[str]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.plugins.keyword import DENYLIST_REGEX
 
-    detectors = {plugin.__name__: plugin for plugin in get_mapping_from_secret_type_to_class().values()}
+    detectors: dict[str, Any] = {plugin.__name__: plugin for plugin in get_mapping_from_secret_type_to_class().values()}
     patterns = [f"(?i:{DENYLIST_REGEX})"]
     for name in _DETECTORS:
         for regex in getattr(detectors[name](), "denylist", ()):
