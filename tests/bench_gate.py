@@ -29,13 +29,18 @@ from pathlib import Path
 from typing import TypeVar
 
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
+from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
+from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
+from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
+from gitops_toolkit.gate.schema.validate import SchemaCatalog, check_schemas
 from gitops_toolkit.render.applications import is_application
 from gitops_toolkit.render.charts.releases import ChartRelease, api_versions_served, chart_releases
 from gitops_toolkit.render.charts.render_cache import facts_of
 from gitops_toolkit.render.charts.vendored import verify_vendored_charts
 from gitops_toolkit.render.crds.lock import LOCK_FILE, VENDORED_DIRECTORY
+from gitops_toolkit.render.crds.vendored import verify_vendored_crds
 from gitops_toolkit.render.kustomize import RenderLimits, render_all
 from gitops_toolkit.render.read.source_files import SourceFiles
 from gitops_toolkit.tools.helm import render
@@ -45,7 +50,7 @@ from tests.gate_comparison import same_findings
 REPOSITORY = Path(__file__).resolve().parents[1]
 APP = Path("gitops-repo/apps/online-boutique")
 _TARGET_VALIDATE_RATIO = 1.2
-_TARGET_CHARTS_RATIO = 1.5
+_TARGET_COLD_RATIO, _TARGET_WARM_RATIO = 1.3, 1.0  # this repository, against render only (issue 26)
 # What a copy of the repository needs for `invoke validate` to run in it.
 _DEPLOYABLE = ("tasks.py", "pyproject.toml", "gitops-repo", "observability", "platform", "docs")
 
@@ -109,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=25)
     parser.add_argument("--compare-with", metavar="REF", help="a git ref whose gate must find the same")
+    parser.add_argument("--enforce", action="store_true", help="exit 1 when this repository misses a target")
     options = parser.parse_args()
     bin_directory = Path(sys.executable).parent
 
@@ -132,13 +138,13 @@ def main() -> None:
         )
 
         result = run_gate(GateOptions(root=root))
+        schema_seconds = _schema_seconds(root, result.resources, Path(workspace) / "empty-cache")
         same = options.compare_with is None or same_findings(
             options.compare_with, {"this repository": REPOSITORY, f"{options.copies}-overlay tree": root}
         )
         cli = [str(bin_directory / "kubernetes-validate"), "--strict", "--quiet", "-k", KUBERNETES_VERSION, str(stream)]
         cli_seconds, _ = timed(lambda: subprocess.run(cli, capture_output=True, check=False))
 
-    schema_seconds = result.seconds["schema"]
     ratio = validate_seconds / render_seconds
     print(
         f"entry points: {len(overlays)}, resources: {len(result.resources)}, "
@@ -155,14 +161,34 @@ def main() -> None:
     )
     stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.seconds.items())
     print(f"  in-process stages: {stages}")
-    print(f"schema stage (ours):                                {schema_seconds:7.2f} s")
+    print(f"schema stage (ours, nothing cached but the CRDs):   {schema_seconds:7.2f} s")
     print(
         f"kubernetes-validate --strict CLI, same resources:   {cli_seconds:7.2f} s   "
         f"ours is {cli_seconds / schema_seconds:.0f}x faster"
     )
-    charts_bench()
+    missed = charts_bench()
     if not same:
         sys.exit(1)
+    if missed and options.enforce:
+        print(f"\nmissed: {'; '.join(missed)}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _schema_seconds(root: Path, resources: list[Resource], cache: Path) -> float:
+    """Our schema stage over the resources with no result kept from an earlier run (the CRDs converted first)."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    try:
+        kubernetes = KubernetesSchemas(KUBERNETES_VERSION)
+        catalog = SchemaCatalog(kubernetes, CrdSchemas(kubernetes))
+        catalog.crds.add_files(sorted(verify_vendored_crds(root).verified))
+        catalog.crds.kinds()
+        seconds, _ = timed(lambda: check_schemas(resources, catalog))
+        return seconds
+    finally:
+        os.environ.pop("XDG_CACHE_HOME")
+        if previous is not None:
+            os.environ["XDG_CACHE_HOME"] = previous
 
 
 def _copy_repository(destination: Path) -> Path:
@@ -205,7 +231,8 @@ def _render_only(root: Path) -> tuple[float, int, int, int]:
     return time.perf_counter() - started, len(entries), len(releases), chart_resources
 
 
-def charts_bench() -> None:
+def charts_bench() -> list[str]:
+    """This repository: render only, then `invoke validate` with empty caches and warm; the targets missed."""
     with tempfile.TemporaryDirectory(prefix="gate-bench-charts-") as workspace:
         root = _copy_repository(Path(workspace) / "repository")
         render_seconds, entries, releases, chart_resources = _render_only(root)
@@ -219,14 +246,17 @@ def charts_bench() -> None:
         f"charts); validate says: {cold.stdout.strip().splitlines()[-1] if cold.stdout.strip() else cold.stderr}"
     )
     print(f"render only (kustomize and each chart once, parallel): {render_seconds:7.2f} s")
-    print(
-        f"full invoke validate, empty caches:                    {cold_seconds:7.2f} s   "
-        f"ratio {cold_seconds / render_seconds:.2f}x (target <= {_TARGET_CHARTS_RATIO}x)"
-    )
-    print(
-        f"full invoke validate, warm:                            {warm_seconds:7.2f} s   "
-        f"ratio {warm_seconds / render_seconds:.2f}x (target <= {_TARGET_CHARTS_RATIO}x)"
-    )
+    missed = []
+    for name, seconds, target in (
+        ("full invoke validate, empty caches:", cold_seconds, _TARGET_COLD_RATIO),
+        ("full invoke validate, warm:", warm_seconds, _TARGET_WARM_RATIO),
+    ):
+        ratio = seconds / render_seconds
+        verdict = "met" if ratio <= target else "MISSED"
+        print(f"{name:54s}{seconds:7.2f} s   ratio {ratio:.2f}x (target <= {target}x: {verdict})")
+        if ratio > target:
+            missed.append(f"this repository, {name.rstrip(':')}")
+    return missed
 
 
 if __name__ == "__main__":
