@@ -212,13 +212,13 @@ DETECTOR_LINES = [
 def test_lines_skipped_before_the_detectors_are_lines_they_would_pass(
     write_tree: Tree, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
-    """The prefilter (secret_scan._could_hit) changes nothing the detectors report, and does skip lines."""
-    from gitops_toolkit.gate.rules import secret_scan
+    """The prefilter (line_detectors._could_hit) changes nothing the detectors report, and does skip lines."""
+    from gitops_toolkit.gate.rules import line_detectors
 
     root = write_tree({f"notes{suffix}": "\n".join(DETECTOR_LINES) + "\n"})
-    filtered = secret_scan._detector_hits(root / f"notes{suffix}")
+    filtered = line_detectors.detector_hits(root / f"notes{suffix}")
     assert len({line for line, _ in filtered}) >= 10
-    assert not secret_scan._could_hit().search("apiVersion: apps/v1")
-    secret_scan._CLEAN_LINES.clear()
-    monkeypatch.setattr(secret_scan, "_could_hit", lambda: re.compile(""))
-    assert secret_scan._detector_hits(root / f"notes{suffix}") == filtered
+    assert not line_detectors._could_hit().search("apiVersion: apps/v1")
+    line_detectors._CLEAN_LINES.clear()
+    monkeypatch.setattr(line_detectors, "_could_hit", lambda: re.compile(""))
+    assert line_detectors.detector_hits(root / f"notes{suffix}") == filtered
