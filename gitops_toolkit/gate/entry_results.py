@@ -58,7 +58,7 @@ def run_context(config: GateConfig, facts: RepositoryFacts, crds: str, kubernete
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def single_rendering(deployed: Sequence[Resource], originals: set[int], closure_keys: dict[str, str]) -> str:
+def single_rendering(deployed: Sequence[Resource], originals: frozenset[int], closure_keys: dict[str, str]) -> str:
     """The closure key of the one kustomize entry point a deployed set holds, unchanged (not placed in an
     Application's namespace); "" for any other set."""
     entries = {resource.entry for resource in deployed}

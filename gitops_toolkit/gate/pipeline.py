@@ -172,7 +172,8 @@ def _schemas_and_rules(
     findings, and the resources that broke their schema."""
     config, resources = repository.config, rendered.resources
     kept = EntryResults(run_context(config, facts, catalog.crds.identity(), catalog.kubernetes.kubernetes_version))
-    originals = {id(resource) for resource in resources}
+    originals = frozenset(id(resource) for resource in resources)
+    unchecked = set(originals)  # the resources whose schema no kept result covers
     findings: list[Finding] = []
     broken: list[Resource] = []
     fresh: list[tuple[list[Resource], str]] = []  # the sets to check, with their closure key ("" for none)
@@ -183,7 +184,7 @@ def _schemas_and_rules(
         if hit is not None:
             findings += hit[0]
             broken += [deployed[position] for position in hit[1]]
-            originals -= set(map(id, deployed))
+            unchecked -= set(map(id, deployed))
         else:
             fresh.append((deployed, key))
     with timed(seconds, "schema"):
@@ -191,8 +192,8 @@ def _schemas_and_rules(
         for deployed, key in fresh:
             if key:
                 own[id(deployed)] = check_resources(deployed, catalog, results)
-                originals -= set(map(id, deployed))
-        rest, rest_broken = check_resources([r for r in resources if id(r) in originals], catalog, results)
+                unchecked -= set(map(id, deployed))
+        rest, rest_broken = check_resources([r for r in resources if id(r) in unchecked], catalog, results)
         results.save()
     findings += rest
     broken += rest_broken + [resource for _, set_broken in own.values() for resource in set_broken]
