@@ -105,7 +105,7 @@ class DeployedPaths:
         """Each entry's rendering: from the cache when nothing its closure reads changed, else from kustomize
         (then parsed, and stored if it rendered)."""
         root, limits = self.repository.root, self.options.limits
-        known: dict[str, str] = {}
+        known: dict[str, tuple[str, str]] = {}
         read = {entry: read_closure(root, entry, closures[entry], limits, known) for entry in entries}
         self.rendered.read_files.update((entry, frozenset(closure.files)) for entry, closure in read.items())
         self.rendered.closure_keys.update((closure.entry, closure.key) for closure in read.values())

@@ -45,17 +45,22 @@ def _content_digest(path: Path) -> str:
 
 
 def read_closure(
-    root: Path, entry: Path, kustomizations: list[Kustomization], limits: RenderLimits, known: dict[str, str]
+    root: Path,
+    entry: Path,
+    kustomizations: list[Kustomization],
+    limits: RenderLimits,
+    known: dict[str, tuple[str, str]],
 ) -> Closure:
     """What the rendering of `entry` depends on; `known` holds the digests of files read for other entries of
     the same run (a shared base is read once)."""
     files: dict[str, str] = {}
 
     def add(path: Path) -> None:
-        relative = os.path.relpath(path, root)
-        if relative not in known:
-            known[relative] = _content_digest(path)
-        files[relative] = known[relative]
+        key = os.path.normpath(path)  # what relpath normalises too: `overlay/../base` is `base`
+        if key not in known:
+            known[key] = (os.path.relpath(key, root), _content_digest(path))
+        relative, digest = known[key]
+        files[relative] = digest
 
     for kustomization in kustomizations:
         add(kustomization.file)

@@ -21,7 +21,7 @@ class Discovery:
 
 def discover(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path]) -> Discovery:
     directories = [
-        directory.resolve()
+        tree.real_path(directory)
         for directory, _, files in walk_tree(roots, tree.excluded)
         if any(name in KUSTOMIZATION_FILENAMES for name in files)
     ]
@@ -30,7 +30,7 @@ def discover(tree: SourceFiles, index: KustomizationIndex, roots: Iterable[Path]
         kustomization = index.get(directory)
         for reference in kustomization.references if kustomization is not None else ():
             if reference.composes and not reference.is_remote:
-                edges.setdefault(directory, []).append(((directory / reference.value).resolve(), reference))
+                edges.setdefault(directory, []).append((tree.real_path(directory / reference.value), reference))
 
     findings: list[Finding] = []
     used: set[Path] = set()

@@ -145,11 +145,12 @@ class KustomizationIndex:
         self, load_documents: Callable[[Path], list[YamlDocument]], real_path: Callable[[Path], Path] = Path.resolve
     ) -> None:
         self._load_documents = load_documents
-        self._real_path = real_path  # the source files' memoised realpath, when given
+        self.real_path = real_path  # the source files' memoised realpath, when given
         self._by_directory: dict[Path, Kustomization | None] = {}
+        self.reads: dict[tuple[tuple[Path, ...], frozenset[Path]], set[Path]] = {}  # files_kustomize_reads, by roots
 
     def get(self, directory: Path) -> Kustomization | None:
-        key = self._real_path(directory)
+        key = self.real_path(directory)
         if key not in self._by_directory:
             file = kustomization_file(key)
             self._by_directory[key] = None if file is None else read_kustomization(file, self._load_documents(file))
@@ -158,12 +159,17 @@ class KustomizationIndex:
 
 def files_kustomize_reads(index: KustomizationIndex, roots: list[Path], excluded: frozenset[Path]) -> set[Path]:
     """Every kustomization file under `roots`, and every local file or folder one of them names (resolved)."""
-    named: set[Path] = set()
-    for directory, _, files in walk_tree(roots, excluded):
-        kustomization = index.get(directory) if any(name in KUSTOMIZATION_FILENAMES for name in files) else None
-        if kustomization is not None:
-            named.add(kustomization.file.resolve())
-            named |= {
-                (kustomization.directory / r.value).resolve() for r in kustomization.references if not r.is_remote
-            }
-    return named
+    key = (tuple(roots), excluded)
+    if key not in index.reads:
+        named: set[Path] = set()
+        for directory, _, files in walk_tree(roots, excluded):
+            kustomization = index.get(directory) if any(name in KUSTOMIZATION_FILENAMES for name in files) else None
+            if kustomization is not None:
+                named.add(index.real_path(kustomization.file))
+                named |= {
+                    index.real_path(kustomization.directory / r.value)
+                    for r in kustomization.references
+                    if not r.is_remote
+                }
+        index.reads[key] = named
+    return set(index.reads[key])
