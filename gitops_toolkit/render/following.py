@@ -6,6 +6,7 @@ repeated while new Applications appear."""
 from __future__ import annotations
 
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +29,14 @@ from gitops_toolkit.render.applications import (
 )
 from gitops_toolkit.render.charts.releases import chart_releases
 from gitops_toolkit.render.kustomize import Rendering, render_all
-from gitops_toolkit.render.kustomize_cache import cached_rendering, read_closure, store_rendering, why_rendered
+from gitops_toolkit.render.kustomize_cache import (
+    Closure,
+    cached_rendering,
+    is_stored,
+    read_closure,
+    store_rendering,
+    why_rendered,
+)
 from gitops_toolkit.render.kustomize_overrides import render_with_overrides
 from gitops_toolkit.render.read.guard import guard
 from gitops_toolkit.render.read.kustomization import Kustomization, kustomization_file
@@ -45,6 +53,8 @@ from gitops_toolkit.render.rendered import (
     Repository,
 )
 
+# An entry point's rendering as the run keeps it: its path status, its resources, its findings.
+_Parsed = tuple[str, list[Resource], list[Finding]]
 # Applications may name paths that name Applications: follow them this many times at most.
 _MAX_APPLICATION_ROUNDS = 5
 
@@ -82,48 +92,66 @@ class DeployedPaths:
             rendered.findings.append(Finding(self.entry_file(entry), 1, "RENDER-SKIPPED", message))
             rendered.path_status[tree.relative(entry)] = REMOTE
         renderable = [entry for entry in entries if entry not in guarded.blocked.keys() | guarded.remote]
+        closures = guarded.closures
         with timed(seconds, "render"):
-            renderings = self._render_or_reuse(renderable, guarded.closures)
+            read = self._read_closures(renderable, closures)
+            missing = [entry for entry in renderable if not is_stored(read[entry])]
+        # kubectl renders what the cache lacks while the cached renderings are read and parsed.
+        parsed: dict[Path, _Parsed] = {}
+        unreadable: list[Path] = []
+        with ThreadPoolExecutor(max_workers=1) as kubectl:
+            running = kubectl.submit(self._render_fresh, missing, read)
+            with timed(seconds, "parse"):
+                for entry in renderable:
+                    found = None if entry in missing else cached_rendering(read[entry])
+                    if found is not None:
+                        parsed[entry] = self._parse(Rendering(entry, text=found[0], objects=found[1]), closures)
+                    elif entry not in missing:
+                        unreadable.append(entry)
+            with timed(seconds, "render"):
+                fresh = running.result() + self._render_fresh(unreadable, read)
         with timed(seconds, "parse"):
-            for rendering in renderings:
-                relative = tree.relative(rendering.entry)
-                if rendering.failure_rule:
-                    message = rendering.failure.replace(f"{repository.root}/", "")  # paths as a person sees them
-                    rendered.findings.append(
-                        Finding(self.entry_file(rendering.entry), 1, rendering.failure_rule, message)
-                    )
-                    rendered.path_status[relative] = FAILED
-                    continue
-                parsed, parse_findings = parse_rendering(
-                    rendering.entry, rendering.text, tree, guarded.closures[rendering.entry], objects=rendering.objects
-                )
-                rendered.resources += parsed
-                rendered.findings += parse_findings
-                rendered.path_status[relative] = RENDERED
+            parsed.update((rendering.entry, self._parse(rendering, closures)) for rendering in fresh)
+        for entry in renderable:  # in the entry points' order, whichever finished first
+            status, resources, findings = parsed[entry]
+            rendered.path_status[tree.relative(entry)] = status
+            rendered.resources += resources
+            rendered.findings += findings
 
-    def _render_or_reuse(self, entries: list[Path], closures: dict[Path, list[Kustomization]]) -> list[Rendering]:
-        """Each entry's rendering: from the cache when nothing its closure reads changed, else from kustomize
-        (then parsed, and stored if it rendered)."""
+    def _parse(self, rendering: Rendering, closures: dict[Path, list[Kustomization]]) -> _Parsed:
+        tree = self.repository.tree
+        if rendering.failure_rule:
+            message = rendering.failure.replace(f"{self.repository.root}/", "")  # paths as a person sees them
+            return FAILED, [], [Finding(self.entry_file(rendering.entry), 1, rendering.failure_rule, message)]
+        resources, findings = parse_rendering(
+            rendering.entry, rendering.text, tree, closures[rendering.entry], objects=rendering.objects
+        )
+        return RENDERED, resources, findings
+
+    def _read_closures(self, entries: list[Path], closures: dict[Path, list[Kustomization]]) -> dict[Path, Closure]:
+        """What each entry reads (a shared base digested once), kept on `rendered` for --changed-since and the
+        entry-results cache."""
         root, limits = self.repository.root, self.options.limits
         known: dict[str, tuple[str, str]] = {}
         read = {entry: read_closure(root, entry, closures[entry], limits, known) for entry in entries}
         self.rendered.read_files.update((entry, frozenset(closure.files)) for entry, closure in read.items())
         self.rendered.closure_keys.update((closure.entry, closure.key) for closure in read.values())
-        reused = {entry: found for entry in entries if (found := cached_rendering(read[entry])) is not None}
-        missing = [entry for entry in entries if entry not in reused]
-        self.rendered.rerendered.update((entry, why_rendered(read[entry])) for entry in missing)
-        self.progress.stage("rendering", total=len(missing))
-        fresh = {}
-        for rendering in render_all(missing, limits, self.progress.advance):
+        return read
+
+    def _render_fresh(self, entries: list[Path], read: dict[Path, Closure]) -> list[Rendering]:
+        """kubectl for the entries the cache lacks; each rendering that succeeds is parsed to objects and kept."""
+        if not entries:
+            return []
+        self.rendered.rerendered.update((entry, why_rendered(read[entry])) for entry in entries)
+        self.progress.stage("rendering", total=len(entries))
+        fresh = []
+        for rendering in render_all(entries, self.options.limits, self.progress.advance):
             if not rendering.failure_rule:
                 with contextlib.suppress(yaml.YAMLError):  # parse_rendering reports it
                     rendering = replace(rendering, objects=load_trusted_yaml(rendering.text))
                 store_rendering(read[rendering.entry], rendering.text, rendering.objects)
-            fresh[rendering.entry] = rendering
-        return [
-            fresh[entry] if entry in fresh else Rendering(entry, text=reused[entry][0], objects=reused[entry][1])
-            for entry in entries
-        ]
+            fresh.append(rendering)
+        return fresh
 
     def follow_applications(self) -> None:
         """Render every repository path an Application deploys that discovery did not, and read the manifests
