@@ -102,7 +102,8 @@ def _could_hit() -> re.Pattern[str]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.plugins.keyword import DENYLIST_REGEX
 
-    detectors: dict[str, Any] = {plugin.__name__: plugin for plugin in get_mapping_from_secret_type_to_class().values()}
+    plugins: list[Any] = list(get_mapping_from_secret_type_to_class().values())
+    detectors = {str(plugin.__name__): plugin for plugin in plugins}
     patterns = [f"(?i:{DENYLIST_REGEX})"]
     for name in _DETECTORS:
         for regex in getattr(detectors[name](), "denylist", ()):
