@@ -70,12 +70,18 @@ def shard_note(entries: int) -> str:
 
 def write_record(directory: Path, shard: Shard, entries: list[str], findings: Sequence[Finding], commit: str) -> None:
     """The shard's findings and the cache entries it filled, for the merge."""
-    directory.mkdir(parents=True, exist_ok=True)
     carried = directory / f"{shard.stem}.cache"
-    shutil.rmtree(carried, ignore_errors=True)
-    export_kinds(carried, CARRIED_KINDS)
     record = {"format": _FORMAT, "shard": str(shard), "commit": commit, "entries": entries}
-    write_atomic(directory / f"{shard.stem}.json", json.dumps({**record, "findings": as_dicts(findings)}, indent=1))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(carried, ignore_errors=True)
+        export_kinds(carried, CARRIED_KINDS)
+        write_atomic(directory / f"{shard.stem}.json", json.dumps({**record, "findings": as_dicts(findings)}))
+    except OSError as error:
+        raise ToolError(
+            f"--shard-dir {directory}: cannot write the shard's record ({error.strerror}); give a "
+            "folder this job can write"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,14 @@ def test_a_missing_shard_or_a_bad_share_is_one_line(
     error = capsys.readouterr().err.strip()
     assert error.endswith("shard(s) 2/2 missing or repeated; every shard's record is needed")
     assert len(error.splitlines()) == 1
+
+
+def test_a_shard_folder_that_cannot_be_written_is_one_line(
+    write_tree: Tree, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(files())
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder\n")
+    assert run(root, tmp_path / "one.json", shard="1/2", shard_dir=blocked / "shards")[0] == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith(f"validate: --shard-dir {blocked / 'shards'}: cannot write the shard's record")
