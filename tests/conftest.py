@@ -21,6 +21,20 @@ VENDORED_CRDS = REPOSITORY / "gitops-repo" / "crds"
 _COPIED = ("tasks.py", "gitops-repo", "observability", "platform", "pyproject.toml", "docs", ".yamllint.yaml")
 # The trees `nox -s validate` lints with yamllint after `invoke validate` (noxfile.py's YAML_TREES).
 YAML_TREES = ("gitops-repo", "observability")
+# A Deployment `web` with a pinned image from registry.example, for trees a test writes.
+PINNED_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: registry.example/web@sha256:0000000000000000000000000000000000000000000000000000000000000000
+"""
 
 
 @pytest.fixture

@@ -31,6 +31,11 @@ def read_json(kind: str, key: str) -> Any:
     return None
 
 
+def is_cached(kind: str, key: str) -> bool:
+    """Whether an entry is stored under `key` (read_json may still find it unreadable)."""
+    return (cache_root() / kind / f"{key}.json").is_file()
+
+
 def write_json(kind: str, key: str, content: Any, keep: int | None = None) -> None:
     """Store `content` under `key`; with `keep`, only that many of the kind's newest entries stay."""
     with contextlib.suppress(OSError):
@@ -38,6 +43,34 @@ def write_json(kind: str, key: str, content: Any, keep: int | None = None) -> No
         _touched.add((kind, key))
     if keep is not None:
         prune(kind, keep)
+
+
+class KeptMap:
+    """Results by content digest in one cache entry, read once per run and written once: the last runs' (the
+    shards of one repository each add theirs) until it holds four times one run's, and then only the last run's."""
+
+    def __init__(self, kind: str, key: str, at_least: int = 20_000) -> None:
+        self._kind, self._key, self._at_least = kind, key, at_least
+        stored = read_json(kind, key)
+        self._previous: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        self._current: dict[str, Any] = {}
+
+    def get(self, digest: str) -> Any:
+        """What the last runs stored for `digest` (kept for this run too), or None."""
+        found = self._previous.get(digest)
+        if found is not None:
+            self._current[digest] = found
+        return found
+
+    def put(self, digest: str, value: Any) -> None:
+        self._current[digest] = value
+
+    def save(self) -> None:
+        kept = {**self._previous, **self._current}
+        if len(kept) > max(self._at_least, 4 * len(self._current)):
+            kept = dict(self._current)
+        if kept != self._previous:
+            write_json(self._kind, self._key, kept)
 
 
 def prune(kind: str, keep: int) -> None:

@@ -20,7 +20,7 @@ from gitops_toolkit.gate.report.formats import FORMATTERS, capacity_markdown, re
 from gitops_toolkit.gate.schema.api_lifecycle import shipped_versions
 from gitops_toolkit.gate.shards import import_caches, parse_shard, read_records, shard_note, stale_note, write_record
 from gitops_toolkit.render.kustomize import RenderLimits
-from gitops_toolkit.tools.git import GitError, git
+from gitops_toolkit.tools.git import GitError, head_commit
 
 EXIT_TOOL_FAILED = 2
 
@@ -47,7 +47,7 @@ def _cluster_version(root: Path, inventory: Path | None) -> str:
 
 def _head(root: Path) -> str:
     try:
-        return git(root, "rev-parse", "HEAD").strip()
+        return head_commit(root)
     except GitError:
         return ""
 

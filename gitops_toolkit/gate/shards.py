@@ -23,11 +23,14 @@ from gitops_toolkit.core.cache_directory import export_kinds, import_directory
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding
 from gitops_toolkit.gate.report.formats import as_dicts
+from gitops_toolkit.gate.rules.line_detectors import SCAN_RESULTS
+from gitops_toolkit.gate.schema.result_cache import SCHEMA_RESULTS
+from gitops_toolkit.render.kustomize_cache import CLOSURES, RENDERS
 
 _FORMAT = 1
 _SHARD = re.compile(r"^([1-9][0-9]*)/([1-9][0-9]*)$")
 # The cache kinds a shard fills for the merge (charts and CRD schemas are shared by all shards alike).
-CARRIED_KINDS = ("kustomize-renders", "kustomize-closures", "schema-results", "secret-scan")
+CARRIED_KINDS = (RENDERS, CLOSURES, SCHEMA_RESULTS, SCAN_RESULTS)
 
 
 @dataclass(frozen=True)

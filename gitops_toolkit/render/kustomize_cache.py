@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.core.cache_directory import cache_root, read_json, write_json
+from gitops_toolkit.core.cache_directory import is_cached, read_json, write_json
 from gitops_toolkit.core.versions import installed_version
 from gitops_toolkit.render.kustomize import RenderLimits
 from gitops_toolkit.render.read.kustomization import Kustomization
@@ -80,7 +80,7 @@ def _closure_key(entry: str) -> str:
 
 def is_stored(closure: Closure) -> bool:
     """Whether a rendering is kept for this closure (read with cached_rendering; unreadable, it is None)."""
-    return (cache_root() / RENDERS / f"{closure.key}.json").is_file()
+    return is_cached(RENDERS, closure.key)
 
 
 def cached_rendering(closure: Closure) -> tuple[str, list[Any] | None] | None:

@@ -81,6 +81,11 @@ def git(root: Path, *arguments: str, timeout: float = 120, options: tuple[str, .
     return completed.stdout
 
 
+def head_commit(root: Path) -> str:
+    """The commit the work tree at `root` has checked out; GitError outside one."""
+    return git(root, "rev-parse", "HEAD").strip()
+
+
 def push_with_token(root: Path, url: str, token: str, ca_file: Path, refspec: str) -> None:
     """Push `refspec` to `url` over HTTPS, the token in an Authorization header passed through git's environment
     (never on a command line, in the remote's URL or in .git/config), the server checked against `ca_file`."""

@@ -11,23 +11,11 @@ from pathlib import Path
 import pytest
 
 from gitops_toolkit.gate.command import validate_command
+from tests.conftest import PINNED_DEPLOYMENT as DEPLOYMENT
 from tests.git_repos import git
 
 Tree = Callable[[dict[str, str | bytes]], Path]
 BASE = "gitops-repo/shop/base"
-DEPLOYMENT = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-        - name: web
-          image: registry.example/web@sha256:0000000000000000000000000000000000000000000000000000000000000000
-"""
 SERVICE = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: %s}\n  ports: [{port: 80}]\n"
 OVERLAYS = ("alpha", "bravo", "charlie", "delta", "echo")
 

@@ -10,20 +10,9 @@ from pathlib import Path
 import pytest
 
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
+from tests.conftest import PINNED_DEPLOYMENT as DEPLOYMENT
 
 Tree = Callable[[dict[str, str | bytes]], Path]
-DEPLOYMENT = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-        - name: web
-          image: registry.example/web@sha256:0000000000000000000000000000000000000000000000000000000000000000
-"""
 SETTINGS = '[tool.gitops-toolkit.gate]\nallowed-registries = ["{registry}"]\n'
 FILES: dict[str, str | bytes] = {
     "pyproject.toml": SETTINGS.format(registry="registry.example/"),

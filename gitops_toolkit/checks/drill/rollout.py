@@ -21,7 +21,7 @@ from gitops_toolkit.delivery.bump.kustomization import Kustomization
 from gitops_toolkit.delivery.bump.overlay_images import image_name
 from gitops_toolkit.delivery.bump.publish import push, require_clean, work_tree
 from gitops_toolkit.tools.cluster_api import ClusterApi, ClusterError
-from gitops_toolkit.tools.git import committer, git
+from gitops_toolkit.tools.git import committer, git, head_commit
 
 
 def running_digest(cluster: ClusterApi, item: dict[str, Any]) -> str:
@@ -55,7 +55,7 @@ def push_tag(overlay: Path, root: Path, service: str, tag: str) -> str:
     pins = parse_sets([f"{service}={tag}"])
     apply_pins(overlay, pins)
     publish_pins(overlay, pins, root, push_it=True)
-    return git(root, "rev-parse", "HEAD").strip()
+    return head_commit(root)
 
 
 def overlay_namespace(overlay: Path) -> str:

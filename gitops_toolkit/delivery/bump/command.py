@@ -14,7 +14,7 @@ from gitops_toolkit.core.image_tags import tag_problem
 from gitops_toolkit.delivery.bump.kustomization import KUSTOMIZATION, ImagePin, Kustomization
 from gitops_toolkit.delivery.bump.overlay_images import rendered_images
 from gitops_toolkit.delivery.bump.publish import commit, push, require_clean, work_tree
-from gitops_toolkit.tools.git import GitError, git
+from gitops_toolkit.tools.git import GitError, git, head_commit
 
 OVERLAYS = Path("gitops-repo") / "apps" / "online-boutique" / "overlays"
 
@@ -121,7 +121,7 @@ def bump_image_command(overlay: Path, sets: list[str], registry: str, commit_it:
 def _where_we_are(root: Path) -> tuple[str, ...]:
     """`git switch` arguments that come back here: the branch, or the commit of a detached HEAD (CI, a tag)."""
     branch = git(root, "branch", "--show-current").strip()
-    return (branch,) if branch else ("--detach", git(root, "rev-parse", "HEAD").strip())
+    return (branch,) if branch else ("--detach", head_commit(root))
 
 
 def promote_command(root: Path, source: str, target: str, services: list[str], push_it: bool) -> int:

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gitops_toolkit.core.cache_directory import read_json, write_json
+from gitops_toolkit.core.cache_directory import KeptMap
 from gitops_toolkit.core.secret_patterns import (
     PRIVATE_KEY_HEADER,
     is_credential_name,
@@ -28,7 +28,7 @@ from gitops_toolkit.render.read.guard import is_helm_template
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
 
 _FORMAT = 10  # of the stored results
-_AT_LEAST = 20_000  # files' results kept whatever the size of the last scan
+SCAN_RESULTS = "secret-scan"  # the cache kind
 _CHUNK_LINES = 4096  # lines handed to the detectors at once
 _MAX_LINE_CHARS = 64 * 1024  # a longer line is scanned in pieces (a minified or binary file)
 
@@ -198,30 +198,20 @@ def _pattern_hits(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
 
 
 class FileResults:
-    """What the detectors found in each file, by the sha256 of its content: the last scans' map, read once and
-    written once. Once it holds four times a scan's files, only the last scan's are kept."""
-
-    _KIND = "secret-scan"
+    """What the detectors found in each file, by the sha256 of its content (a KeptMap: read once, written once)."""
 
     def __init__(self) -> None:
-        stored = read_json(self._KIND, f"files-v{_FORMAT}")
-        self._previous: dict[str, Any] = stored if isinstance(stored, dict) else {}
-        self._current: dict[str, list[tuple[int, str]]] = {}
+        self._kept = KeptMap(SCAN_RESULTS, f"files-v{_FORMAT}")
 
     def hits(self, path: Path) -> list[tuple[int, str]]:
         digest = hashlib.sha256()
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        key = digest.hexdigest()
-        kept = self._previous.get(key)
+        kept = self._kept.get(digest.hexdigest())
         found = [(int(line), str(kind)) for line, kind in kept] if isinstance(kept, list) else detector_hits(path)
-        self._current[key] = found
+        self._kept.put(digest.hexdigest(), found)
         return found
 
     def save(self) -> None:
-        kept: dict[str, Any] = {**self._previous, **self._current}
-        if len(kept) > max(_AT_LEAST, 4 * len(self._current)):
-            kept = dict(self._current)
-        if kept != self._previous:
-            write_json(self._KIND, f"files-v{_FORMAT}", kept)
+        self._kept.save()

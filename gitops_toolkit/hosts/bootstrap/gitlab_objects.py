@@ -24,7 +24,7 @@ from gitops_toolkit.hosts.platform_host import (
     TOKENS,
     PlatformSettings,
 )
-from gitops_toolkit.tools.git import committer, git, push_with_token
+from gitops_toolkit.tools.git import committer, git, head_commit, push_with_token
 from gitops_toolkit.tools.gitlab import GitLab, IssuedToken
 
 DEFAULT_BRANCH = "main"
@@ -144,7 +144,7 @@ class Creator:
 
     def _push(self, name: str) -> None:
         if name == GITOPS_PROJECT:
-            commit = git(self.root, "rev-parse", "HEAD").strip()
+            commit = head_commit(self.root)
         else:  # app-repo/ as the application team's repository: its files, in one first commit
             message = "app-repo: the application team's CI, from the platform repository"
             commit = git(self.root, "commit-tree", "HEAD:app-repo", "-m", message, options=committer(self.root)).strip()
