@@ -140,6 +140,35 @@ def test_panels_in_legacy_rows_are_checked() -> None:
     assert [f.rule for f in findings(objects)] == ["OBS-DASHBOARD-PROMQL"]
 
 
+def _panels(board: dict[str, Any], expressions: list[str]) -> None:
+    template = board["panels"][0]
+    board["panels"] = [
+        {**copy.deepcopy(template), "title": f"panel {n}", "targets": [{"expr": expr}]}
+        for n, expr in enumerate(expressions)
+    ]
+
+
+def test_each_query_that_does_not_parse_is_reported_at_its_own_panel() -> None:
+    objects = resources()
+    good = 'sum(rate(http_requests_total{job="shop"}[$__rate_interval]))'
+    edit_dashboard(objects, lambda b: _panels(b, [good, "sum(rate(", good, good, "up{", good]))
+    found = check_promql(objects)
+    assert [(f.rule, f.message.split("`")[1]) for f in found] == [
+        ("OBS-DASHBOARD-PROMQL", "panel 1"),
+        ("OBS-DASHBOARD-PROMQL", "panel 4"),
+    ]
+
+
+def test_a_query_promtool_cannot_even_read_is_reported_alone() -> None:
+    # A lone UTF-16 surrogate (valid in Grafana's JSON) is not YAML promtool reads: its error names no rule,
+    # so the queries are checked one by one and only that panel is reported.
+    objects = resources()
+    edit_dashboard(objects, lambda b: _panels(b, ["up", 'up{a="\ud800"}', "sum(rate(", "up"]))
+    found = {f.message.split("`")[1]: f.message for f in check_promql(objects)}
+    assert sorted(found) == ["panel 1", "panel 2"]
+    assert "invalid Unicode" in found["panel 1"]
+
+
 def provisioning(text: str) -> Resource:
     config_map = {
         "apiVersion": "v1",

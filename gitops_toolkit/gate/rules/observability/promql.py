@@ -95,55 +95,70 @@ def check_promql(resources: list[Resource], root: Path | None = None) -> list[Fi
     dashboard_queries = list(queries(resources))
     if not rules and not dashboard_queries:
         return []
+    anchor = (rules or [q.dashboard for q in dashboard_queries])[0]
     if promtool() is None:
-        anchor = (rules or [q.dashboard for q in dashboard_queries])[0]
         return [
             anchor.finding(
                 "OBS-PROMTOOL-MISSING", f"promtool is not installed, so no PromQL was checked; {INSTALL_HINT}"
             )
         ]
-    with tempfile.TemporaryDirectory(prefix="gate-promql-") as workspace:
-        directory = Path(workspace)
-        rule_files = {}
-        for position, rule in enumerate(rules):
-            path = directory / f"rule-{position}.yaml"
-            path.write_text(json.dumps(rule.obj.get("spec") or {}), encoding="utf-8")  # JSON is YAML, and quicker
-            rule_files[path] = rule
-        query_files = {}
-        for position, query in enumerate(dashboard_queries):
-            path = directory / f"query-{position}.yaml"
-            record = {
-                "groups": [
-                    {
-                        "name": "dashboard",
-                        "rules": [{"record": "dashboard_query", "expr": as_prometheus_sees_it(query.expr)}],
-                    }
-                ]
-            }
-            path.write_text(json.dumps(record), encoding="utf-8")
-            query_files[path] = query
-        try:
-            problems = check_rule_files([*rule_files, *query_files])
-        except ToolError as error:
-            return [(rules or [q.dashboard for q in dashboard_queries])[0].finding("OBS-PROMTOOL-MISSING", str(error))]
-    findings = []
-    for path, messages in problems.items():
-        if path in rule_files:
-            findings += [_rule_finding(rule_files[path], message) for message in messages]
-        else:
-            query = query_files[path]
-            for message in messages:
-                detail = message.split("could not parse expression: ", 1)[-1]
-                findings.append(
-                    Finding(
-                        query.dashboard.path,
-                        _line_in_file(root, query.dashboard.path, query.expr),
-                        "OBS-DASHBOARD-PROMQL",
-                        f"dashboard {query.key}, panel `{query.panel}`: query does not parse ({detail}); fix it",
-                        query.dashboard.ref,
-                    )
-                )
+    try:
+        with tempfile.TemporaryDirectory(prefix="gate-promql-") as workspace:
+            rule_problems, query_problems = _promtool_problems(Path(workspace), rules, dashboard_queries)
+    except ToolError as error:
+        return [anchor.finding("OBS-PROMTOOL-MISSING", str(error))]
+    findings = [_rule_finding(rule, message) for rule, messages in rule_problems for message in messages]
+    for position, message in query_problems:
+        query = dashboard_queries[position]
+        detail = message.split("could not parse expression: ", 1)[-1]
+        findings.append(
+            Finding(
+                query.dashboard.path,
+                _line_in_file(root, query.dashboard.path, query.expr),
+                "OBS-DASHBOARD-PROMQL",
+                f"dashboard {query.key}, panel `{query.panel}`: query does not parse ({detail}); fix it",
+                query.dashboard.ref,
+            )
+        )
     return findings
+
+
+def _query_group(expressions: list[str]) -> str:
+    rules = [{"record": "dashboard_query", "expr": as_prometheus_sees_it(expr)} for expr in expressions]
+    return json.dumps({"groups": [{"name": "dashboard", "rules": rules}]})  # JSON is YAML, and quicker
+
+
+def _promtool_problems(
+    directory: Path, rules: list[Resource], dashboard_queries: list[Query]
+) -> tuple[list[tuple[Resource, list[str]]], list[tuple[int, str]]]:
+    """One promtool run: a file per PrometheusRule (Prometheus loads each as a file of its own), and every
+    dashboard query as a rule of one group in one more file, since promtool names the failing rule's position
+    (hundreds of files cost more than promtool's checks). Returns promtool's messages by PrometheusRule, and by
+    query position."""
+    rule_files = {}
+    for position, rule in enumerate(rules):
+        path = directory / f"rule-{position}.yaml"
+        path.write_text(json.dumps(rule.obj.get("spec") or {}), encoding="utf-8")
+        rule_files[path] = rule
+    query_file = directory / "queries.yaml"
+    if dashboard_queries:
+        query_file.write_text(_query_group([query.expr for query in dashboard_queries]), encoding="utf-8")
+    problems = check_rule_files([*rule_files, *([query_file] if dashboard_queries else [])])
+    by_rule = [(rule_files[path], found) for path, found in problems.items() if path in rule_files]
+    positions = [_RULE_POSITION.search(message) for message in problems.get(query_file, [])]
+    if all(positions):
+        return by_rule, [
+            (int(match["rule"]) - 1, message)
+            for match, message in zip(positions, problems.get(query_file, []), strict=True)
+            if match
+        ]
+    # a message that names no rule (none is known for these files): check each query in a file of its own
+    alone = {directory / f"query-{index}.yaml": index for index in range(len(dashboard_queries))}
+    for path, index in alone.items():
+        path.write_text(_query_group([dashboard_queries[index].expr]), encoding="utf-8")
+    return by_rule, [
+        (alone[path], message) for path, found in check_rule_files(list(alone)).items() for message in found
+    ]
 
 
 def _rule_finding(rule: Resource, message: str) -> Finding:
