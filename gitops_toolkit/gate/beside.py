@@ -6,6 +6,7 @@ Where the platform cannot fork, or the child dies, the work runs in this process
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -15,8 +16,10 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 
-def _child(function: Callable[[], Any], sender: Connection) -> None:
+def _child(function: Callable[[], Any], sender: Connection, niceness: int) -> None:
     started = time.perf_counter()
+    if niceness:
+        os.nice(niceness)
     try:
         sender.send(("ok", function(), time.perf_counter() - started))
     except BaseException as error:  # sent to the parent, which raises it there
@@ -27,16 +30,18 @@ def _child(function: Callable[[], Any], sender: Connection) -> None:
 
 class Beside(Generic[T]):
     """`function()` started now in a forked child; `result()` waits for it (the seconds it took go under
-    `stage` in `seconds`)."""
+    `stage` in `seconds`). A positive `niceness` lowers the child's priority: work wanted late gives way."""
 
-    def __init__(self, function: Callable[[], T], seconds: dict[str, float], stage: str) -> None:
+    def __init__(self, function: Callable[[], T], seconds: dict[str, float], stage: str, niceness: int = 0) -> None:
         self._function, self._seconds, self._stage = function, seconds, stage
         self._process: Any = None
         if "fork" in multiprocessing.get_all_start_methods():
             receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
             self._receiver = receiver
             # Started before this process starts any thread: the child holds no lock another thread held.
-            self._process = multiprocessing.get_context("fork").Process(target=_child, args=(function, sender))
+            self._process = multiprocessing.get_context("fork").Process(
+                target=_child, args=(function, sender, niceness)
+            )
             self._process.start()
             sender.close()
 

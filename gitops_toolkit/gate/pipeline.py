@@ -3,6 +3,7 @@ not rendered; each stage is a module, and this one only passes their data along.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,10 +39,12 @@ from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.schema.result_cache import SchemaResults
 from gitops_toolkit.gate.schema.validate import SchemaCatalog, add_rendered_crds, check_resources, check_schemas
 from gitops_toolkit.gate.shards import Shard, share
+from gitops_toolkit.render.charts.rendering import every_chart_facts
 from gitops_toolkit.render.deployment import deployed_sets
 from gitops_toolkit.render.kustomize import RenderLimits
 from gitops_toolkit.render.rendered import Rendered, RenderOptions, Repository
 from gitops_toolkit.render.repository import open_repository, render_repository
+from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError, engine_loaded
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -109,7 +112,12 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
     render_options = RenderOptions(options.render, options.kubernetes_version, options.helm_binary)
     if options.shard is not None:
         return _run_shard(options.shard, repository, render_options, progress, seconds)
-    secret_scan = Beside(lambda: scan_repository(repository.tree), seconds, "secrets")  # before any thread
+    # Before any thread starts: the secret scan (wanted last, so it yields the CPU to the rest), and what the
+    # vendored charts declare (wanted as soon as the Applications are rendered).
+    secret_scan = Beside(lambda: scan_repository(repository.tree), seconds, "secrets", niceness=10)
+    chart_facts = _chart_facts_beside(repository, options.render.jobs, seconds)
+    if chart_facts is not None:
+        render_options = dataclasses.replace(render_options, chart_facts=chart_facts.result)
     try:
         with ThreadPoolExecutor(max_workers=2) as background:
             ci_check = background.submit(_timed_call, seconds, "ci files", check_ci_files, repository.tree)
@@ -119,6 +127,8 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
         scanned = secret_scan.result()
     finally:
         secret_scan.stop()
+        if chart_facts is not None:
+            chart_facts.stop()
     seconds.update(rendered.seconds)
     progress.stage("checking")
     inventory = options.inventory or (
@@ -135,6 +145,17 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
         else None
     )
     return GateResult(unique_sorted(findings), entries, rendered.resources, seconds, capacity, rerendered, changed)
+
+
+def _chart_facts_beside(
+    repository: Repository, jobs: int, seconds: dict[str, float]
+) -> Beside[dict[Path, ChartFacts | HelmError]] | None:
+    """Every vendored chart's facts, read in a forked child while kustomize renders; None where the child could
+    not use Helm (this process has loaded it already) or there is no chart."""
+    if not repository.charts.verified or engine_loaded():
+        return None
+    archives = [(repository.root / chart.path, chart.sha256) for chart in repository.charts.verified]
+    return Beside(lambda: every_chart_facts(archives, jobs), seconds, "chart facts")
 
 
 def _run_shard(

@@ -3,6 +3,7 @@ would apply from it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from gitops_toolkit.core.gate_settings import GateConfig
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.render.charts.releases import ChartRelease
+from gitops_toolkit.render.charts.rendering import FactsByArchive
 from gitops_toolkit.render.charts.vendored import VendoredCharts
 from gitops_toolkit.render.crds.vendored import VendoredCrds
 from gitops_toolkit.render.kustomize import RenderLimits
@@ -48,6 +50,8 @@ class RenderOptions:
     limits: RenderLimits = field(default_factory=RenderLimits)
     kubernetes_version: str = KUBERNETES_VERSION
     helm_binary: Path | None = None  # None: Helm's engine in-process (helm-python-sdk)
+    # What the vendored charts declare, read beside rendering (gate/beside.py); None: read when the charts render.
+    chart_facts: Callable[[], FactsByArchive] | None = None
 
 
 @dataclass

@@ -87,6 +87,7 @@ def render_repository(
                 options.kubernetes_version,
                 options.helm_binary,
                 options.limits.jobs,
+                options.chart_facts() if options.chart_facts else None,
             )
         rendered.resources += charts.resources
         rendered.findings += charts.findings

@@ -4,6 +4,7 @@ downloads them."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,12 @@ class ChartFacts:
 def one_line(error: Exception) -> str:
     text = " ".join(str(error).split())
     return text[:600] + ("…" if len(text) > 600 else "")
+
+
+def engine_loaded() -> bool:
+    """Whether this process has loaded Helm's engine. Go's runtime does not survive a fork (the child keeps only
+    the forking thread): a forked child may use Helm only if its parent had not loaded it."""
+    return "helm_python._native" in sys.modules
 
 
 def sdk() -> Any:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import invoke_validate, reported
+from gitops_toolkit.gate.report.formats import as_json
+from tests.conftest import gate, invoke, invoke_validate, reported
 from tests.plants import append, both, replace
 
 pytestmark = pytest.mark.integration
@@ -336,3 +338,27 @@ def test_a_remote_base_is_said_not_checked_and_not_called_a_failed_sync(reposito
     assert ("RENDER-SKIPPED", "info", f"{APP}/overlays/prod/kustomization.yaml") in said, findings
     assert not [f for f in findings if f["severity"] != "info"], findings
     assert completed.returncode == 0, completed.stderr
+
+
+def test_charts_read_beside_rendering_report_what_the_gate_finds_in_process(
+    repository_copy: Path, tmp_path: Path
+) -> None:
+    """`invoke validate` starts with Helm not loaded, so it reads what each chart declares (defaults, schema,
+    whether a template varies) in a forked child while kustomize renders; this test process has loaded Helm, so
+    `run_gate` reads them itself. With nothing cached, both must report the same chart findings."""
+    platform = "gitops-repo/platform"
+    replace(  # Grafana's admin password generated on every render: found through the chart's templates
+        f"{platform}/kube-prometheus-stack/values.yaml",
+        "  admin:\n    existingSecret: grafana-admin\n    userKey: admin-user\n    passwordKey: admin-password\n",
+    )(repository_copy)
+    replace(f"{platform}/loki/values.yaml", "deploymentMode:", "deploymentModee:")(repository_copy)  # defaults
+    completed = invoke(repository_copy, "validate", "--format", "json", cache=tmp_path / "cache")
+    in_process = json.loads(as_json(gate(repository_copy).findings))
+    rules = {finding["rule"] for finding in reported(in_process)}
+    assert {"RENDER-NONDETERMINISTIC", "CHART-VALUES-UNKNOWN-KEY"} <= rules, in_process
+
+    # (the nondeterministic finding's message quotes the random value, which differs between any two runs)
+    def said(findings: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return [tuple(v for k, v in finding.items() if k != "message") for finding in findings]
+
+    assert said(json.loads(completed.stdout)) == said(in_process), completed.stderr

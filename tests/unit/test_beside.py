@@ -33,3 +33,9 @@ def test_a_failure_in_the_child_is_raised_in_the_parent() -> None:
 
     with pytest.raises(RuntimeError, match="scan failed in its process: ValueError: bad input"):
         Beside(work, {}, "scan").result()
+
+
+def test_a_niceness_lowers_the_childs_priority_only() -> None:
+    ours = os.nice(0)
+    assert Beside(lambda: os.nice(0), {}, "scan", niceness=5).result() == min(ours + 5, 19)
+    assert os.nice(0) == ours

@@ -8,7 +8,7 @@ between two renders of the same input makes Argo CD see the Application OutOfSyn
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,24 +34,41 @@ class ChartOutput:
     facts: dict[Path, ChartFacts] = field(default_factory=dict)  # by archive, for the charts that loaded
 
 
-def _facts(release: ChartRelease) -> ChartFacts | HelmError:
+FactsByArchive = Mapping[Path, ChartFacts | HelmError]
+
+
+def _facts(archive_and_sha256: tuple[Path, str]) -> ChartFacts | HelmError:
     try:
-        return facts_of(release.archive, release.locked.sha256)
+        return facts_of(*archive_and_sha256)
     except HelmError as error:
         return error
 
 
+def every_chart_facts(archives: Iterable[tuple[Path, str]], jobs: int) -> dict[Path, ChartFacts | HelmError]:
+    """What each chart archive (path, sha256) declares, or why Helm cannot load it."""
+    chosen = sorted(set(archives))
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(zip((archive for archive, _ in chosen), pool.map(_facts, chosen), strict=True))
+
+
 def render_charts(
-    releases: list[ChartRelease], locked_crd_files: list[Path], kube_version: str, helm_binary: Path | None, jobs: int
+    releases: list[ChartRelease],
+    locked_crd_files: list[Path],
+    kube_version: str,
+    helm_binary: Path | None,
+    jobs: int,
+    known: FactsByArchive | None = None,
 ) -> ChartOutput:
-    """What each chart declares (read first: its CRDs add to the API versions every release is rendered with),
-    and the resources every release renders."""
+    """What each chart declares (read first: its CRDs add to the API versions every release is rendered with;
+    `known` holds what was read beforehand), and the resources every release renders."""
     output = ChartOutput()
     texts = [path.read_text(encoding="utf-8", errors="replace") for path in locked_crd_files]
     versions = set(api_versions_served(iter(texts)))
     renderable = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        loaded = list(pool.map(_facts, releases))
+    known = known or {}
+    missing = ((release.archive, release.locked.sha256) for release in releases if release.archive not in known)
+    every = {**known, **every_chart_facts(missing, jobs)}
+    loaded = [every[release.archive] for release in releases]
     for release, found in zip(releases, loaded, strict=True):
         if isinstance(found, HelmError):
             output.findings.append(release.finding("CHART-RENDER-FAILED", str(found)))
