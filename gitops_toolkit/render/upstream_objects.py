@@ -12,7 +12,7 @@ from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.resource import CLUSTER_SCOPED, Resource
 from gitops_toolkit.render.applications import destination_namespace, same_repository, sources
 from gitops_toolkit.render.crds.lock import LockedCrd
-from gitops_toolkit.render.read.manifest_text import DOCUMENT_START, top_level
+from gitops_toolkit.render.read.manifest_text import split_documents, top_level
 
 Identity = tuple[str, str, str, str]  # API group, kind, namespace ("" when cluster-scoped), name
 
@@ -60,7 +60,7 @@ def upstream_owners(
             continue
         namespace = destination_namespace(application)
         text = (root / entry.path).read_text(encoding="utf-8", errors="replace")
-        for document in DOCUMENT_START.split(text):
+        for document in split_documents(text):
             if not document.strip():
                 continue
             identity = _identity(document, namespace)

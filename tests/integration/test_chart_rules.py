@@ -158,6 +158,20 @@ def test_a_map_a_template_writes_out_whole_takes_any_key(tmp_path: Path, key: st
     )
 
 
+@pytest.mark.parametrize(("key", "failing"), [("labels", False), ("labelz", True)])
+def test_a_map_written_out_whole_inside_a_with_block_takes_any_key(tmp_path: Path, key: str, failing: bool) -> None:
+    # `toYaml $.Values.labels` inside `with .Values.resources` ... `toYaml .`: both maps reach the manifest
+    template = _CONFIG_MAP + (
+        "  {{- with .Values.resources }}\n  labels: {{ toYaml $.Values.labels | quote }}\n"
+        "  resources: {{ toYaml . | quote }}\n  {{- end }}\n"
+    )
+    defaults = "replicaCount: 1\nresources: {}\nlabels:\n  app: x\nlabelz:\n  app: x\n"
+    result = gate(chart_site(tmp_path, {"cm.yaml": template}, defaults, f"{key}:\n  team: shop\n"))
+    assert [line.split("`")[1] for line in found(result, "CHART-VALUES-UNKNOWN-KEY")] == (
+        ["labelz.team"] if failing else []
+    )
+
+
 @pytest.mark.parametrize(("value", "failing"), [('"two"', True), ("2", False)])
 def test_values_checked_against_the_chart_schema(tmp_path: Path, value: str, failing: bool) -> None:
     schema = '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}'

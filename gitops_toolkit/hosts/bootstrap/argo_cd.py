@@ -15,7 +15,7 @@ from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.hosts.inventory import Inventory, load_inventory
 from gitops_toolkit.render.crds.lock import VENDORED_DIRECTORY
-from gitops_toolkit.render.read.manifest_text import DOCUMENT_START, top_level
+from gitops_toolkit.render.read.manifest_text import split_documents, top_level
 from gitops_toolkit.render.single_source import RenderError, render_application_chart
 
 ARGO_CD_APPLICATION = Path("gitops-repo") / "platform" / "argo-cd" / "application.yaml"
@@ -32,7 +32,7 @@ class Manifest:
         """What it holds, counted by kind: "3 CustomResourceDefinition" (read from each document's text, and
         parsed only when its layout is unusual)."""
         kinds: Counter[str] = Counter()
-        for document in DOCUMENT_START.split(self.text):
+        for document in split_documents(self.text):
             identity = top_level(document)
             if identity:
                 kinds[identity[1]] += 1

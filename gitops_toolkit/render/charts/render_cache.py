@@ -14,7 +14,7 @@ import json
 import re
 import tarfile
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,11 @@ from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.cache_directory import read_json, write_json
 from gitops_toolkit.core.versions import installed_version
 from gitops_toolkit.render.crds.crd_text import crd_stub, served_api_versions
-from gitops_toolkit.render.read.manifest_text import DOCUMENT_START
+from gitops_toolkit.render.read.manifest_text import split_documents
 from gitops_toolkit.tools.helm import RenderRequest, chart_facts, render, schema_violation
 from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError
 
-_CACHE_FORMAT = 6
+_CACHE_FORMAT = 7
 _MAX_CACHE_ENTRIES = 64
 _MAX_CHANGED_LINES = 3
 
@@ -51,12 +51,12 @@ _VARYING = re.compile(
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _VALUES_READ = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 # A map written out whole (`toYaml .Values.x`, `.Values.x | toYaml`, `with .Values.x` then `toYaml .`): whatever
-# keys it holds reach the manifest, where the schema checks them.
-_WHOLE_READ = re.compile(
-    r"toYaml\s+\(?\$?\.Values((?:\.\w+)+)\s*[|)}]"
-    r"|\$?\.Values((?:\.\w+)+)\s*\|\s*toYaml"
-    r"|with\s+\$?\.Values((?:\.\w+)+)\s*-?\}\}(?:(?!\{\{-?\s*end).){0,200}?toYaml\s+\.\s*[|}]",
-    re.DOTALL,
+# keys it holds reach the manifest, where the schema checks them. Three patterns, each led by a literal the regex
+# engine finds quickly (as one alternation, it tried every position of megabytes of templates).
+_WHOLE_READS = (
+    re.compile(r"toYaml\s+\(?\$?\.Values((?:\.\w+)+)\s*[|)}]"),
+    re.compile(r"\.Values((?:\.\w+)+)\s*\|\s*toYaml"),
+    re.compile(r"with\s+\$?\.Values((?:\.\w+)+)\s*-?\}\}(?:(?!\{\{-?\s*end).){0,200}?toYaml\s+\.\s*[|}]", re.DOTALL),
 )
 _MAX_NESTED_ARCHIVES = 64
 
@@ -106,9 +106,8 @@ def _scan_archive(data: bytes, scan: _TemplateScan, outer: tuple[str, ...] = (),
             for match in _VALUES_READ.finditer(text):
                 keys = (*prefix, *match.group(1)[1:].split("."))
                 scan.reads.update(".".join(keys[:end]) for end in range(1, len(keys) + 1))
-            for match in _WHOLE_READ.finditer(text):
-                path = next(group for group in match.groups() if group)
-                scan.whole.add(".".join((*prefix, *path[1:].split("."))))
+            for pattern in _WHOLE_READS:
+                scan.whole.update(".".join((*prefix, *match[1][1:].split("."))) for match in pattern.finditer(text))
 
 
 def facts_of(archive: Path, sha256: str) -> ChartFacts:
@@ -197,7 +196,7 @@ def _objects(text: str) -> list[Any] | str:
     """The objects of a template's output; CRDs (megabytes of YAML in some charts) kept as their text."""
     objects: list[Any] = []
     others: list[str] = []
-    for document in DOCUMENT_START.split(text):
+    for document in split_documents(text):
         if crd_stub(document) is not None:
             objects.append({CRD_TEXT: document})
         else:
@@ -234,5 +233,6 @@ def outcome_of(request: RenderRequest, sha256: str, helm_binary: Path | None, fa
     twice = facts.may_vary or calls_varying_function(json.dumps(request.values))
     outcome = _render(request, helm_binary, facts.schema is not None, twice)
     if helm_binary is None:  # a binary can change under the same path: never cache what it renders
-        write_json("chart-renders", f"{key}-v{_CACHE_FORMAT}", asdict(outcome), keep=_MAX_CACHE_ENTRIES)
+        # vars, not asdict: the rendered objects need no deep copy to be written
+        write_json("chart-renders", f"{key}-v{_CACHE_FORMAT}", vars(outcome), keep=_MAX_CACHE_ENTRIES)
     return outcome
