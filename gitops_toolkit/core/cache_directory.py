@@ -56,10 +56,12 @@ class KeptMap:
         self._current: dict[str, Any] = {}
 
     def get(self, digest: str) -> Any:
-        """What the last runs stored for `digest` (kept for this run too), or None."""
-        found = self._previous.get(digest)
-        if found is not None:
-            self._current[digest] = found
+        """What this run or the last runs stored for `digest` (kept for this run too), or None."""
+        found = self._current.get(digest)
+        if found is None:
+            found = self._previous.get(digest)
+            if found is not None:
+                self._current[digest] = found
         return found
 
     def put(self, digest: str, value: Any) -> None:

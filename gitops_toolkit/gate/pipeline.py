@@ -13,6 +13,7 @@ from typing import TypeVar
 from gitops_toolkit.core.bounded_yaml import DEFAULT_LIMITS, YamlLimits
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.findings import Finding, contained, unique_sorted
+from gitops_toolkit.core.object_paths import split_api_version
 from gitops_toolkit.core.progress import Progress, SilentProgress, timed
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.rule_catalog import Severity
@@ -37,7 +38,13 @@ from gitops_toolkit.gate.rules.source_duplicates import source_duplicates
 from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.schema.result_cache import SchemaResults
-from gitops_toolkit.gate.schema.validate import SchemaCatalog, add_rendered_crds, check_resources, check_schemas
+from gitops_toolkit.gate.schema.validate import (
+    SchemaCatalog,
+    add_rendered_crds,
+    check_built_in,
+    check_resources,
+    check_schemas,
+)
 from gitops_toolkit.gate.shards import Shard, share
 from gitops_toolkit.render.charts.rendering import every_chart_facts
 from gitops_toolkit.render.deployment import deployed_sets
@@ -187,6 +194,7 @@ def _schemas_and_rules(
     catalog: SchemaCatalog,
     facts: RepositoryFacts,
     seconds: dict[str, float],
+    results: SchemaResults,
 ) -> tuple[list[Finding], list[Resource]]:
     """Every resource against its schema, and the rules over each deployed set; a set that is one unchanged
     entry point's rendering, in an unchanged context, comes from the last run (gate/entry_results.py). The
@@ -209,7 +217,6 @@ def _schemas_and_rules(
         else:
             fresh.append((deployed, key))
     with timed(seconds, "schema"):
-        results = SchemaResults(catalog.kubernetes.kubernetes_version)
         for deployed, key in fresh:
             if key:
                 own[id(deployed)] = check_resources(deployed, catalog, results)
@@ -242,24 +249,35 @@ def _check(
     """Stages 5 and 6: schemas, then the rules over each deployed set, then the checks of what is not rendered
     (values files, Alertmanager's configuration, PromQL); and the capacity table of what is deployed."""
     resources, root, tree = rendered.resources, repository.root, repository.tree
-    with timed(seconds, "guard"):
-        findings = source_duplicates(tree, rendered.object_files)
-    with timed(seconds, "charts"):
-        for release in rendered.releases:
-            chart = rendered.chart_facts.get(release.archive)
-            if chart is not None:
-                findings += check_values(release, chart, repository.config.free_form(chart.name))
-    findings += flux_objects(resources)
-    if not rendered.entries and not resources:
-        findings.append(nothing_found(tree.relative(repository.roots[0])))
-    findings += add_rendered_crds(resources, catalog)
-    facts = gather_facts(repository, rendered, catalog.crds.kinds_by_digest, inventory)
-    checked, broken = _schemas_and_rules(repository, rendered, catalog, facts, seconds)
+    findings = add_rendered_crds(resources, catalog)
+    # Parsing the CRDs the resources need (megabytes of YAML, when the cache is empty) in a forked child, while
+    # this process runs the checks that need no schema.
+    needed = {(split_api_version(resource.api_version)[0], resource.kind) for resource in resources}
+    converting = Beside(lambda: catalog.crds.convert(needed), seconds, "crd schemas")
+    try:
+        with timed(seconds, "guard"):
+            findings += source_duplicates(tree, rendered.object_files)
+        with timed(seconds, "charts"):
+            for release in rendered.releases:
+                chart = rendered.chart_facts.get(release.archive)
+                if chart is not None:
+                    findings += check_values(release, chart, repository.config.free_form(chart.name))
+        findings += flux_objects(resources)
+        if not rendered.entries and not resources:
+            findings.append(nothing_found(tree.relative(repository.roots[0])))
+        facts = gather_facts(repository, rendered, catalog.crds.kinds_by_digest, inventory)
+        findings += check_data_planes(tree, root)
+        findings += unused_values_files(repository.roots, tree, repository.kustomizations, set(facts.existing_files))
+        findings += contained("observability", "the Alertmanager check", check_alertmanagers, resources, tree, root)
+        findings += contained("observability", "the Alertmanager check", check_config_secrets, resources)
+        with timed(seconds, "promql"):
+            findings += contained("observability", "the PromQL check", check_promql, resources, root)
+        results = SchemaResults(catalog.kubernetes.kubernetes_version)
+        with timed(seconds, "schema"):
+            check_built_in(resources, catalog, results)
+        catalog.crds.adopt(converting.result())
+    finally:
+        converting.stop()
+    checked, broken = _schemas_and_rules(repository, rendered, catalog, facts, seconds, results)
     findings += checked
-    findings += check_data_planes(tree, root)
-    findings += unused_values_files(repository.roots, tree, repository.kustomizations, set(facts.existing_files))
-    findings += contained("observability", "the Alertmanager check", check_alertmanagers, resources, tree, root)
-    findings += contained("observability", "the Alertmanager check", check_config_secrets, resources)
-    with timed(seconds, "promql"):
-        findings += contained("observability", "the PromQL check", check_promql, resources, root)
     return findings, capacity_table(ResourceIndex(resources, repository.config, broken, facts))

@@ -91,3 +91,19 @@ def test_the_kinds_read_from_each_vendored_crd_text_match_a_full_parse(schemas: 
 def test_a_crd_in_an_unusual_layout_is_parsed_instead() -> None:
     flow = "kind: CustomResourceDefinition\nspec: {group: example.org, names: {kind: Widget}}\n"
     assert defined_kinds(flow) is None
+
+
+def test_schemas_converted_elsewhere_are_adopted_for_the_kinds_asked_only(
+    schemas: CrdSchemas, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The gate converts the CRDs the resources need in a forked child and hands the result back: the catalog then
+    # reads no file for those kinds (here: none can be read), and converts the rest when asked, as before.
+    schemas.add_directories([VENDORED_CRDS])
+    converted = schemas.convert([("gateway.networking.k8s.io", "HTTPRoute"), ("example.com", "Nothing")])
+    assert [kind for kinds in converted.values() for _, _, kind in kinds] == ["HTTPRoute", "HTTPRoute"]
+    schemas.adopt(converted)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
+    monkeypatch.setattr("gitops_toolkit.gate.schema.crd_schemas.load_trusted_yaml", None)  # reading would fail
+    assert schemas.validator("gateway.networking.k8s.io/v1", "HTTPRoute") is not None
+    with pytest.raises(TypeError):
+        schemas.validator("gateway.networking.k8s.io/v1", "Gateway")

@@ -144,6 +144,7 @@ class CrdSchemas:
         # The kinds each CRD file (by sha256) defines: how the gate knows which Application installs a kind.
         self.kinds_by_digest: dict[str, set[tuple[str, str]]] = {}
         self._rendered_digests: list[str] = []  # of the rendered CRD objects, for identity()
+        self._converted: dict[str, dict[CrdKey, dict[str, Any]]] = {}  # by digest: converted elsewhere (adopt)
 
     def add_directories(self, directories: Iterable[Path]) -> None:
         for directory in directories:
@@ -171,8 +172,23 @@ class CrdSchemas:
         for kind in kinds:
             self._pending.setdefault(kind, []).append((origin, raw, digest))
 
+    def convert(self, kinds: Iterable[tuple[str, str]]) -> dict[str, dict[CrdKey, dict[str, Any]]]:
+        """The converted schemas of the CRD texts not read yet that define any of these (group, kind), by
+        digest, for `adopt` (this reads nothing into the catalog: it can run in another process)."""
+        converted: dict[str, dict[CrdKey, dict[str, Any]]] = {}
+        for key in set(kinds):
+            for path, raw, digest in self._pending.get(key, []):
+                if digest not in converted:
+                    converted[digest] = _read_crd_file(path, raw, digest)
+        return converted
+
+    def adopt(self, converted: dict[str, dict[CrdKey, dict[str, Any]]]) -> None:
+        """Schemas `convert` returned: used when a resource first needs their kinds."""
+        self._converted.update(converted)
+
     def _load(self, path: Path, raw: bytes, digest: str) -> None:
-        schemas = _read_crd_file(path, raw, digest)
+        adopted = self._converted.pop(digest, None)
+        schemas = adopted if adopted is not None else _read_crd_file(path, raw, digest)
         self._schemas.update(schemas)
         self.kinds_by_digest[digest] = {(group, kind) for group, _, kind in schemas}
 

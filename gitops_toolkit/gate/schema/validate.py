@@ -19,7 +19,7 @@ from gitops_toolkit.gate.schema.api_lifecycle import deprecated, removed
 from gitops_toolkit.gate.schema.api_validation import api_findings
 from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas, without_pruned_nulls
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
-from gitops_toolkit.gate.schema.result_cache import SchemaResults
+from gitops_toolkit.gate.schema.result_cache import Errors, SchemaResults
 
 _MAX_ERRORS_PER_RESOURCE = 5
 
@@ -102,12 +102,8 @@ def _check_resource(resource: Resource, catalog: SchemaCatalog, results: SchemaR
     if not resource.api_version or not resource.kind:
         return [resource.finding("SCHEMA-INVALID", "apiVersion and kind are required on every resource")]
     validator = catalog.kubernetes.validator(resource.api_version, resource.kind)
-    if validator is not None:  # a built-in kind: its schema is fixed by the version, so results can be kept
-        digest = results.digest(resource)
-        errors = results.get(digest)
-        if errors is None:
-            errors = [describe(error) for error in _worst(validator, resource.obj)]
-            results.put(digest, errors)
+    if validator is not None:
+        errors = _built_in_errors(resource, validator, results)
         return [resource.finding("SCHEMA-INVALID", message, path) for path, message in errors]
     validator = catalog.crds.validator(resource.api_version, resource.kind)
     if validator is None:
@@ -116,6 +112,25 @@ def _check_resource(resource: Resource, catalog: SchemaCatalog, results: SchemaR
     return [
         resource.finding("SCHEMA-INVALID", message, path) for path, message in map(describe, _worst(validator, obj))
     ]
+
+
+def check_built_in(resources: Iterable[Resource], catalog: SchemaCatalog, results: SchemaResults) -> None:
+    """Validate every resource of a built-in kind whose result `results` lacks (check_resources then reads it):
+    work that needs no CRD, done while the CRDs are read."""
+    for resource in resources:
+        validator = catalog.kubernetes.validator(resource.api_version, resource.kind)
+        if validator is not None and not resource.crd_text:
+            _built_in_errors(resource, validator, results)
+
+
+def _built_in_errors(resource: Resource, validator: Draft202012Validator, results: SchemaResults) -> Errors:
+    """A built-in kind's schema is fixed by the Kubernetes version, so its results are kept by content."""
+    digest = results.digest(resource)
+    errors = results.get(digest)
+    if errors is None:
+        errors = [describe(error) for error in _worst(validator, resource.obj)]
+        results.put(digest, errors)
+    return errors
 
 
 def _worst(validator: Draft202012Validator, obj: Any) -> list[ValidationError]:
