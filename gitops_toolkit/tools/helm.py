@@ -36,13 +36,8 @@ def chart_facts(archive: Path) -> ChartFacts:
             # Coalesced with its subcharts' defaults; coalescing drops keys whose default is null: keep them.
             defaults = _with_missing_keys(chart.merge_values({}), chart.values)
             name, version = str(metadata.get("name")), str(metadata.get("version"))
-            gated = frozenset(
-                f"{name}/{template['name']}"
-                for template in chart.templates
-                if ".Capabilities.APIVersions.Has" in template.get("data", "")
-            )
             crds = tuple(crd["data"] for crd in chart.crds)
-            return ChartFacts(name, version, defaults, chart.schema, crd_texts=crds, capability_gated=gated)
+            return ChartFacts(name, version, defaults, chart.schema, crd_texts=crds)
     except helm_python.HelmError as error:
         raise HelmError(f"cannot load {archive.name}: {one_line(error)}") from None
 

@@ -14,6 +14,7 @@ import json
 import re
 import tarfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ class _TemplateScan:
     may_vary: bool = False
     reads: set[str] = field(default_factory=set)  # dotted values paths templates read, and every prefix of them
     whole: set[str] = field(default_factory=set)  # dotted values paths templates write out whole
+    # The chart's own templates (path in the chart) that render only for API versions the cluster serves.
+    gated: set[str] = field(default_factory=set)
     budget: int = _MAX_NESTED_ARCHIVES
 
 
@@ -85,8 +88,9 @@ def subchart_keys(parts: list[str]) -> list[str]:
 
 def _scan_archive(data: bytes, scan: _TemplateScan, outer: tuple[str, ...] = (), archived: bool = False) -> None:
     """Whether any template of the chart (or of a subchart, unpacked or archived inside it) calls a varying
-    function, and which values paths the templates read. `outer`: the values keys of the chart this archive is
-    a subchart of; `archived`: the archive's own chart is a subchart, keyed by its directory name."""
+    function, which values paths the templates read, and which of its own templates ask for an API version.
+    `outer`: the values keys of the chart this archive is a subchart of; `archived`: the archive's own chart is a
+    subchart, keyed by its directory name."""
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as bundle:
         for member in bundle:
             extracted = bundle.extractfile(member) if member.isfile() else None
@@ -103,8 +107,10 @@ def _scan_archive(data: bytes, scan: _TemplateScan, outer: tuple[str, ...] = (),
             prefix = (*own, *subchart_keys(parts[: parts.index("templates")]))
             text = extracted.read().decode("utf-8", "replace")
             scan.may_vary = scan.may_vary or calls_varying_function(text)
-            for match in _VALUES_READ.finditer(text):
-                keys = (*prefix, *match.group(1)[1:].split("."))
+            if not archived and not outer and parts[1] == "templates" and ".Capabilities.APIVersions.Has" in text:
+                scan.gated.add("/".join(parts[1:]))
+            for path in {match[1] for match in _VALUES_READ.finditer(text)}:  # read once, however often written
+                keys = (*prefix, *path[1:].split("."))
                 scan.reads.update(".".join(keys[:end]) for end in range(1, len(keys) + 1))
             for pattern in _WHOLE_READS:
                 scan.whole.update(".".join((*prefix, *match[1][1:].split("."))) for match in pattern.finditer(text))
@@ -130,6 +136,7 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
         api_versions=tuple(served),
         template_reads=frozenset(scan.reads),
         whole_reads=frozenset(scan.whole),
+        capability_gated=frozenset(f"{facts.name}/{path}" for path in scan.gated),  # as Helm names the output
     )
     write_json(
         "chart-facts",
@@ -177,8 +184,14 @@ def _render(request: RenderRequest, helm_binary: Path | None, check_schema: bool
         violation = schema_violation(request.archive, request.values) if check_schema else None
         if violation:
             return RenderOutcome(schema_violation=violation)  # Helm renders nothing for values its schema refuses
-        first = render(request, helm_binary)
-        again = dict(render(request, helm_binary)) if twice else dict(first)
+        if twice:  # the second render in a thread of its own: Helm's engine runs outside the GIL
+            with ThreadPoolExecutor(max_workers=1) as second:
+                rendering_again = second.submit(render, request, helm_binary)
+                first = render(request, helm_binary)
+                again = dict(rendering_again.result())
+        else:
+            first = render(request, helm_binary)
+            again = dict(first)
     except HelmError as error:
         return RenderOutcome(error=str(error))
     differences = [

@@ -99,7 +99,11 @@ def render_releases(
 
     output = ChartOutput()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for release, result in zip(releases, pool.map(outcome, releases), strict=True):
+        # The biggest charts first, so that no big one starts last; the results in the releases' order.
+        by_size = sorted(releases, key=lambda release: release.archive.stat().st_size, reverse=True)
+        futures = {id(release): pool.submit(outcome, release) for release in by_size}
+        for release in releases:
+            result = futures[id(release)].result()
             if result.schema_violation:
                 output.findings.append(schema_finding(release, result.schema_violation))
                 continue
