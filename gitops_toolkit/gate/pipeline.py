@@ -50,6 +50,7 @@ from gitops_toolkit.gate.shards import Shard, share
 from gitops_toolkit.render.charts.rendering import every_chart_facts
 from gitops_toolkit.render.deployment import deployed_sets
 from gitops_toolkit.render.kustomize import RenderLimits
+from gitops_toolkit.render.read.source_files import SourceFiles
 from gitops_toolkit.render.rendered import Rendered, RenderOptions, Repository
 from gitops_toolkit.render.repository import open_repository, render_repository
 from gitops_toolkit.tools.helm_engine import ChartFacts, HelmError, engine_loaded
@@ -195,6 +196,16 @@ def _run_shard(
     return GateResult(unique_sorted(findings), relative, rendered.resources, seconds, rerendered=rerendered)
 
 
+def _observability_checks(
+    resources: list[Resource], tree: SourceFiles, root: Path, seconds: dict[str, float]
+) -> list[Finding]:
+    """What amtool and promtool say of the Alertmanager configurations and the PromQL."""
+    findings = contained("observability", "the Alertmanager check", check_alertmanagers, resources, tree, root)
+    findings += contained("observability", "the Alertmanager check", check_config_secrets, resources)
+    with timed(seconds, "promql"):
+        return findings + contained("observability", "the PromQL check", check_promql, resources, root)
+
+
 def _schemas_and_rules(
     repository: Repository,
     rendered: Rendered,
@@ -262,29 +273,30 @@ def _check(
     needed = {(split_api_version(resource.api_version)[0], resource.kind) for resource in resources}
     converting = Beside(lambda: catalog.crds.convert(needed), seconds, "crd schemas")
     try:
-        with timed(seconds, "guard"):
-            findings += source_duplicates(tree, rendered.object_files)
-        with timed(seconds, "charts"):
-            for release in rendered.releases:
-                chart = rendered.chart_facts.get(release.archive)
-                if chart is not None:
-                    findings += check_values(release, chart, repository.config.free_form(chart.name))
-        findings += flux_objects(resources)
-        if not rendered.entries and not resources:
-            findings.append(nothing_found(tree.relative(repository.roots[0])))
-        facts = gather_facts(repository, rendered, catalog.crds.kinds_by_digest, inventory)
-        findings += check_data_planes(tree, root)
-        findings += unused_values_files(repository.roots, tree, repository.kustomizations, set(facts.existing_files))
-        findings += contained("observability", "the Alertmanager check", check_alertmanagers, resources, tree, root)
-        findings += contained("observability", "the Alertmanager check", check_config_secrets, resources)
-        with timed(seconds, "promql"):
-            findings += contained("observability", "the PromQL check", check_promql, resources, root)
-        results = SchemaResults(catalog.kubernetes.kubernetes_version)
-        with timed(seconds, "schema"):
-            check_built_in(resources, catalog, results)
-        catalog.crds.adopt(converting.result())
+        # promtool and amtool run from a thread (forked after the child above), while this one checks the rest.
+        with ThreadPoolExecutor(max_workers=1) as programs:
+            observability = programs.submit(_observability_checks, resources, tree, root, seconds)
+            with timed(seconds, "guard"):
+                findings += source_duplicates(tree, rendered.object_files)
+            with timed(seconds, "charts"):
+                for release in rendered.releases:
+                    chart = rendered.chart_facts.get(release.archive)
+                    if chart is not None:
+                        findings += check_values(release, chart, repository.config.free_form(chart.name))
+            findings += flux_objects(resources)
+            if not rendered.entries and not resources:
+                findings.append(nothing_found(tree.relative(repository.roots[0])))
+            facts = gather_facts(repository, rendered, catalog.crds.kinds_by_digest, inventory)
+            findings += check_data_planes(tree, root)
+            findings += unused_values_files(
+                repository.roots, tree, repository.kustomizations, set(facts.existing_files)
+            )
+            results = SchemaResults(catalog.kubernetes.kubernetes_version)
+            with timed(seconds, "schema"):
+                check_built_in(resources, catalog, results)
+            catalog.crds.adopt(converting.result())
+            checked, broken = _schemas_and_rules(repository, rendered, catalog, facts, seconds, results)
+            findings += checked + observability.result()
     finally:
         converting.stop()
-    checked, broken = _schemas_and_rules(repository, rendered, catalog, facts, seconds, results)
-    findings += checked
     return findings, capacity_table(ResourceIndex(resources, repository.config, broken, facts))

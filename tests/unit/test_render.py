@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,7 +36,11 @@ def test_render_over_its_time_limit_is_a_finding(app: Path) -> None:
     assert result.exit_code == 1
 
 
-def test_render_over_its_memory_limit_is_a_finding(app: Path) -> None:
+@pytest.mark.parametrize("prlimit", [True, False], ids=["set by prlimit", "set between fork and exec"])
+def test_render_over_its_memory_limit_is_a_finding(app: Path, prlimit: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not prlimit:  # a system without util-linux's prlimit
+        which = shutil.which
+        monkeypatch.setattr(shutil, "which", lambda name: None if name == "prlimit" else which(name))
     result = run_gate(GateOptions(root=app, render=RenderLimits(memory_bytes=64 * 1024**2)))
     assert [(f.rule, f.path) for f in result.findings] == [("RENDER-MEMORY-LIMIT", ENTRY)]
 
