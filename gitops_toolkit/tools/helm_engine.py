@@ -4,6 +4,7 @@ downloads them."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,9 @@ def engine_loaded() -> bool:
 
 
 def sdk() -> Any:
+    # Go reads GOGC once, when its runtime starts with the library: collecting at a quarter of the default pace
+    # saves a quarter of the engine's CPU time on a big chart, for some tens of MiB (a person's own GOGC wins).
+    os.environ.setdefault("GOGC", "400")
     try:
         import helm_python
     except ImportError as error:  # the wheel carries a native library for linux x86_64/arm64 only

@@ -27,11 +27,18 @@ class KustomizeError(Exception):
         self.message = message
 
 
-def _offline_environment() -> dict[str, str]:
+# Go's collector at its default pace (GOGC=100) is a third of kustomize's CPU time on an overlay; a render lives a
+# fraction of a second, so it collects four times less often, and more often again near half its memory limit.
+_GO_GC_PERCENT = "400"
+
+
+def _offline_environment(memory_bytes: int) -> dict[str, str]:
     environment = dict(os.environ)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         environment[name] = _DEAD_PROXY
     environment.update({"NO_PROXY": "", "no_proxy": "", "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file"})
+    environment.setdefault("GOGC", _GO_GC_PERCENT)
+    environment.setdefault("GOMEMLIMIT", str(memory_bytes // 2))
     return environment
 
 
@@ -54,7 +61,7 @@ def kustomize_build(directory: Path, timeout_seconds: float, memory_bytes: int) 
             capture_output=True,
             text=True,
             timeout=timeout_seconds,
-            env=_offline_environment(),
+            env=_offline_environment(memory_bytes),
             preexec_fn=limit_between_fork_and_exec,
             check=False,
         )
