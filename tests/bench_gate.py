@@ -17,6 +17,7 @@ refactoring that must not change behaviour), and exits 1 when it does not.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,14 +38,14 @@ from gitops_toolkit.gate.schema.crd_schemas import CrdSchemas
 from gitops_toolkit.gate.schema.kubernetes_schemas import KubernetesSchemas
 from gitops_toolkit.gate.schema.validate import SchemaCatalog, check_schemas
 from gitops_toolkit.render.applications import is_application
-from gitops_toolkit.render.charts.releases import ChartRelease, api_versions_served, chart_releases
+from gitops_toolkit.render.charts.releases import api_versions_served, chart_releases
 from gitops_toolkit.render.charts.render_cache import facts_of
 from gitops_toolkit.render.charts.vendored import verify_vendored_charts
 from gitops_toolkit.render.crds.lock import LOCK_FILE, VENDORED_DIRECTORY
 from gitops_toolkit.render.crds.vendored import verify_vendored_crds
 from gitops_toolkit.render.kustomize import RenderLimits, render_all
 from gitops_toolkit.render.read.source_files import SourceFiles
-from gitops_toolkit.tools.helm import render
+from gitops_toolkit.tools.helm import RenderRequest, render
 from gitops_toolkit.tools.kustomize import kustomize_build
 from tests.gate_comparison import same_findings
 
@@ -202,11 +204,29 @@ def _copy_repository(destination: Path) -> Path:
     return destination
 
 
-def _render_only(root: Path) -> tuple[float, int, int, int]:
-    """Render every entry point and every chart release once, in parallel as the gate does; returns the
-    seconds that took and the number of entry points, chart releases and chart resources."""
+@dataclass(frozen=True)
+class RenderPlan:
+    """What rendering this repository takes: its entry points, and a Helm request per chart release."""
+
+    entries: list[Path]
+    requests: list[RenderRequest]
+
+    def to_json(self) -> str:
+        requests = [{**vars(request), "archive": str(request.archive)} for request in self.requests]
+        return json.dumps({"entries": [str(entry) for entry in self.entries], "requests": requests})
+
+    @classmethod
+    def from_json(cls, text: str) -> RenderPlan:
+        plan = json.loads(text)
+        requests = [
+            RenderRequest(**{**r, "archive": Path(r["archive"]), "api_versions": tuple(r["api_versions"])})
+            for r in plan["requests"]
+        ]
+        return cls([Path(entry) for entry in plan["entries"]], requests)
+
+
+def _render_plan(root: Path) -> RenderPlan:
     result = run_gate(GateOptions(root=root))  # to learn the entry points and the Applications
-    entries = [root / entry for entry in result.entries]
     applications = [resource for resource in result.resources if is_application(resource)]
     releases, _ = chart_releases(applications, verify_vendored_charts(root), SourceFiles(root), root)
     locked = [path.read_text(encoding="utf-8") for path in sorted((root / VENDORED_DIRECTORY).rglob("*.yaml"))]
@@ -218,34 +238,50 @@ def _render_only(root: Path) -> tuple[float, int, int, int]:
             }
         )
     )
+    return RenderPlan(
+        [root / entry for entry in result.entries], [r.request(KUBERNETES_VERSION, versions) for r in releases]
+    )
+
+
+def _render(plan: RenderPlan) -> int:
+    """Every entry point with kustomize, then every chart release once with Helm's engine, in parallel as the
+    gate does; the number of resources the charts rendered."""
     limits = RenderLimits()
 
-    def render_release(release: ChartRelease) -> int:
-        rendered = render(release.request(KUBERNETES_VERSION, versions))
-        return sum(len(load_trusted_yaml(text)) for _, text in rendered)
+    def render_release(request: RenderRequest) -> int:
+        return sum(len(load_trusted_yaml(text)) for _, text in render(request))
 
-    started = time.perf_counter()
-    render_all(entries, limits)
+    render_all(plan.entries, limits)
     with ThreadPoolExecutor(max_workers=limits.jobs) as pool:
-        chart_resources = sum(pool.map(render_release, releases))
-    return time.perf_counter() - started, len(entries), len(releases), chart_resources
+        return sum(pool.map(render_release, plan.requests))
 
 
 def charts_bench() -> list[str]:
     """This repository: render only, then `invoke validate` with empty caches and warm; the targets missed."""
     with tempfile.TemporaryDirectory(prefix="gate-bench-charts-") as workspace:
         root = _copy_repository(Path(workspace) / "repository")
-        render_seconds, entries, releases, chart_resources = _render_only(root)
+        plan = _render_plan(root)
+        render_seconds, chart_resources = timed(lambda: _render(plan))
+        plan_file = Path(workspace) / "plan.json"
+        plan_file.write_text(plan.to_json(), encoding="utf-8")
+        render_command = [sys.executable, "-m", "tests.bench_gate", "--render-plan", str(plan_file)]
+        command_seconds, _ = timed(lambda: subprocess.run(render_command, cwd=REPOSITORY, check=True))
         command = [str(Path(sys.executable).parent / "invoke"), "validate", "--root", str(root)]
         cache = dict(os.environ, XDG_CACHE_HOME=str(Path(workspace) / "cache"))
         cold_seconds, cold = timed(lambda: subprocess.run(command, capture_output=True, text=True, env=cache))
         warm_seconds, _ = timed(lambda: subprocess.run(command, capture_output=True, text=True, env=cache))
+        stages = _cold_stages(root, Path(workspace) / "stages-cache")
     print()
     print(
-        f"this repository: {entries} entry points and {releases} chart releases ({chart_resources} resources from "
-        f"charts); validate says: {cold.stdout.strip().splitlines()[-1] if cold.stdout.strip() else cold.stderr}"
+        f"this repository: {len(plan.entries)} entry points and {len(plan.requests)} chart releases "
+        f"({chart_resources} resources from charts); validate says: "
+        f"{cold.stdout.strip().splitlines()[-1] if cold.stdout.strip() else cold.stderr}"
     )
     print(f"render only (kustomize and each chart once, parallel): {render_seconds:7.2f} s")
+    print(
+        f"  the same as a command (a fresh Python process):      {command_seconds:7.2f} s   "
+        f"{command_seconds / render_seconds:.2f}x (for reference: the gate below is a command too)"
+    )
     missed = []
     for name, seconds, target in (
         ("full invoke validate, empty caches:", cold_seconds, _TARGET_COLD_RATIO),
@@ -256,8 +292,41 @@ def charts_bench() -> list[str]:
         print(f"{name:54s}{seconds:7.2f} s   ratio {ratio:.2f}x (target <= {target}x: {verdict})")
         if ratio > target:
             missed.append(f"this repository, {name.rstrip(':')}")
+    print(f"  against render only as a command:                   {cold_seconds / command_seconds:.2f}x cold")
+    print("  stages of a cold run in a fresh process (seconds each took; they overlap):")
+    for stage, seconds in stages.items():
+        print(f"    {stage:20s}{seconds:6.2f} s")
     return missed
 
 
+_STAGES = """
+import json, sys, time
+started = time.perf_counter()
+from pathlib import Path
+from gitops_toolkit.gate.pipeline import GateOptions, run_gate
+imported = time.perf_counter()
+result = run_gate(GateOptions(root=Path(sys.argv[1])))
+print(json.dumps({"python start and imports": imported - started, **result.seconds,
+                  "whole run": time.perf_counter() - started}))
+"""
+
+
+def _cold_stages(root: Path, cache: Path) -> dict[str, float]:
+    """The gate's stage timings in a fresh process with empty caches, as `invoke validate` runs it."""
+    environment = dict(os.environ, XDG_CACHE_HOME=str(cache))
+    completed = subprocess.run(
+        [sys.executable, "-c", _STAGES, str(root)], capture_output=True, text=True, env=environment, check=True
+    )
+    stages: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return stages
+
+
+def render_plan_command(plan_file: Path) -> None:
+    _render(RenderPlan.from_json(plan_file.read_text(encoding="utf-8")))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--render-plan"]:  # render only, as a command (see charts_bench)
+        render_plan_command(Path(sys.argv[2]))
+    else:
+        main()
