@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+_MAX_WAIT_SECONDS = 900.0  # far above any child's work on a big repository; then the parent does the work
 
 
 def _child(function: Callable[[], Any], sender: Connection, niceness: int) -> None:
@@ -38,7 +39,7 @@ class Beside(Generic[T]):
         if "fork" in multiprocessing.get_all_start_methods():
             receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
             self._receiver = receiver
-            # Started before this process starts any thread: the child holds no lock another thread held.
+            # Callers start it while no other Python thread runs: the child holds no lock a thread held.
             self._process = multiprocessing.get_context("fork").Process(
                 target=_child, args=(function, sender, niceness)
             )
@@ -49,6 +50,9 @@ class Beside(Generic[T]):
         if self._process is None:
             return self._here()
         try:
+            if not self._receiver.poll(_MAX_WAIT_SECONDS):  # a child that hangs is as good as dead
+                self.stop()
+                raise EOFError
             status, value, seconds = self._receiver.recv()
         except (EOFError, OSError):  # the child died (killed, out of memory): do the work here
             status = "died"

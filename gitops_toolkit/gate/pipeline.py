@@ -269,11 +269,12 @@ def _check(
     resources, root, tree = rendered.resources, repository.root, repository.tree
     findings = add_rendered_crds(resources, catalog)
     # Parsing the CRDs the resources need (megabytes of YAML, when the cache is empty) in a forked child, while
-    # this process runs the checks that need no schema.
+    # this process runs the checks that need no schema. The child runs Python only: Go's runtime, loaded by Helm
+    # by now, does not survive a fork, and the child has no use for it.
     needed = {(split_api_version(resource.api_version)[0], resource.kind) for resource in resources}
     converting = Beside(lambda: catalog.crds.convert(needed), seconds, "crd schemas")
     try:
-        # promtool and amtool run from a thread (forked after the child above), while this one checks the rest.
+        # promtool and amtool run from a thread (started after the fork above), while this one checks the rest.
         with ThreadPoolExecutor(max_workers=1) as programs:
             observability = programs.submit(_observability_checks, resources, tree, root, seconds)
             with timed(seconds, "guard"):

@@ -4,6 +4,7 @@ dies has the work done in the parent instead; a failure is raised in the parent,
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -39,3 +40,17 @@ def test_a_niceness_lowers_the_childs_priority_only() -> None:
     ours = os.nice(0)
     assert Beside(lambda: os.nice(0), {}, "scan", niceness=5).result() == min(ours + 5, 19)
     assert os.nice(0) == ours
+
+
+def test_a_child_that_hangs_is_given_up_on_and_the_parent_does_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gitops_toolkit.gate.beside._MAX_WAIT_SECONDS", 0.5)
+    parent = os.getpid()
+
+    def work() -> str:
+        if os.getpid() != parent:
+            time.sleep(30)  # stuck; the parent kills it
+        return "done here"
+
+    started = time.monotonic()
+    assert Beside(work, {}, "scan").result() == "done here"
+    assert time.monotonic() - started < 10
