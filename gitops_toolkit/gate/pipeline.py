@@ -272,7 +272,9 @@ def _check(
     # this process runs the checks that need no schema. The child runs Python only: Go's runtime, loaded by Helm
     # by now, does not survive a fork, and the child has no use for it.
     needed = {(split_api_version(resource.api_version)[0], resource.kind) for resource in resources}
-    converting = Beside(lambda: catalog.crds.convert(needed), seconds, "crd schemas")
+    converting = (
+        Beside(lambda: catalog.crds.convert(needed), seconds, "crd schemas") if catalog.crds.uncached(needed) else None
+    )
     try:
         # promtool and amtool run from a thread (started after the fork above), while this one checks the rest.
         with ThreadPoolExecutor(max_workers=1) as programs:
@@ -293,11 +295,15 @@ def _check(
                 repository.roots, tree, repository.kustomizations, set(facts.existing_files)
             )
             results = SchemaResults(catalog.kubernetes.kubernetes_version)
-            with timed(seconds, "schema"):
-                check_built_in(resources, catalog, results)
-            catalog.crds.adopt(converting.result())
+            if converting is not None:  # the built-in resources' schemas while the child parses
+                with timed(seconds, "schema"):
+                    check_built_in(resources, catalog, results)
+                catalog.crds.adopt(converting.result())
             checked, broken = _schemas_and_rules(repository, rendered, catalog, facts, seconds, results)
             findings += checked + observability.result()
     finally:
-        converting.stop()
+        if converting is not None:
+            converting.stop()
+    if facts.cluster is None or not facts.cluster.machines:  # no inventory: no table, no index of everything
+        return findings, []
     return findings, capacity_table(ResourceIndex(resources, repository.config, broken, facts))

@@ -14,7 +14,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
-from gitops_toolkit.core.cache_directory import read_json, write_json
+from gitops_toolkit.core.cache_directory import is_cached, read_json, write_json
 from gitops_toolkit.core.errors import ToolError
 from gitops_toolkit.core.object_paths import mapping, split_api_version
 from gitops_toolkit.gate.schema.kubernetes_schemas import OBJECT_META, KubernetesSchemas
@@ -22,6 +22,7 @@ from gitops_toolkit.render.crds.crd_text import defined_kinds
 
 _MAX_CRD_FILE_BYTES = 16 * 1024 * 1024
 _CACHE_FORMAT = 1
+_CACHE_KIND = "crd-schemas"
 _SCHEMA_MAPS = ("properties", "patternProperties")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 _SCHEMA_VALUES = ("items", "additionalProperties", "not")
@@ -115,9 +116,13 @@ def _is_crd(document: Any) -> bool:
     return isinstance(document, dict) and document.get("kind") == "CustomResourceDefinition"
 
 
+def _cache_key(digest: str) -> str:
+    return f"{digest}-v{_CACHE_FORMAT}"
+
+
 def _read_crd_file(path: Path, raw: bytes, digest: str) -> dict[CrdKey, dict[str, Any]]:
-    key = f"{digest}-v{_CACHE_FORMAT}"
-    entries = read_json("crd-schemas", key)
+    key = _cache_key(digest)
+    entries = read_json(_CACHE_KIND, key)
     if isinstance(entries, list):
         return {(group, version, kind): schema for (group, version, kind), schema in entries}
     try:
@@ -127,7 +132,7 @@ def _read_crd_file(path: Path, raw: bytes, digest: str) -> dict[CrdKey, dict[str
     schemas: dict[CrdKey, dict[str, Any]] = {}
     for document in filter(_is_crd, documents):
         schemas.update(crd_versions(document))
-    write_json("crd-schemas", key, [[list(crd_key), schema] for crd_key, schema in schemas.items()])
+    write_json(_CACHE_KIND, key, [[list(crd_key), schema] for crd_key, schema in schemas.items()])
     return schemas
 
 
@@ -181,6 +186,15 @@ class CrdSchemas:
                 if digest not in converted:
                     converted[digest] = _read_crd_file(path, raw, digest)
         return converted
+
+    def uncached(self, kinds: Iterable[tuple[str, str]]) -> bool:
+        """Whether a CRD text not read yet that defines one of these (group, kind) has no converted schemas kept
+        from an earlier run (then converting costs a YAML parse of megabytes)."""
+        return any(
+            not is_cached(_CACHE_KIND, _cache_key(digest))
+            for key in set(kinds)
+            for _, _, digest in self._pending.get(key, [])
+        )
 
     def adopt(self, converted: dict[str, dict[CrdKey, dict[str, Any]]]) -> None:
         """Schemas `convert` returned: used when a resource first needs their kinds."""

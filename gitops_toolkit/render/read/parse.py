@@ -6,6 +6,7 @@ and generators of the kustomizations its entry point uses (kind plus the name ku
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,55 +52,13 @@ class SourceLocator:
     def __init__(self, tree: SourceFiles, closure: list[Kustomization]) -> None:
         self._declarations: dict[str, list[_Declaration]] = {}
         for kustomization in closure:
-            self._add_resource_files(tree, kustomization)
-            self._add_generators(tree, kustomization)
+            # A base a hundred overlays share is read once a run, not once an overlay.
+            key = ("declarations", kustomization.file)
+            if key not in tree.derived:
+                tree.derived[key] = [*_resource_files(tree, kustomization), *_generators(tree, kustomization)]
+            for declaration in tree.derived[key]:
+                self._declarations.setdefault(declaration.kind, []).append(declaration)
         self.entry_file = tree.relative(closure[0].file)  # the guard puts the entry point's own first
-
-    def _add(self, declaration: _Declaration) -> None:
-        self._declarations.setdefault(declaration.kind, []).append(declaration)
-
-    def _add_resource_files(self, tree: SourceFiles, kustomization: Kustomization) -> None:
-        for reference in kustomization.references:
-            file = kustomization.directory / reference.value
-            if not reference.declares_resources or not file.is_file():
-                continue
-            for obj in (obj for document in tree.documents(file) for obj in document_objects(document)):
-                if isinstance(obj.data, dict):
-                    metadata = obj.data.get("metadata")
-                    metadata = metadata if isinstance(metadata, dict) else {}
-                    self._add(
-                        _Declaration(
-                            str(obj.data.get("kind", "")),
-                            str(metadata.get("name", "")),
-                            tree.relative(file),
-                            obj.line,
-                            obj,
-                            api_group(str(obj.data.get("apiVersion", ""))),
-                            str(metadata.get("namespace") or ""),
-                        )
-                    )
-
-    def _add_generators(self, tree: SourceFiles, kustomization: Kustomization) -> None:
-        """A generator is declared in its kustomization, unless it wraps exactly one file (a dashboard JSON, a
-        config file): then that file is what a person edits."""
-        documents = tree.documents(kustomization.file)
-        if not documents or not isinstance(documents[0].data, dict):
-            return
-        for field, kind in _GENERATED_KINDS.items():
-            generators = documents[0].data.get(field)
-            for index, generator in enumerate(generators if isinstance(generators, list) else []):
-                if not isinstance(generator, dict):
-                    continue
-                files: list[Any] = generator["files"] if isinstance(generator.get("files"), list) else []
-                wrapped = kustomization.directory / str(files[0]).split("=", 1)[-1] if len(files) == 1 else None
-                if wrapped is not None and not generator.get("literals") and not generator.get("envs"):
-                    declaration = _Declaration(kind, str(generator.get("name", "")), tree.relative(wrapped), 1, None)
-                else:
-                    line = documents[0].line_of([field, index])
-                    declaration = _Declaration(
-                        kind, str(generator.get("name", "")), tree.relative(kustomization.file), line, None
-                    )
-                self._add(declaration)
 
     def locate(self, group: str, kind: str, namespace: str, name: str) -> _Declaration:
         """The declaration of this group, kind and name (in this namespace if one declares it, else one that
@@ -117,6 +76,46 @@ class SourceLocator:
         if extended:
             return max(extended, key=lambda declaration: len(declaration.name))
         return _Declaration(kind, name, self.entry_file, 1, None)
+
+
+def _resource_files(tree: SourceFiles, kustomization: Kustomization) -> Iterator[_Declaration]:
+    for reference in kustomization.references:
+        file = kustomization.directory / reference.value
+        if not reference.declares_resources or not file.is_file():
+            continue
+        for obj in (obj for document in tree.documents(file) for obj in document_objects(document)):
+            if isinstance(obj.data, dict):
+                metadata = obj.data.get("metadata")
+                metadata = metadata if isinstance(metadata, dict) else {}
+                yield _Declaration(
+                    str(obj.data.get("kind", "")),
+                    str(metadata.get("name", "")),
+                    tree.relative(file),
+                    obj.line,
+                    obj,
+                    api_group(str(obj.data.get("apiVersion", ""))),
+                    str(metadata.get("namespace") or ""),
+                )
+
+
+def _generators(tree: SourceFiles, kustomization: Kustomization) -> Iterator[_Declaration]:
+    """A generator is declared in its kustomization, unless it wraps exactly one file (a dashboard JSON, a
+    config file): then that file is what a person edits."""
+    documents = tree.documents(kustomization.file)
+    if not documents or not isinstance(documents[0].data, dict):
+        return
+    for field, kind in _GENERATED_KINDS.items():
+        generators = documents[0].data.get(field)
+        for index, generator in enumerate(generators if isinstance(generators, list) else []):
+            if not isinstance(generator, dict):
+                continue
+            files: list[Any] = generator["files"] if isinstance(generator.get("files"), list) else []
+            wrapped = kustomization.directory / str(files[0]).split("=", 1)[-1] if len(files) == 1 else None
+            if wrapped is not None and not generator.get("literals") and not generator.get("envs"):
+                yield _Declaration(kind, str(generator.get("name", "")), tree.relative(wrapped), 1, None)
+            else:
+                line = documents[0].line_of([field, index])
+                yield _Declaration(kind, str(generator.get("name", "")), tree.relative(kustomization.file), line, None)
 
 
 def parse_rendering(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from gitops_toolkit.core.bounded_yaml import DEFAULT_LIMITS, YamlDocument, YamlLimits, YamlRejected, load_yaml_file
 
@@ -32,6 +33,9 @@ class SourceFiles:
         self.trusted: frozenset[Path] = frozenset()
         self._documents: dict[Path, list[YamlDocument] | YamlRejected] = {}
         self._real: dict[Path, Path] = {}  # os.path.realpath, once per path asked (a run reads a fixed tree)
+        self._relative: dict[Path, str] = {}
+        # What other stages derive from one file's documents, once per run (parse.py: its declarations).
+        self.derived: dict[tuple[str, Path], Any] = {}
 
     def real_path(self, path: Path) -> Path:
         """What os.path.realpath says, built on the parent's (remembered for the run): a path costs one lstat
@@ -54,11 +58,15 @@ class SourceFiles:
     def relative(self, path: Path) -> str:
         """The path as a person sees it from the repository root (or as given, when outside).
         A symlink keeps its own name: only its parent directories are resolved."""
-        located = self.real_path(path.parent) / path.name
-        try:
-            return str(located.relative_to(self.root))
-        except ValueError:
-            return str(path)
+        found = self._relative.get(path)
+        if found is None:
+            located = self.real_path(path.parent) / path.name
+            try:
+                found = str(located.relative_to(self.root))
+            except ValueError:
+                found = str(path)
+            self._relative[path] = found
+        return found
 
     def load(self, path: Path) -> list[YamlDocument] | YamlRejected:
         key = self.real_path(path)
