@@ -107,3 +107,13 @@ def test_schemas_converted_elsewhere_are_adopted_for_the_kinds_asked_only(
     assert schemas.validator("gateway.networking.k8s.io/v1", "HTTPRoute") is not None
     with pytest.raises(TypeError):
         schemas.validator("gateway.networking.k8s.io/v1", "Gateway")
+
+
+def test_only_kinds_whose_schemas_no_run_kept_call_for_a_conversion(schemas: CrdSchemas) -> None:
+    route = [("gateway.networking.k8s.io", "HTTPRoute")]
+    schemas.add_directories([VENDORED_CRDS])
+    assert schemas.uncached(route) and not schemas.uncached([("example.com", "Nothing")])
+    schemas.convert(route)  # kept in the cache, as the gate's child leaves them
+    again = CrdSchemas(KubernetesSchemas(KUBERNETES_VERSION))
+    again.add_directories([VENDORED_CRDS])
+    assert not again.uncached(route) and again.uncached([("gateway.networking.k8s.io", "Gateway")])
