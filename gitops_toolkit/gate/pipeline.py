@@ -122,14 +122,13 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
         catalog.crds.add_directories(options.crd_dirs)
         return catalog
 
-    # While kubectl and Helm render: the secret scan reads every committable file, and the schemas load
-    # (converting the CRDs costs about a second when the cache is empty).
     render_options = RenderOptions(options.render, options.kubernetes_version, options.helm_binary)
     if options.shard is not None:
         return _run_shard(options.shard, repository, render_options, progress, seconds)
-    # Before any thread starts: the secret scan (wanted last, so it yields the CPU to the rest), and what the
-    # vendored charts declare (wanted as soon as the Applications are rendered).
-    secret_scan = Beside(lambda: scan_repository(repository.tree), seconds, "secrets", niceness=10)
+    # Forked before any thread starts: the secret scan (wanted last, so it yields the CPU to the rest), and what
+    # the vendored charts declare (wanted as soon as the Applications are rendered). While kubectl and Helm
+    # render, a thread checks the CI files and indexes the CRD files.
+    secret_scan = _scan_beside(repository.tree, seconds)
     chart_facts = _chart_facts_beside(repository, options.render.jobs, seconds)
     if chart_facts is not None:
         render_options = dataclasses.replace(render_options, chart_facts=chart_facts.result)
@@ -162,6 +161,11 @@ def _run(options: GateOptions, progress: Progress) -> GateResult:
     return GateResult(unique_sorted(findings), entries, rendered.resources, seconds, capacity, rerendered, changed)
 
 
+def _scan_beside(tree: SourceFiles, seconds: dict[str, float], *takes: Callable[[int], bool]) -> Beside[list[Finding]]:
+    """The secret scan (of every file, or of those `takes` picks) in a forked child, at a low priority."""
+    return Beside(lambda: scan_repository(tree, *takes), seconds, "secrets", niceness=10)
+
+
 def _chart_facts_beside(
     repository: Repository, jobs: int, seconds: dict[str, float]
 ) -> Beside[dict[Path, ChartFacts | HelmError]] | None:
@@ -180,16 +184,19 @@ def _run_shard(
     tree = repository.tree
     chosen = share([tree.relative(entry) for entry in repository.entries], shard)
     entries = [entry for entry in repository.entries if tree.relative(entry) in chosen]
-    with ThreadPoolExecutor(max_workers=1) as background:
-        scan = background.submit(_timed_call, seconds, "secrets", lambda t: scan_repository(t, shard.takes), tree)
+    scan = _scan_beside(tree, seconds, shard.takes)
+    try:
         rendered = render_repository(repository, options, progress, only=entries)
+        scanned = scan.result()
+    finally:
+        scan.stop()
     seconds.update(rendered.seconds)
     progress.stage("checking")
     kubernetes = KubernetesSchemas(options.kubernetes_version)
     built_in = [r for r in rendered.resources if kubernetes.validator(r.api_version, r.kind) is not None]
     with timed(seconds, "schema"):
         schema_findings, _ = check_schemas(built_in, SchemaCatalog(kubernetes, CrdSchemas(kubernetes)))
-    findings = rendered.findings + scan.result() + (repository.findings if shard.index == 1 else [])
+    findings = rendered.findings + scanned + (repository.findings if shard.index == 1 else [])
     findings += [finding for finding in schema_findings if finding.rule != "SCHEMA-CRD-CONFLICT"]
     rerendered = {tree.relative(entry): why for entry, why in rendered.rerendered.items()}
     relative = [tree.relative(entry) for entry in entries]

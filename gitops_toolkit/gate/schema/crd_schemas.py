@@ -177,24 +177,19 @@ class CrdSchemas:
         for kind in kinds:
             self._pending.setdefault(kind, []).append((origin, raw, digest))
 
+    def _unread(self, kinds: Iterable[tuple[str, str]]) -> dict[str, tuple[Path, bytes]]:
+        """The CRD texts not read yet that define any of these (group, kind), by digest."""
+        return {digest: (path, raw) for key in set(kinds) for path, raw, digest in self._pending.get(key, [])}
+
     def convert(self, kinds: Iterable[tuple[str, str]]) -> dict[str, dict[CrdKey, dict[str, Any]]]:
         """The converted schemas of the CRD texts not read yet that define any of these (group, kind), by
         digest, for `adopt` (this reads nothing into the catalog: it can run in another process)."""
-        converted: dict[str, dict[CrdKey, dict[str, Any]]] = {}
-        for key in set(kinds):
-            for path, raw, digest in self._pending.get(key, []):
-                if digest not in converted:
-                    converted[digest] = _read_crd_file(path, raw, digest)
-        return converted
+        return {digest: _read_crd_file(path, raw, digest) for digest, (path, raw) in self._unread(kinds).items()}
 
     def uncached(self, kinds: Iterable[tuple[str, str]]) -> bool:
         """Whether a CRD text not read yet that defines one of these (group, kind) has no converted schemas kept
         from an earlier run (then converting costs a YAML parse of megabytes)."""
-        return any(
-            not is_cached(_CACHE_KIND, _cache_key(digest))
-            for key in set(kinds)
-            for _, _, digest in self._pending.get(key, [])
-        )
+        return any(not is_cached(_CACHE_KIND, _cache_key(digest)) for digest in self._unread(kinds))
 
     def adopt(self, converted: dict[str, dict[CrdKey, dict[str, Any]]]) -> None:
         """Schemas `convert` returned: used when a resource first needs their kinds."""
