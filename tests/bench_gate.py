@@ -6,9 +6,9 @@
    - the full `invoke validate` (a real subprocess, as a person runs it);
    - our schema stage against the `kubernetes-validate --strict` CLI on the same rendered resources.
 2. This repository with every chart its Applications pin: render only (every entry point with kustomize and
-   every chart once with Helm's engine, in parallel as the gate does) against the full `invoke validate`
-   (which also renders twice the charts that call random or time functions, and checks everything), with empty
-   caches and warm.
+   every chart once with Helm's engine, in parallel as the gate does; tests/bench_render_plan.py) as a command
+   against the full `invoke validate` (which also renders twice the charts that call random or time functions,
+   and checks everything), with empty caches and warm: each the median of three interleaved runs.
 It prints ratios; it asserts nothing (timings on shared machines are not test material). With
 `--compare-with REF` it also says whether the gate of that git ref finds the same on both trees (after a
 refactoring that must not change behaviour), and exits 1 when it does not.
@@ -20,17 +20,15 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from gitops_toolkit.core.bounded_yaml import load_trusted_yaml
 from gitops_toolkit.core.resource import Resource
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.pipeline import GateOptions, run_gate
@@ -43,10 +41,10 @@ from gitops_toolkit.render.charts.render_cache import facts_of
 from gitops_toolkit.render.charts.vendored import verify_vendored_charts
 from gitops_toolkit.render.crds.lock import LOCK_FILE, VENDORED_DIRECTORY
 from gitops_toolkit.render.crds.vendored import verify_vendored_crds
-from gitops_toolkit.render.kustomize import RenderLimits, render_all
+from gitops_toolkit.render.kustomize import RenderLimits
 from gitops_toolkit.render.read.source_files import SourceFiles
-from gitops_toolkit.tools.helm import RenderRequest, render
 from gitops_toolkit.tools.kustomize import kustomize_build
+from tests.bench_render_plan import RenderPlan, render_plan
 from tests.gate_comparison import same_findings
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -204,27 +202,6 @@ def _copy_repository(destination: Path) -> Path:
     return destination
 
 
-@dataclass(frozen=True)
-class RenderPlan:
-    """What rendering this repository takes: its entry points, and a Helm request per chart release."""
-
-    entries: list[Path]
-    requests: list[RenderRequest]
-
-    def to_json(self) -> str:
-        requests = [{**vars(request), "archive": str(request.archive)} for request in self.requests]
-        return json.dumps({"entries": [str(entry) for entry in self.entries], "requests": requests})
-
-    @classmethod
-    def from_json(cls, text: str) -> RenderPlan:
-        plan = json.loads(text)
-        requests = [
-            RenderRequest(**{**r, "archive": Path(r["archive"]), "api_versions": tuple(r["api_versions"])})
-            for r in plan["requests"]
-        ]
-        return cls([Path(entry) for entry in plan["entries"]], requests)
-
-
 def _render_plan(root: Path) -> RenderPlan:
     result = run_gate(GateOptions(root=root))  # to learn the entry points and the Applications
     applications = [resource for resource in result.resources if is_application(resource)]
@@ -243,56 +220,68 @@ def _render_plan(root: Path) -> RenderPlan:
     )
 
 
-def _render(plan: RenderPlan) -> int:
-    """Every entry point with kustomize, then every chart release once with Helm's engine, in parallel as the
-    gate does; the number of resources the charts rendered."""
-    limits = RenderLimits()
+_RUNS = 3  # each figure of this repository is the median of this many runs: one run on a shared machine is noise
 
-    def render_release(request: RenderRequest) -> int:
-        return sum(len(load_trusted_yaml(text)) for _, text in render(request))
 
-    render_all(plan.entries, limits)
-    with ThreadPoolExecutor(max_workers=limits.jobs) as pool:
-        return sum(pool.map(render_release, plan.requests))
+def _command_seconds(command: list[str], environment: dict[str, str] | None = None) -> tuple[float, str]:
+    seconds, completed = timed(
+        lambda: subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, env=environment, check=False)
+    )
+    if completed.returncode not in (0, 1):  # 1: the gate found something; anything else: it did not run
+        raise SystemExit(f"{' '.join(command)} failed ({completed.returncode}): {completed.stderr.strip()[-400:]}")
+    lines = completed.stdout.strip().splitlines()
+    return seconds, lines[-1] if lines else completed.stderr.strip()
 
 
 def charts_bench() -> list[str]:
-    """This repository: render only, then `invoke validate` with empty caches and warm; the targets missed."""
+    """This repository: render only (in-process, and as a command), then `invoke validate` with empty caches and
+    warm, interleaved, each figure the median of _RUNS runs; the targets missed. The gate's figures are commands
+    (a fresh process: interpreter, imports, Helm's engine loaded), so the ratios are taken against render only as
+    a command too; against render only in a process that has rendered before, they are printed for reference."""
     with tempfile.TemporaryDirectory(prefix="gate-bench-charts-") as workspace:
         root = _copy_repository(Path(workspace) / "repository")
         plan = _render_plan(root)
-        render_seconds, chart_resources = timed(lambda: _render(plan))
         plan_file = Path(workspace) / "plan.json"
         plan_file.write_text(plan.to_json(), encoding="utf-8")
-        render_command = [sys.executable, "-m", "tests.bench_gate", "--render-plan", str(plan_file)]
-        command_seconds, _ = timed(lambda: subprocess.run(render_command, cwd=REPOSITORY, check=True))
-        command = [str(Path(sys.executable).parent / "invoke"), "validate", "--root", str(root)]
-        cache = dict(os.environ, XDG_CACHE_HOME=str(Path(workspace) / "cache"))
-        cold_seconds, cold = timed(lambda: subprocess.run(command, capture_output=True, text=True, env=cache))
-        warm_seconds, _ = timed(lambda: subprocess.run(command, capture_output=True, text=True, env=cache))
+        render_command = [sys.executable, "-m", "tests.bench_render_plan", str(plan_file)]
+        validate = [str(Path(sys.executable).parent / "invoke"), "validate", "--root", str(root)]
+        runs: dict[str, list[float]] = {"in-process": [], "command": [], "cold": [], "warm": []}
+        for run in range(_RUNS):
+            cache = dict(os.environ, XDG_CACHE_HOME=str(Path(workspace) / f"cache-{run}"))
+            in_process, chart_resources = timed(lambda: render_plan(plan))
+            runs["in-process"].append(in_process)
+            runs["command"].append(_command_seconds(render_command)[0])
+            cold_seconds, said = _command_seconds(validate, cache)
+            runs["cold"].append(cold_seconds)
+            runs["warm"].append(_command_seconds(validate, cache)[0])
         stages = _cold_stages(root, Path(workspace) / "stages-cache")
+    figure = {name: statistics.median(seconds) for name, seconds in runs.items()}
+    reference = figure["command"]
+
+    def runs_of(name: str) -> str:
+        return f"(median of {', '.join(f'{seconds:.2f}' for seconds in runs[name])})"
+
     print()
     print(
         f"this repository: {len(plan.entries)} entry points and {len(plan.requests)} chart releases "
-        f"({chart_resources} resources from charts); validate says: "
-        f"{cold.stdout.strip().splitlines()[-1] if cold.stdout.strip() else cold.stderr}"
+        f"({chart_resources} resources from charts); validate says: {said}"
     )
-    print(f"render only (kustomize and each chart once, parallel): {render_seconds:7.2f} s")
-    print(
-        f"  the same as a command (a fresh Python process):      {command_seconds:7.2f} s   "
-        f"{command_seconds / render_seconds:.2f}x (for reference: the gate below is a command too)"
-    )
+    before = figure["in-process"]
+    print(f"render only, in a process that rendered before:        {before:7.2f} s   {runs_of('in-process')}")
+    print(f"render only as a command (a fresh process, reference): {reference:7.2f} s   {runs_of('command')}")
     missed = []
-    for name, seconds, target in (
-        ("full invoke validate, empty caches:", cold_seconds, _TARGET_COLD_RATIO),
-        ("full invoke validate, warm:", warm_seconds, _TARGET_WARM_RATIO),
+    for name, key, target in (
+        ("full invoke validate, empty caches:", "cold", _TARGET_COLD_RATIO),
+        ("full invoke validate, warm:", "warm", _TARGET_WARM_RATIO),
     ):
-        ratio = seconds / render_seconds
+        ratio = figure[key] / reference
         verdict = "met" if ratio <= target else "MISSED"
-        print(f"{name:54s}{seconds:7.2f} s   ratio {ratio:.2f}x (target <= {target}x: {verdict})")
+        print(
+            f"{name:55s}{figure[key]:7.2f} s   ratio {ratio:.2f}x (target <= {target}x: {verdict}; "
+            f"{figure[key] / before:.2f}x of render only in-process) {runs_of(key)}"
+        )
         if ratio > target:
             missed.append(f"this repository, {name.rstrip(':')}")
-    print(f"  against render only as a command:                   {cold_seconds / command_seconds:.2f}x cold")
     print("  stages of a cold run in a fresh process (seconds each took; they overlap):")
     for stage, seconds in stages.items():
         print(f"    {stage:20s}{seconds:6.2f} s")
@@ -321,12 +310,5 @@ def _cold_stages(root: Path, cache: Path) -> dict[str, float]:
     return stages
 
 
-def render_plan_command(plan_file: Path) -> None:
-    _render(RenderPlan.from_json(plan_file.read_text(encoding="utf-8")))
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--render-plan"]:  # render only, as a command (see charts_bench)
-        render_plan_command(Path(sys.argv[2]))
-    else:
-        main()
+    main()

@@ -14,6 +14,7 @@ import pytest
 
 from gitops_toolkit.core.versions import KUBERNETES_VERSION
 from gitops_toolkit.gate.pipeline import GateOptions, GateResult, run_gate
+from gitops_toolkit.render.charts.render_cache import calls_varying_function
 from tests.charts import write_chart
 from tests.conftest import gate
 
@@ -120,6 +121,44 @@ def test_output_that_changes_between_renders(tmp_path: Path, template: str, valu
     assert bool(reported) is failing, result.findings
     if failing:
         assert reported[0].startswith("gitops-repo/root/demo.yaml:") and "demo/templates/login.yaml" in reported[0]
+
+
+_VARYING_CALLS = (
+    "randAlphaNum 8",
+    "randAlpha 8",
+    "randNumeric 4",
+    "randAscii 4",
+    "randBytes 4",
+    "randInt 1 9",
+    "uuidv4",
+    "now",
+    'now | date "2006-01-02"',
+    'dateInZone "2006" now "UTC"',
+    'htpasswd "user" "pass"',
+    'bcrypt "pass"',
+    "shuffle .Values.word",
+    'encryptAES "key" "text"',
+    'genCA "ca" 365',
+    'genCAWithKey "ca" 365 $key',
+    'genPrivateKey "rsa"',
+    'genSelfSignedCert "web" nil nil 365',
+    'genSelfSignedCertWithKey "web" nil nil 365 $key',
+    'genSignedCert "web" nil nil 365 $ca',
+    'genSignedCertWithKey "web" nil nil 365 $ca $key',
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "varies"),
+    [
+        *((f"{{{{ {call} }}}}", True) for call in _VARYING_CALLS),
+        ("{{ .Values.generation }} {{ .Values.random | default 1 }} {{ .Values.updated }}", False),
+        ("updated: now, in the text outside any action", False),
+    ],
+)
+def test_which_templates_call_a_function_whose_result_changes_between_renders(template: str, varies: bool) -> None:
+    # What decides whether a chart is rendered twice (a template Helm's engine renders identically is rendered once).
+    assert calls_varying_function(f"kind: ConfigMap\ndata:\n  value: {template}\n") is varies
 
 
 @pytest.mark.parametrize(("key", "failing"), [("replicaCont", True), ("replicaCount", False)])

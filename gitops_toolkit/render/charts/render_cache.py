@@ -62,14 +62,20 @@ _WHOLE_READS = (
 _MAX_NESTED_ARCHIVES = 64
 
 
+# What every name _VARYING matches contains: most templates hold none of them, which settles them quickly.
+_VARYING_PARTS = ("rand", "uuidv4", "now", "date", "htpasswd", "bcrypt", "shuffle", "encryptAES", "gen")
+
+
 def calls_varying_function(text: str) -> bool:
+    if not any(part in text for part in _VARYING_PARTS):
+        return False
     return any(_VARYING.search(action) for action in _ACTION.findall(text))
 
 
 @dataclass
 class _TemplateScan:
     may_vary: bool = False
-    reads: set[str] = field(default_factory=set)  # dotted values paths templates read, and every prefix of them
+    reads: set[tuple[str, ...]] = field(default_factory=set)  # values paths templates read, as keys
     whole: set[str] = field(default_factory=set)  # dotted values paths templates write out whole
     # The chart's own templates (path in the chart) that render only for API versions the cluster serves.
     gated: set[str] = field(default_factory=set)
@@ -109,10 +115,8 @@ def _scan_archive(data: bytes, scan: _TemplateScan, outer: tuple[str, ...] = (),
             scan.may_vary = scan.may_vary or calls_varying_function(text)
             if not archived and not outer and parts[1] == "templates" and ".Capabilities.APIVersions.Has" in text:
                 scan.gated.add("/".join(parts[1:]))
-            for path in {match[1] for match in _VALUES_READ.finditer(text)}:  # read once, however often written
-                keys = (*prefix, *path[1:].split("."))
-                scan.reads.update(".".join(keys[:end]) for end in range(1, len(keys) + 1))
-            for pattern in _WHOLE_READS:
+            scan.reads.update((*prefix, *path[1:].split(".")) for path in set(_VALUES_READ.findall(text)))
+            for pattern in _WHOLE_READS if "toYaml" in text else ():
                 scan.whole.update(".".join((*prefix, *match[1][1:].split("."))) for match in pattern.finditer(text))
 
 
@@ -134,7 +138,7 @@ def facts_of(archive: Path, sha256: str) -> ChartFacts:
         may_vary=scan.may_vary,
         crd_texts=(),
         api_versions=tuple(served),
-        template_reads=frozenset(scan.reads),
+        template_reads=frozenset(".".join(keys[:end]) for keys in scan.reads for end in range(1, len(keys) + 1)),
         whole_reads=frozenset(scan.whole),
         capability_gated=frozenset(f"{facts.name}/{path}" for path in scan.gated),  # as Helm names the output
     )
