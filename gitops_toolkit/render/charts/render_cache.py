@@ -116,7 +116,7 @@ def _scan_archive(data: bytes, scan: _TemplateScan, outer: tuple[str, ...] = (),
             if not archived and not outer and parts[1] == "templates" and ".Capabilities.APIVersions.Has" in text:
                 scan.gated.add("/".join(parts[1:]))
             scan.reads.update((*prefix, *path[1:].split(".")) for path in set(_VALUES_READ.findall(text)))
-            for pattern in _WHOLE_READS if "toYaml" in text else ():
+            for pattern in _WHOLE_READS if "toYaml" in text else ():  # each pattern needs a toYaml
                 scan.whole.update(".".join((*prefix, *match[1][1:].split("."))) for match in pattern.finditer(text))
 
 
