@@ -208,9 +208,10 @@ class FileResults:
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        kept = self._kept.get(digest.hexdigest())
+        key = digest.hexdigest()
+        kept = self._kept.get(key)
         found = [(int(line), str(kind)) for line, kind in kept] if isinstance(kept, list) else detector_hits(path)
-        self._kept.put(digest.hexdigest(), found)
+        self._kept.put(key, found)
         return found
 
     def save(self) -> None:

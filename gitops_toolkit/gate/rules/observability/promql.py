@@ -141,16 +141,16 @@ def _promtool_problems(
         path.write_text(json.dumps(rule.obj.get("spec") or {}), encoding="utf-8")
         rule_files[path] = rule
     query_file = directory / "queries.yaml"
-    if dashboard_queries:
-        query_file.write_text(_query_group([query.expr for query in dashboard_queries]), encoding="utf-8")
-    problems = check_rule_files([*rule_files, *([query_file] if dashboard_queries else [])])
+    query_files = [query_file] if dashboard_queries else []
+    for path in query_files:
+        path.write_text(_query_group([query.expr for query in dashboard_queries]), encoding="utf-8")
+    problems = check_rule_files([*rule_files, *query_files])
     by_rule = [(rule_files[path], found) for path, found in problems.items() if path in rule_files]
-    positions = [_RULE_POSITION.search(message) for message in problems.get(query_file, [])]
+    messages = problems.get(query_file, [])
+    positions = [_RULE_POSITION.search(message) for message in messages]
     if all(positions):
         return by_rule, [
-            (int(match["rule"]) - 1, message)
-            for match, message in zip(positions, problems.get(query_file, []), strict=True)
-            if match
+            (int(match["rule"]) - 1, message) for match, message in zip(positions, messages, strict=True) if match
         ]
     # a message that names no rule (none is known for these files): check each query in a file of its own
     alone = {directory / f"query-{index}.yaml": index for index in range(len(dashboard_queries))}
